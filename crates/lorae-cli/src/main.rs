@@ -1,0 +1,193 @@
+//! `lorae`: the command-line interface, a thin layer over the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use lorae::config::{DatasetKind, ModelKind, PixelRange, RunConfig};
+use lorae::device::DeviceKind;
+use lorae::train::{self, TrainOptions};
+
+mod reconstruct;
+
+#[derive(Parser)]
+#[command(
+    name = "lorae",
+    version,
+    about = "Low-rank latent autoencoders (IRMAE, LoRAE) and their evaluation"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model; writes config.json, metrics.jsonl and checkpoints to --out.
+    Train(TrainArgs),
+    /// PNG grid of evaluation images (top row) and their reconstructions (bottom row).
+    Reconstruct(reconstruct::ReconstructArgs),
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Model: ae, vae, irmae, lorae.
+    #[arg(long, default_value = "irmae")]
+    model: String,
+    /// Dataset: shapes.
+    #[arg(long, default_value = "shapes")]
+    dataset: String,
+    /// IRMAE: number of extra linear layers l [default: shapes 2, mnist 8, celeba 4].
+    #[arg(long)]
+    layers: Option<usize>,
+    /// LoRAE: nuclear-norm weight λ (> 0).
+    #[arg(long, default_value_t = 1e-5)]
+    lambda: f64,
+    /// VAE: KL weight β (> 0).
+    #[arg(long, default_value_t = 1.0)]
+    beta: f64,
+    /// Latent dimension d [default: shapes 32, mnist 128, celeba 512].
+    #[arg(long)]
+    latent_dim: Option<usize>,
+    /// Epochs [default: shapes 100 (paper)].
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Batch size.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-4)]
+    lr: f64,
+    /// Seed of data generation, initialisation and shuffling.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Training images [default: 50000].
+    #[arg(long)]
+    train_size: Option<usize>,
+    /// Evaluation images [default: 10000].
+    #[arg(long)]
+    eval_size: Option<usize>,
+    /// Pixel range: 01 or pm1 [default: 01 for shapes].
+    #[arg(long)]
+    pixel_range: Option<String>,
+    /// Effective rank counts normalised singular values above this.
+    #[arg(long, default_value_t = 1e-2)]
+    rank_threshold: f64,
+    /// IRMAE ablation: keep the linear layers at their initial values.
+    #[arg(long)]
+    frozen_linear: bool,
+    /// IRMAE ablation: ReLU between the linear layers.
+    #[arg(long)]
+    relu_between: bool,
+    /// IRMAE ablation: one matrix applied l times.
+    #[arg(long)]
+    shared_linear: bool,
+    /// IRMAE/LoRAE: multiply the initial variance of the linear layers by k.
+    #[arg(long, default_value_t = 1.0)]
+    init_scale: f64,
+    /// Run directory.
+    #[arg(long, default_value = "runs/default")]
+    out: PathBuf,
+    /// Continue the run in --out from its last checkpoint (other settings come from its
+    /// config.json; --epochs raises the total).
+    #[arg(long)]
+    resume: bool,
+    /// Compute device: cpu or wgpu.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Hide the progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+impl TrainArgs {
+    fn config(&self) -> Result<RunConfig> {
+        let kind: ModelKind = self.model.parse()?;
+        let dataset: DatasetKind = self.dataset.parse()?;
+        let mut config = RunConfig::for_dataset(kind, dataset);
+        config.seed = self.seed;
+        let m = &mut config.model;
+        if let Some(layers) = self.layers {
+            m.layers = layers;
+        }
+        if let Some(d) = self.latent_dim {
+            m.latent_dim = d;
+        }
+        m.lambda = self.lambda;
+        m.beta = self.beta;
+        m.frozen_linear = self.frozen_linear;
+        m.relu_between = self.relu_between;
+        m.shared_linear = self.shared_linear;
+        m.init_scale = self.init_scale;
+        let t = &mut config.train;
+        if let Some(epochs) = self.epochs {
+            t.epochs = epochs;
+        }
+        t.batch_size = self.batch_size;
+        t.lr = self.lr;
+        let d = &mut config.data;
+        if let Some(n) = self.train_size {
+            d.train_size = n;
+        }
+        if let Some(n) = self.eval_size {
+            d.eval_size = n;
+        }
+        if let Some(range) = &self.pixel_range {
+            d.pixel_range = range.parse::<PixelRange>()?;
+        }
+        config.eval.rank_threshold = self.rank_threshold;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+fn run_train(args: TrainArgs) -> Result<()> {
+    let options = TrainOptions {
+        device: args.device.parse::<DeviceKind>()?,
+        progress: !args.no_progress,
+    };
+    let metrics = if args.resume {
+        train::resume(&args.out, args.epochs, &options)?
+    } else {
+        let config = args.config()?;
+        eprintln!(
+            "training {} on {} ({} train / {} eval images, {} epochs, batch {}, lr {}) into {}",
+            config.model.kind,
+            config.data.dataset,
+            config.data.train_size,
+            config.data.eval_size,
+            config.train.epochs,
+            config.train.batch_size,
+            config.train.lr,
+            args.out.display()
+        );
+        train::train(&config, &args.out, &options)?
+    };
+    match metrics.last() {
+        Some(m) => println!(
+            "done: eval mse {:.5}, effective rank {} (threshold {:.0e}); outputs in {} (config.json, metrics.jsonl, model.safetensors)",
+            m.eval_mse,
+            m.effective_rank,
+            m.rank_threshold,
+            args.out.display()
+        ),
+        None => println!("nothing to do: {} already finished its epochs", args.out.display()),
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(args) => run_train(args),
+        Command::Reconstruct(args) => reconstruct::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

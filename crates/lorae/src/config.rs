@@ -1,0 +1,316 @@
+//! Run configuration: plain serde structs with documented defaults, validated once.
+//!
+//! Defaults follow the IRMAE paper (Table 4) for the chosen dataset; `RunConfig::for_dataset`
+//! fills them in, the CLI overrides what the user passes, and `validate` checks the result.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+
+/// The model families lorae trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Plain deterministic autoencoder.
+    Ae,
+    /// Variational autoencoder (mean + log-variance, β-weighted KL).
+    Vae,
+    /// Implicit rank-minimising AE: `l` bias-free d×d linear layers between E and D.
+    Irmae,
+    /// Low-rank AE: one d×d linear layer `M` with a `λ‖M‖*` penalty.
+    Lorae,
+}
+
+/// The datasets lorae can train on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetKind {
+    /// Synthetic shapes of the IRMAE paper (generated from the seed, embedded).
+    Shapes,
+}
+
+/// Range the pixels are scaled to before they reach the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PixelRange {
+    /// [0, 1] (background 0). Default for shapes: [-1, 1] collapses there (see README).
+    #[serde(rename = "01")]
+    ZeroOne,
+    /// [-1, 1].
+    #[serde(rename = "pm1")]
+    PlusMinusOne,
+}
+
+/// Which encoder/decoder layout of SPEC.md (IRMAE Table 3) a dataset uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// 32×32×3, all-convolutional, d = 32.
+    Shapes,
+    /// 32×32×1, conv encoder + FC, FC + deconv decoder, d = 128.
+    Mnist,
+    /// 64×64×3, d = 512.
+    Celeba,
+}
+
+macro_rules! name_enum {
+    ($ty:ident, $what:literal, [$(($var:ident, $name:literal)),+ $(,)?]) => {
+        impl FromStr for $ty {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                match s {
+                    $($name => Ok($ty::$var),)+
+                    _ => Err(Error::UnknownName {
+                        what: $what,
+                        value: s.to_string(),
+                        expected: [$($name),+].join(", "),
+                    }),
+                }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let name = match self { $($ty::$var => $name,)+ };
+                f.write_str(name)
+            }
+        }
+    };
+}
+
+name_enum!(
+    ModelKind,
+    "model",
+    [(Ae, "ae"), (Vae, "vae"), (Irmae, "irmae"), (Lorae, "lorae")]
+);
+name_enum!(DatasetKind, "dataset", [(Shapes, "shapes")]);
+name_enum!(
+    PixelRange,
+    "pixel range",
+    [(ZeroOne, "01"), (PlusMinusOne, "pm1")]
+);
+
+impl DatasetKind {
+    /// The network layout of this dataset.
+    pub fn layout(self) -> Layout {
+        match self {
+            DatasetKind::Shapes => Layout::Shapes,
+        }
+    }
+}
+
+impl Layout {
+    /// Image shape `[channels, height, width]`.
+    pub fn image_shape(self) -> [usize; 3] {
+        match self {
+            Layout::Shapes => [3, 32, 32],
+            Layout::Mnist => [1, 32, 32],
+            Layout::Celeba => [3, 64, 64],
+        }
+    }
+}
+
+/// Where the data comes from and how it is scaled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataConfig {
+    /// Dataset name. Default `shapes`.
+    pub dataset: DatasetKind,
+    /// Training images (shapes: generated). Default 50 000 (paper).
+    pub train_size: usize,
+    /// Evaluation images. Default 10 000 (paper).
+    pub eval_size: usize,
+    /// Pixel scaling. Default `01` for shapes.
+    pub pixel_range: PixelRange,
+}
+
+/// The model and its regulariser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// Model family.
+    pub kind: ModelKind,
+    /// Latent dimension d. Default per dataset: shapes 32, MNIST 128, CelebA 512.
+    pub latent_dim: usize,
+    /// IRMAE: number of extra d×d linear layers l. Default shapes 2, MNIST 8, CelebA 4.
+    pub layers: usize,
+    /// LoRAE: nuclear-norm weight λ (> 0). Default 1e-5 (mean-per-pixel MSE).
+    pub lambda: f64,
+    /// VAE: KL weight β (> 0). Default 1.
+    pub beta: f64,
+    /// IRMAE ablation: the linear layers keep their initial values.
+    pub frozen_linear: bool,
+    /// IRMAE ablation: ReLU between the linear layers (then the chain cannot be folded).
+    pub relu_between: bool,
+    /// IRMAE ablation: one matrix applied `layers` times.
+    pub shared_linear: bool,
+    /// IRMAE/LoRAE: the initial variance of the linear layers is multiplied by this. Default 1.
+    pub init_scale: f64,
+}
+
+/// Optimisation settings (Adam).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Total epochs. Default shapes 100, MNIST 50, CelebA 100 (paper).
+    pub epochs: usize,
+    /// Batch size. Default 32 (paper).
+    pub batch_size: usize,
+    /// Adam learning rate. Default 1e-4 (paper).
+    pub lr: f64,
+}
+
+/// Evaluation settings used every epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalConfig {
+    /// Effective rank counts normalised singular values above this. Default 1e-2.
+    pub rank_threshold: f64,
+}
+
+/// Everything that defines a run; written to `RUN/config.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// Seed of the data generator, initialisation and shuffling. Default 0.
+    pub seed: u64,
+    /// Data settings.
+    pub data: DataConfig,
+    /// Model settings.
+    pub model: ModelConfig,
+    /// Training settings.
+    pub train: TrainConfig,
+    /// Evaluation settings.
+    pub eval: EvalConfig,
+}
+
+impl RunConfig {
+    /// The paper's defaults for `kind` on `dataset`.
+    pub fn for_dataset(kind: ModelKind, dataset: DatasetKind) -> Self {
+        let layout = dataset.layout();
+        let (latent_dim, layers, epochs) = match layout {
+            Layout::Shapes => (32, 2, 100),
+            Layout::Mnist => (128, 8, 50),
+            Layout::Celeba => (512, 4, 100),
+        };
+        let (train_size, eval_size, pixel_range) = match dataset {
+            DatasetKind::Shapes => (50_000, 10_000, PixelRange::ZeroOne),
+        };
+        let layers = match kind {
+            ModelKind::Irmae => layers,
+            ModelKind::Lorae => 1,
+            ModelKind::Ae | ModelKind::Vae => 0,
+        };
+        RunConfig {
+            seed: 0,
+            data: DataConfig {
+                dataset,
+                train_size,
+                eval_size,
+                pixel_range,
+            },
+            model: ModelConfig {
+                kind,
+                latent_dim,
+                layers,
+                lambda: 1e-5,
+                beta: 1.0,
+                frozen_linear: false,
+                relu_between: false,
+                shared_linear: false,
+                init_scale: 1.0,
+            },
+            train: TrainConfig {
+                epochs,
+                batch_size: 32,
+                lr: 1e-4,
+            },
+            eval: EvalConfig {
+                rank_threshold: 1e-2,
+            },
+        }
+    }
+
+    /// Checks every value once; the error names the bad value.
+    pub fn validate(&self) -> Result<()> {
+        let m = &self.model;
+        if m.latent_dim == 0 {
+            return Err(Error::invalid("latent-dim", 0, "must be at least 1"));
+        }
+        match m.kind {
+            ModelKind::Irmae if m.layers == 0 => {
+                return Err(Error::invalid(
+                    "layers",
+                    0,
+                    "irmae needs at least 1 linear layer; use --model ae for none",
+                ))
+            }
+            ModelKind::Lorae if m.layers != 1 => {
+                return Err(Error::invalid(
+                    "layers",
+                    m.layers,
+                    "lorae has exactly one linear layer M; --layers applies to irmae",
+                ))
+            }
+            ModelKind::Ae | ModelKind::Vae if m.layers != 0 => {
+                return Err(Error::invalid(
+                    "layers",
+                    m.layers,
+                    "ae and vae have no linear layers; --layers applies to irmae",
+                ))
+            }
+            _ => {}
+        }
+        let ablation = m.frozen_linear || m.relu_between || m.shared_linear;
+        if ablation && m.kind != ModelKind::Irmae {
+            return Err(Error::invalid(
+                "model",
+                m.kind,
+                "--frozen-linear, --relu-between and --shared-linear are IRMAE ablations: use --model irmae",
+            ));
+        }
+        positive("lambda", m.lambda)?;
+        positive("beta", m.beta)?;
+        positive("init-scale", m.init_scale)?;
+        positive("lr", self.train.lr)?;
+        positive("rank-threshold", self.eval.rank_threshold)?;
+        if self.eval.rank_threshold >= 1.0 {
+            return Err(Error::invalid(
+                "rank-threshold",
+                self.eval.rank_threshold,
+                "must be below 1 (singular values are divided by the largest)",
+            ));
+        }
+        if self.train.epochs == 0 {
+            return Err(Error::invalid("epochs", 0, "must be at least 1"));
+        }
+        if self.train.batch_size == 0 {
+            return Err(Error::invalid("batch-size", 0, "must be at least 1"));
+        }
+        if self.data.train_size < self.train.batch_size {
+            return Err(Error::invalid(
+                "train-size",
+                self.data.train_size,
+                format!(
+                    "must be at least the batch size ({})",
+                    self.train.batch_size
+                ),
+            ));
+        }
+        if self.data.eval_size < 2 {
+            return Err(Error::invalid(
+                "eval-size",
+                self.data.eval_size,
+                "must be at least 2 (the latent covariance needs two codes)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn positive(field: &'static str, value: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            field,
+            value,
+            "must be a positive finite number",
+        ))
+    }
+}

@@ -1,0 +1,142 @@
+//! Datasets: images kept in memory as `u8` (N×C×H×W), scaled to floats batch by batch.
+
+pub mod shapes;
+
+use burn::prelude::*;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::config::{DataConfig, DatasetKind, PixelRange};
+use crate::error::{Error, Result};
+
+/// A set of equally-sized images, `u8` pixels in N×C×H×W order, with optional labels.
+#[derive(Debug, Clone)]
+pub struct ImageSet {
+    /// Pixels, `len() * C*H*W` bytes.
+    pub pixels: Vec<u8>,
+    /// `[channels, height, width]`.
+    pub shape: [usize; 3],
+    /// One label per image where the format has them.
+    pub labels: Option<Vec<u8>>,
+}
+
+/// The two splits of a dataset.
+#[derive(Debug, Clone)]
+pub struct Splits {
+    /// Training images.
+    pub train: ImageSet,
+    /// Evaluation (test / validation) images.
+    pub eval: ImageSet,
+}
+
+/// A source of data: one implementation per dataset format.
+pub trait DataSource {
+    /// Loads (or generates) both splits.
+    fn load(&self) -> Result<Splits>;
+}
+
+/// Loads the dataset a run is configured with.
+pub fn load(config: &DataConfig, seed: u64) -> Result<Splits> {
+    match config.dataset {
+        DatasetKind::Shapes => shapes::Shapes {
+            train_size: config.train_size,
+            eval_size: config.eval_size,
+            seed,
+        }
+        .load(),
+    }
+}
+
+impl ImageSet {
+    /// Pixels per image (C·H·W).
+    pub fn image_len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.pixels.len() / self.image_len()
+    }
+
+    /// True when there are no images.
+    pub fn is_empty(&self) -> bool {
+        self.pixels.is_empty()
+    }
+
+    /// The first `n` images (or all, if fewer).
+    pub fn take(&self, n: usize) -> ImageSet {
+        let n = n.min(self.len());
+        ImageSet {
+            pixels: self.pixels[..n * self.image_len()].to_vec(),
+            shape: self.shape,
+            labels: self.labels.as_ref().map(|l| l[..n].to_vec()),
+        }
+    }
+
+    /// Images `indices` as floats in `range`, `[batch, C, H, W]`.
+    pub fn batch(&self, indices: &[usize], range: PixelRange, device: &Device) -> Tensor<4> {
+        let len = self.image_len();
+        let mut values = Vec::with_capacity(indices.len() * len);
+        for &i in indices {
+            let image = &self.pixels[i * len..(i + 1) * len];
+            values.extend(image.iter().map(|&p| scale_pixel(p, range)));
+        }
+        let [c, h, w] = self.shape;
+        Tensor::from_data(TensorData::new(values, [indices.len(), c, h, w]), device)
+    }
+
+    /// Mean squared error of predicting every image of `eval` by the per-pixel mean of `self`
+    /// (in `range`): the score of a model that has learned nothing about the input.
+    pub fn mean_image_mse(&self, eval: &ImageSet, range: PixelRange) -> Result<f64> {
+        if self.shape != eval.shape || self.is_empty() || eval.is_empty() {
+            return Err(Error::Unsupported(format!(
+                "mean-image baseline needs two non-empty sets of one shape, got {:?} and {:?}",
+                self.shape, eval.shape
+            )));
+        }
+        let len = self.image_len();
+        let mut mean = vec![0f64; len];
+        for image in self.pixels.chunks_exact(len) {
+            for (m, &p) in mean.iter_mut().zip(image) {
+                *m += scale_pixel(p, range) as f64;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= self.len() as f64);
+        let mut sum = 0f64;
+        for image in eval.pixels.chunks_exact(len) {
+            for (m, &p) in mean.iter().zip(image) {
+                let d = scale_pixel(p, range) as f64 - m;
+                sum += d * d;
+            }
+        }
+        Ok(sum / eval.pixels.len() as f64)
+    }
+}
+
+/// One `u8` pixel as a float in `range`.
+pub fn scale_pixel(p: u8, range: PixelRange) -> f32 {
+    let unit = p as f32 / 255.0;
+    match range {
+        PixelRange::ZeroOne => unit,
+        PixelRange::PlusMinusOne => unit * 2.0 - 1.0,
+    }
+}
+
+/// A float in `range` back to a `u8` pixel (clamped).
+pub fn unscale_pixel(v: f32, range: PixelRange) -> u8 {
+    let unit = match range {
+        PixelRange::ZeroOne => v,
+        PixelRange::PlusMinusOne => (v + 1.0) / 2.0,
+    };
+    (unit.clamp(0.0, 1.0) * 255.0).round() as u8
+}
+
+/// Index order of epoch `epoch` (1-based): a permutation seeded by the run seed and the epoch,
+/// so a resumed run sees the same batches as an uninterrupted one.
+pub fn epoch_order(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_0000_0000_0000 ^ epoch as u64);
+    order.shuffle(&mut rng);
+    order
+}

@@ -1,0 +1,101 @@
+//! The library's error type: every variant names the bad value or file and says what to do.
+
+use std::path::PathBuf;
+
+/// Errors returned by lorae. Each message names the offending value or file and a fix.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A configuration value is out of range or inconsistent.
+    #[error("invalid value for `{field}`: {value} ({hint})")]
+    InvalidConfig {
+        /// The setting's name, as in the config file and CLI flag.
+        field: &'static str,
+        /// The rejected value, as text.
+        value: String,
+        /// What would be accepted.
+        hint: String,
+    },
+
+    /// A name (model, dataset, ...) that lorae does not know.
+    #[error("unknown {what} `{value}`: expected one of {expected}")]
+    UnknownName {
+        /// What kind of name it was ("model", "dataset", ...).
+        what: &'static str,
+        /// The rejected name.
+        value: String,
+        /// The accepted names.
+        expected: String,
+    },
+
+    /// A filesystem operation failed on a path.
+    #[error("{action} `{}`: {source}", path.display())]
+    Io {
+        /// What was being done ("cannot read", "cannot create directory", ...).
+        action: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+
+    /// A file exists but its contents are not what lorae expects.
+    #[error("bad file `{}`: {reason}", path.display())]
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it and what to do.
+        reason: String,
+    },
+
+    /// Training diverged (a loss became NaN or infinite).
+    #[error("training diverged at epoch {epoch}, step {step}: loss is {loss}; lower --lr (now {lr}) or check the data; the last good checkpoint is kept")]
+    Diverged {
+        /// Epoch (1-based) where it happened.
+        epoch: usize,
+        /// Step within the epoch.
+        step: usize,
+        /// The non-finite loss value.
+        loss: f64,
+        /// The learning rate in use.
+        lr: f64,
+    },
+
+    /// A numerical routine failed (e.g. an SVD did not converge).
+    #[error("numerical failure in {0}")]
+    Numerical(String),
+
+    /// An operation that this model cannot perform.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// Result alias used throughout the library.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// Shorthand for [`Error::InvalidConfig`].
+    pub fn invalid(field: &'static str, value: impl ToString, hint: impl Into<String>) -> Self {
+        Error::InvalidConfig {
+            field,
+            value: value.to_string(),
+            hint: hint.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Io`].
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Shorthand for [`Error::BadFile`].
+    pub fn bad_file(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        Error::BadFile {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}

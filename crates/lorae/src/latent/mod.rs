@@ -1,0 +1,66 @@
+//! Latent codes of a trained model: encode a whole split, then analyse them ([`spectrum`]).
+
+pub mod spectrum;
+
+use burn::prelude::*;
+
+use crate::config::PixelRange;
+use crate::data::ImageSet;
+use crate::error::{Error, Result};
+use crate::model::Autoencoder;
+
+/// Codes of every image of `set`, row-major `[n, d]`, computed in batches of `batch`.
+/// `model` should be a plain (validation) module on `device`.
+pub fn encode_set(
+    model: &Autoencoder,
+    set: &ImageSet,
+    range: PixelRange,
+    batch: usize,
+    device: &Device,
+) -> Result<Codes> {
+    let n = set.len();
+    let mut values = Vec::new();
+    let mut dim = 0;
+    let indices: Vec<usize> = (0..n).collect();
+    for chunk in indices.chunks(batch.max(1)) {
+        let x = set.batch(chunk, range, device); // [b, C, H, W]
+        let z = model.encode(x); // [b, d]
+        dim = z.dims()[1];
+        values.extend(tensor_values(z)?);
+    }
+    Ok(Codes { values, dim })
+}
+
+/// A tensor's values as f32 on the host.
+pub fn tensor_values<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
+    t.inner()
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| Error::Numerical(format!("reading tensor values: {e:?}")))
+}
+
+/// Codes of n images, row-major `[n, dim]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Codes {
+    /// `n * dim` values.
+    pub values: Vec<f32>,
+    /// Latent dimension.
+    pub dim: usize,
+}
+
+impl Codes {
+    /// Number of codes.
+    pub fn len(&self) -> usize {
+        if self.dim == 0 {
+            0
+        } else {
+            self.values.len() / self.dim
+        }
+    }
+
+    /// True when there are no codes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

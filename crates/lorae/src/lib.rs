@@ -1,0 +1,15 @@
+//! lorae: low-rank latent autoencoders (IRMAE, LoRAE) and their baselines, on burn.
+//!
+//! Data flows one way: [`data`] → [`model`] → [`train`] → [`latent`] codes → [`report`].
+
+pub mod config;
+pub mod data;
+pub mod device;
+pub mod error;
+pub mod latent;
+pub mod model;
+pub mod report;
+pub mod train;
+
+pub use config::{DatasetKind, ModelKind, PixelRange, RunConfig};
+pub use error::{Error, Result};

@@ -1,0 +1,164 @@
+//! Autoencoders: one struct for every model family — encoder, an optional linear chain
+//! (IRMAE's `l` layers or LoRAE's `M`), decoder — and its training objective.
+
+pub mod irmae;
+pub mod lorae;
+pub mod nets;
+pub mod vae;
+
+use burn::module::{ModuleMapper, Param, ParamId};
+use burn::prelude::*;
+
+use crate::config::{ModelConfig, ModelKind};
+use crate::error::Result;
+use irmae::LinearChain;
+use nets::{Decoder, Encoder};
+
+/// Encoder → (linear chain) → decoder.
+#[derive(Module, Debug)]
+pub struct Autoencoder {
+    /// Image → code (for the VAE: mean and log-variance, 2d values).
+    pub encoder: Encoder,
+    /// IRMAE / LoRAE linear layers between encoder and decoder.
+    pub chain: Option<LinearChain>,
+    /// Code → image.
+    pub decoder: Decoder,
+    /// Whether the encoder outputs a Gaussian (VAE).
+    pub variational: bool,
+}
+
+/// The parts of one batch's loss, each `[1]`.
+#[derive(Debug, Clone)]
+pub struct Losses {
+    /// What is minimised: `reconstruction + regulariser`.
+    pub total: Tensor<1>,
+    /// Mean squared error per pixel.
+    pub reconstruction: Tensor<1>,
+    /// The weighted regulariser (LoRAE: `λ‖M‖*`, VAE: `β·KL / pixels`); zero for AE and IRMAE.
+    pub regularizer: Tensor<1>,
+}
+
+impl Autoencoder {
+    /// A freshly initialised model (seed the device first for a repeatable one).
+    pub fn new(config: &ModelConfig, layout: crate::config::Layout, device: &Device) -> Self {
+        let d = config.latent_dim;
+        let variational = config.kind == ModelKind::Vae;
+        let encoder = Encoder::new(layout, if variational { 2 * d } else { d }, device);
+        let chain = matches!(config.kind, ModelKind::Irmae | ModelKind::Lorae).then(|| {
+            LinearChain::new(
+                d,
+                config.layers,
+                config.shared_linear,
+                config.relu_between,
+                config.init_scale,
+                device,
+            )
+        });
+        Autoencoder {
+            encoder,
+            chain,
+            decoder: Decoder::new(layout, d, device),
+            variational,
+        }
+        .with_stable_ids()
+    }
+
+    /// Codes after the chain, `[batch, d]` (the VAE's mean).
+    pub fn encode(&self, x: Tensor<4>) -> Tensor<2> {
+        let h = self.encoder.forward(x); // [batch, d] or [batch, 2d]
+        let z = if self.variational {
+            vae::split_moments(h).0
+        } else {
+            h
+        };
+        match &self.chain {
+            Some(chain) => chain.forward(z),
+            None => z,
+        }
+    }
+
+    /// `[batch, d]` → `[batch, C, H, W]`.
+    pub fn decode(&self, z: Tensor<2>) -> Tensor<4> {
+        self.decoder.forward(z)
+    }
+
+    /// Deterministic reconstruction (the VAE decodes its mean).
+    pub fn reconstruct(&self, x: Tensor<4>) -> Tensor<4> {
+        self.decode(self.encode(x))
+    }
+
+    /// The training objective on one batch `x` (`[batch, C, H, W]`).
+    pub fn losses(&self, x: Tensor<4>, config: &ModelConfig) -> Result<Losses> {
+        let [_, c, h, w] = x.dims();
+        let device = x.device();
+        let code = self.encoder.forward(x.clone());
+        let (z, kl) = if self.variational {
+            let (mean, log_var) = vae::split_moments(code);
+            let kl = vae::kl_to_standard_normal(mean.clone(), log_var.clone());
+            (vae::reparameterize(mean, log_var), Some(kl))
+        } else {
+            (code, None)
+        };
+        let z = match &self.chain {
+            Some(chain) => chain.forward(z),
+            None => z,
+        };
+        let reconstruction = (self.decode(z) - x).powi_scalar(2).mean(); // [1]
+        let regularizer = match (config.kind, kl) {
+            (ModelKind::Vae, Some(kl)) => kl * (config.beta / (c * h * w) as f64),
+            (ModelKind::Lorae, _) => match &self.chain {
+                Some(chain) => lorae::nuclear_norm(chain.layers[0].weight.val())? * config.lambda,
+                None => Tensor::zeros([1], &device),
+            },
+            _ => Tensor::zeros([1], &device),
+        };
+        Ok(Losses {
+            total: reconstruction.clone() + regularizer.clone(),
+            reconstruction,
+            regularizer,
+        })
+    }
+
+    /// The same model with the chain's product folded into the encoder's last layer: same codes,
+    /// no chain. Fails for a chain with ReLUs between its layers.
+    pub fn fold(&self) -> Result<Autoencoder> {
+        let Some(chain) = &self.chain else {
+            return Ok(self.clone());
+        };
+        let encoder = if self.variational {
+            return Err(crate::Error::Unsupported(
+                "a VAE has no linear chain to fold".into(),
+            ));
+        } else {
+            irmae::fold_into_encoder(&self.encoder, chain.product()?)
+        };
+        Ok(Autoencoder {
+            encoder,
+            chain: None,
+            decoder: self.decoder.clone(),
+            variational: false,
+        })
+    }
+
+    /// Gives every parameter an id from its position in the module, so that optimizer state
+    /// saved with one instance applies to another of the same architecture (resume).
+    pub fn with_stable_ids(self) -> Self {
+        struct Renumber(u64);
+        impl ModuleMapper for Renumber {
+            fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+                let (_, value, mapper) = param.consume();
+                self.0 += 1;
+                Param::from_mapped_value(ParamId::from(self.0), value, mapper)
+            }
+        }
+        self.map(&mut Renumber(0))
+    }
+
+    /// The parameter ids of the chain (IRMAE's frozen-linear ablation skips their updates).
+    pub fn chain_param_ids(&self) -> Vec<ParamId> {
+        self.chain
+            .as_ref()
+            .map(|c| c.layers.iter().map(|l| l.weight.id).collect())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,3 @@
+//! Output images: PNG grids of decoded images.
+
+pub mod grid;

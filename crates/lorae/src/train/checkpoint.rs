@@ -1,0 +1,224 @@
+//! Checkpoints: model weights as safetensors (named by module path, f32), Adam state as burn's
+//! optimizer record, and a small JSON state. Every file is written atomically (temp + rename),
+//! so an interrupted write never replaces a good checkpoint.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use burn::module::{ModuleMapper, ModuleVisitor, Param};
+use burn::optim::ModuleOptimizer;
+use burn::prelude::*;
+use safetensors::tensor::TensorView;
+use safetensors::{Dtype, SafeTensors};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::latent::tensor_values;
+use crate::model::Autoencoder;
+
+/// File name of the latest model weights in a run directory.
+pub const MODEL_FILE: &str = "model.safetensors";
+/// File name of the optimizer state.
+pub const OPTIMIZER_FILE: &str = "optimizer.bpk";
+/// File name of the training state (last finished epoch).
+pub const STATE_FILE: &str = "state.json";
+
+/// What a run has finished.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Last finished epoch (1-based); 0 before the first.
+    pub epoch: usize,
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    };
+    write().map_err(|e| Error::io("cannot write", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io("cannot rename into", path, e))
+}
+
+/// Reads a whole file, naming it in the error.
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))
+}
+
+#[derive(Default)]
+struct Collect {
+    path: Vec<String>,
+    tensors: Vec<(String, Tensor<1>, Vec<usize>)>,
+}
+
+impl ModuleVisitor for Collect {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.path.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let value = param.val();
+        let shape = value.dims().to_vec();
+        self.tensors
+            .push((self.path.join("."), value.flatten(0, D - 1), shape));
+    }
+}
+
+/// The model's weights as safetensors bytes (f32, little endian).
+pub fn model_bytes(model: &Autoencoder) -> Result<Vec<u8>> {
+    let mut collect = Collect::default();
+    model.visit(&mut collect);
+    let mut buffers = Vec::new();
+    for (name, tensor, shape) in collect.tensors {
+        let bytes: Vec<u8> = tensor_values(tensor)?
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        buffers.push((name, shape, bytes));
+    }
+    let views: Vec<(String, TensorView<'_>)> = buffers
+        .iter()
+        .map(|(name, shape, bytes)| {
+            TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .map(|view| (name.clone(), view))
+                .map_err(|e| Error::Numerical(format!("safetensors view of `{name}`: {e}")))
+        })
+        .collect::<Result<_>>()?;
+    safetensors::serialize(views, None)
+        .map_err(|e| Error::Numerical(format!("safetensors serialisation: {e}")))
+}
+
+/// Saves the model to `path` atomically.
+pub fn save_model(model: &Autoencoder, path: &Path) -> Result<()> {
+    write_atomic(path, &model_bytes(model)?)
+}
+
+struct Assign<'a> {
+    path: Vec<String>,
+    tensors: BTreeMap<String, (Vec<usize>, Vec<f32>)>,
+    file: &'a Path,
+    error: Option<Error>,
+}
+
+impl ModuleMapper for Assign<'_> {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.path.pop();
+    }
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let name = self.path.join(".");
+        let expected = param.val().dims().to_vec();
+        match self.tensors.remove(&name) {
+            Some((shape, values)) if shape == expected => {
+                param.map(|old| Tensor::from_data(TensorData::new(values, shape), &old.device()))
+            }
+            Some((shape, _)) => {
+                self.error.get_or_insert(Error::bad_file(
+                    self.file,
+                    format!("tensor `{name}` has shape {shape:?}, the model expects {expected:?}: the checkpoint was made with another config"),
+                ));
+                param
+            }
+            None => {
+                self.error.get_or_insert(Error::bad_file(
+                    self.file,
+                    format!(
+                        "tensor `{name}` is missing: the checkpoint was made with another model"
+                    ),
+                ));
+                param
+            }
+        }
+    }
+}
+
+/// Loads weights from safetensors `bytes` (read from `file`) into `model`, which must have the
+/// same architecture. Every tensor must be present, with the same shape.
+pub fn load_model_bytes(model: Autoencoder, bytes: &[u8], file: &Path) -> Result<Autoencoder> {
+    let st = SafeTensors::deserialize(bytes).map_err(|e| {
+        Error::bad_file(
+            file,
+            format!("not a safetensors file ({e}); was it truncated?"),
+        )
+    })?;
+    let mut tensors = BTreeMap::new();
+    for (name, view) in st.tensors() {
+        if view.dtype() != Dtype::F32 {
+            return Err(Error::bad_file(
+                file,
+                format!("tensor `{name}` is {:?}, expected F32", view.dtype()),
+            ));
+        }
+        let values = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        tensors.insert(name, (view.shape().to_vec(), values));
+    }
+    let mut assign = Assign {
+        path: Vec::new(),
+        tensors,
+        file,
+        error: None,
+    };
+    let model = model.map(&mut assign);
+    if let Some(e) = assign.error {
+        return Err(e);
+    }
+    if let Some(extra) = assign.tensors.keys().next() {
+        return Err(Error::bad_file(
+            file,
+            format!("unexpected tensor `{extra}`: the checkpoint was made with another model"),
+        ));
+    }
+    Ok(model)
+}
+
+/// Loads weights from `path` into `model`.
+pub fn load_model(model: Autoencoder, path: &Path) -> Result<Autoencoder> {
+    load_model_bytes(model, &read(path)?, path)
+}
+
+/// Saves the optimizer state atomically.
+pub fn save_optimizer(optim: &ModuleOptimizer, path: &Path) -> Result<()> {
+    let bytes = optim
+        .into_bytes()
+        .map_err(|e| Error::Numerical(format!("serialising the optimizer state: {e:?}")))?;
+    write_atomic(path, &bytes)
+}
+
+/// Loads optimizer state saved by [`save_optimizer`].
+pub fn load_optimizer(optim: ModuleOptimizer, path: &Path) -> Result<ModuleOptimizer> {
+    let bytes = read(path)?;
+    optim
+        .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+        .map_err(|e| Error::bad_file(path, format!("not an optimizer state ({e:?})")))
+}
+
+/// Saves the training state atomically.
+pub fn save_state(state: &TrainState, path: &Path) -> Result<()> {
+    let json = serde_json::to_vec_pretty(state).map_err(|e| Error::Numerical(e.to_string()))?;
+    write_atomic(path, &json)
+}
+
+/// Loads the training state.
+pub fn load_state(path: &Path) -> Result<TrainState> {
+    serde_json::from_slice(&read(path)?)
+        .map_err(|e| Error::bad_file(path, format!("not a lorae training state: {e}")))
+}

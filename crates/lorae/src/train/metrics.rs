@@ -1,0 +1,79 @@
+//! Per-epoch metrics, appended to `RUN/metrics.jsonl` (one JSON object per line).
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// File name of the metrics log in a run directory.
+pub const METRICS_FILE: &str = "metrics.jsonl";
+
+/// What one epoch measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// Epoch number, 1-based.
+    pub epoch: usize,
+    /// Mean training objective (reconstruction + regulariser) over the epoch's batches.
+    pub train_loss: f64,
+    /// Mean training reconstruction MSE (per pixel).
+    pub train_reconstruction: f64,
+    /// Mean weighted regulariser (0 for AE and IRMAE).
+    pub train_regularizer: f64,
+    /// Reconstruction MSE per pixel on the evaluation set (deterministic codes).
+    pub eval_mse: f64,
+    /// MSE of predicting every evaluation image by the training mean image.
+    pub baseline_mse: f64,
+    /// True when `eval_mse` did not fall clearly below `baseline_mse` (collapse, see README).
+    pub collapsed: bool,
+    /// Effective rank of the evaluation codes' covariance at `rank_threshold`.
+    pub effective_rank: usize,
+    /// Threshold on the normalised singular values.
+    pub rank_threshold: f64,
+    /// Normalised singular values of the evaluation codes' covariance, descending.
+    pub singular_values: Vec<f64>,
+    /// Wall-clock seconds of the epoch (training and evaluation).
+    pub seconds: f64,
+}
+
+/// Appends one line to `path`.
+pub fn append(path: &Path, metrics: &EpochMetrics) -> Result<()> {
+    let line = serde_json::to_string(metrics).map_err(|e| Error::Numerical(e.to_string()))?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io("cannot open", path, e))?;
+    writeln!(file, "{line}").map_err(|e| Error::io("cannot append to", path, e))
+}
+
+/// Reads every line of a metrics log.
+pub fn read_all(path: &Path) -> Result<Vec<EpochMetrics>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io("cannot read", path, e))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, line)| {
+            serde_json::from_str(line)
+                .map_err(|e| Error::bad_file(path, format!("line {}: {e}", i + 1)))
+        })
+        .collect()
+}
+
+/// Keeps the lines of epochs up to `last_epoch` (used on resume, after an interrupted epoch).
+pub fn truncate_after(path: &Path, last_epoch: usize) -> Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let kept: Vec<EpochMetrics> = read_all(path)?
+        .into_iter()
+        .filter(|m| m.epoch <= last_epoch)
+        .collect();
+    let mut text = String::new();
+    for m in &kept {
+        text.push_str(&serde_json::to_string(m).map_err(|e| Error::Numerical(e.to_string()))?);
+        text.push('\n');
+    }
+    super::checkpoint::write_atomic(path, text.as_bytes())
+}
