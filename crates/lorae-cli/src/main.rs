@@ -42,10 +42,10 @@ struct TrainArgs {
     #[arg(long)]
     layers: Option<usize>,
     /// LoRAE: nuclear-norm weight λ (> 0).
-    #[arg(long, default_value_t = 1e-5)]
+    #[arg(long, default_value_t = 1e-5, allow_negative_numbers = true)]
     lambda: f64,
     /// VAE: KL weight β (> 0).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     beta: f64,
     /// Latent dimension d [default: shapes 32, mnist 128, celeba 512].
     #[arg(long)]
@@ -57,7 +57,7 @@ struct TrainArgs {
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     /// Adam learning rate.
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
     lr: f64,
     /// Seed of data generation, initialisation and shuffling.
     #[arg(long, default_value_t = 0)]
@@ -72,7 +72,7 @@ struct TrainArgs {
     #[arg(long)]
     pixel_range: Option<String>,
     /// Effective rank counts normalised singular values above this.
-    #[arg(long, default_value_t = 1e-2)]
+    #[arg(long, default_value_t = 1e-2, allow_negative_numbers = true)]
     rank_threshold: f64,
     /// IRMAE ablation: keep the linear layers at their initial values.
     #[arg(long)]
@@ -84,7 +84,7 @@ struct TrainArgs {
     #[arg(long)]
     shared_linear: bool,
     /// IRMAE/LoRAE: multiply the initial variance of the linear layers by k.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     init_scale: f64,
     /// Run directory.
     #[arg(long, default_value = "runs/default")]

@@ -28,14 +28,14 @@ pub enum Error {
     },
 
     /// A filesystem operation failed on a path.
-    #[error("{action} `{}`: {source}", path.display())]
+    #[error("{action} `{}`: {cause}", path.display())]
     Io {
         /// What was being done ("cannot read", "cannot create directory", ...).
         action: &'static str,
         /// The path involved.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     /// A file exists but its contents are not what lorae expects.
@@ -83,11 +83,11 @@ impl Error {
     }
 
     /// Shorthand for [`Error::Io`].
-    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
         Error::Io {
             action,
             path: path.into(),
-            source,
+            cause,
         }
     }
 

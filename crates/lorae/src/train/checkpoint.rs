@@ -124,9 +124,14 @@ impl ModuleMapper for Assign<'_> {
         let name = self.path.join(".");
         let expected = param.val().dims().to_vec();
         match self.tensors.remove(&name) {
-            Some((shape, values)) if shape == expected => {
-                param.map(|old| Tensor::from_data(TensorData::new(values, shape), &old.device()))
-            }
+            Some((shape, values)) if shape == expected => param.map(|old| {
+                let loaded = Tensor::from_data(TensorData::new(values, shape), &old.device());
+                if old.is_require_grad() {
+                    loaded.require_grad()
+                } else {
+                    loaded
+                }
+            }),
             Some((shape, _)) => {
                 self.error.get_or_insert(Error::bad_file(
                     self.file,

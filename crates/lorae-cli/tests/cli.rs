@@ -1,0 +1,146 @@
+//! The command line: bad input gives a one-line error and a non-zero exit; a tiny run works.
+
+use std::process::Command;
+
+fn lorae(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lorae"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn fails_with(args: &[&str], needle: &str) {
+    let (ok, _, err) = lorae(args);
+    assert!(!ok, "{args:?} should fail");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "{args:?}: expected one error line, got {err}"
+    );
+    assert!(errors[0].contains(needle), "{args:?}: stderr was {err}");
+    assert_eq!(
+        err.trim().lines().last(),
+        Some(errors[0]),
+        "{args:?}: the error comes last"
+    );
+}
+
+#[test]
+fn bad_input_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let out = out.to_str().unwrap();
+    fails_with(
+        &["train", "--model", "gpt", "--out", out],
+        "unknown model `gpt`",
+    );
+    fails_with(
+        &["train", "--dataset", "imagenet", "--out", out],
+        "unknown dataset `imagenet`",
+    );
+    fails_with(
+        &["train", "--model", "lorae", "--lambda", "0", "--out", out],
+        "lambda",
+    );
+    fails_with(
+        &["train", "--model", "lorae", "--lambda", "-1", "--out", out],
+        "lambda",
+    );
+    fails_with(
+        &["train", "--model", "irmae", "--layers", "0", "--out", out],
+        "layers",
+    );
+    fails_with(
+        &["train", "--pixel-range", "0255", "--out", out],
+        "unknown pixel range",
+    );
+    fails_with(
+        &["train", "--device", "tpu", "--out", out],
+        "unknown device",
+    );
+    // An output directory that cannot be created (a regular file is in the way).
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let under = blocker.join("run");
+    fails_with(
+        &[
+            "train",
+            "--train-size",
+            "32",
+            "--eval-size",
+            "8",
+            "--epochs",
+            "1",
+            "--out",
+            under.to_str().unwrap(),
+        ],
+        "cannot create run directory",
+    );
+    fails_with(
+        &["reconstruct", dir.path().join("nothing").to_str().unwrap()],
+        "config.json",
+    );
+}
+
+#[test]
+fn train_then_reconstruct_a_tiny_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let run_s = run.to_str().unwrap();
+    let (ok, stdout, err) = lorae(&[
+        "train",
+        "--model",
+        "irmae",
+        "--layers",
+        "2",
+        "--dataset",
+        "shapes",
+        "--epochs",
+        "1",
+        "--train-size",
+        "64",
+        "--eval-size",
+        "16",
+        "--batch-size",
+        "16",
+        "--out",
+        run_s,
+        "--no-progress",
+    ]);
+    assert!(ok, "{err}");
+    assert!(stdout.contains(run_s));
+    for file in ["config.json", "metrics.jsonl", "model.safetensors"] {
+        assert!(run.join(file).exists(), "{file}");
+    }
+    let png = dir.path().join("rec.png");
+    let (ok, _, err) = lorae(&[
+        "reconstruct",
+        run_s,
+        "-n",
+        "4",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let img = image::open(&png).unwrap();
+    assert_eq!((img.width(), img.height()), (4 * 34 + 2, 2 * 34 + 2));
+    // Resume to 2 epochs continues the count.
+    let (ok, _, err) = lorae(&[
+        "train",
+        "--out",
+        run_s,
+        "--resume",
+        "--epochs",
+        "2",
+        "--no-progress",
+    ]);
+    assert!(ok, "{err}");
+    let log = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 2);
+}

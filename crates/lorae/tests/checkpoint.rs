@@ -1,0 +1,145 @@
+//! Checkpoints: save → load round-trip, corrupt files, resume.
+
+/// burn's random generator is global: tests that seed it take turns.
+static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+use burn::prelude::*;
+use lorae::config::{DatasetKind, Layout, ModelKind, RunConfig};
+use lorae::device::DeviceKind;
+use lorae::latent::tensor_values;
+use lorae::model::Autoencoder;
+use lorae::train::checkpoint::{load_model, save_model};
+use lorae::train::{self, metrics, TrainOptions};
+
+#[test]
+fn save_then_load_gives_identical_outputs() {
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let device = Device::flex();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    for kind in [
+        ModelKind::Ae,
+        ModelKind::Vae,
+        ModelKind::Irmae,
+        ModelKind::Lorae,
+    ] {
+        let config = RunConfig::for_dataset(kind, DatasetKind::Shapes).model;
+        device.seed(1);
+        let model = Autoencoder::new(&config, Layout::Shapes, &device);
+        save_model(&model, &path).unwrap();
+        device.seed(2);
+        let other = Autoencoder::new(&config, Layout::Shapes, &device);
+        let loaded = load_model(other, &path).unwrap();
+        device.seed(3);
+        let x = Tensor::<4>::random([3, 3, 32, 32], burn::tensor::Distribution::Default, &device);
+        assert_eq!(
+            tensor_values(model.reconstruct(x.clone())).unwrap(),
+            tensor_values(loaded.reconstruct(x)).unwrap(),
+            "{kind}"
+        );
+    }
+}
+
+#[test]
+fn loading_a_bad_checkpoint_names_the_file() {
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let device = Device::flex();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    std::fs::write(&path, b"not a checkpoint").unwrap();
+    let config = RunConfig::for_dataset(ModelKind::Irmae, DatasetKind::Shapes).model;
+    let model = Autoencoder::new(&config, Layout::Shapes, &device);
+    let err = load_model(model.clone(), &path).unwrap_err().to_string();
+    assert!(err.contains("model.safetensors"), "{err}");
+    // A checkpoint of another architecture is refused, naming the tensor.
+    let ae = Autoencoder::new(
+        &RunConfig::for_dataset(ModelKind::Ae, DatasetKind::Shapes).model,
+        Layout::Shapes,
+        &device,
+    );
+    save_model(&ae, &path).unwrap();
+    let err = load_model(model, &path).unwrap_err().to_string();
+    assert!(err.contains("chain"), "{err}");
+    // A missing file.
+    let err = load_model(ae, &dir.path().join("absent.safetensors"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("absent.safetensors"), "{err}");
+}
+
+fn tiny(kind: ModelKind, epochs: usize) -> RunConfig {
+    let mut config = RunConfig::for_dataset(kind, DatasetKind::Shapes);
+    config.data.train_size = 64;
+    config.data.eval_size = 32;
+    config.train.epochs = epochs;
+    config.train.batch_size = 16;
+    config.train.lr = 1e-3;
+    config
+}
+
+#[test]
+fn resume_continues_the_epoch_count_and_matches_an_uninterrupted_run() {
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let options = TrainOptions {
+        device: DeviceKind::Cpu,
+        progress: false,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (split, whole) = (dir.path().join("split"), dir.path().join("whole"));
+
+    let first = train::train(&tiny(ModelKind::Irmae, 1), &split, &options).unwrap();
+    assert_eq!(first.len(), 1);
+    let rest = train::resume(&split, Some(3), &options).unwrap();
+    assert_eq!(rest.iter().map(|m| m.epoch).collect::<Vec<_>>(), vec![2, 3]);
+    let log = metrics::read_all(&split.join("metrics.jsonl")).unwrap();
+    assert_eq!(
+        log.iter().map(|m| m.epoch).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(train::load_config(&split).unwrap().train.epochs, 3);
+
+    let straight = train::train(&tiny(ModelKind::Irmae, 3), &whole, &options).unwrap();
+    let (a, b) = (&straight[2], &log[2]);
+    assert!(
+        (a.eval_mse - b.eval_mse).abs() <= 1e-6 * a.eval_mse,
+        "{} vs {}",
+        a.eval_mse,
+        b.eval_mse
+    );
+    assert!((a.train_loss - b.train_loss).abs() <= 1e-6 * a.train_loss);
+
+    // Nothing left to do: resuming a finished run trains no epoch.
+    assert!(train::resume(&split, None, &options).unwrap().is_empty());
+    // A second `train` into the same directory is refused rather than overwriting it.
+    let err = train::train(&tiny(ModelKind::Irmae, 1), &split, &options)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("--resume"), "{err}");
+}
+
+#[test]
+fn metrics_have_the_documented_fields() {
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let options = TrainOptions {
+        device: DeviceKind::Cpu,
+        progress: false,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    train::train(&tiny(ModelKind::Lorae, 1), dir.path(), &options).unwrap();
+    let line = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    for key in [
+        "epoch",
+        "train_loss",
+        "eval_mse",
+        "effective_rank",
+        "rank_threshold",
+        "train_regularizer",
+    ] {
+        assert!(json.get(key).is_some(), "missing {key}");
+    }
+    assert!(json["train_regularizer"].as_f64().unwrap() > 0.0);
+    assert!(
+        dir.path().join("config.json").exists() && dir.path().join("model.safetensors").exists()
+    );
+}

@@ -1,0 +1,237 @@
+//! Model forward shapes, the training step, folding, and the nuclear-norm term.
+
+/// burn's random generator is global: tests that seed it take turns.
+static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use lorae::config::{DatasetKind, Layout, ModelConfig, ModelKind, RunConfig};
+use lorae::latent::tensor_values;
+use lorae::model::lorae::nuclear_norm;
+use lorae::model::Autoencoder;
+use nalgebra::DMatrix;
+
+fn model_config(kind: ModelKind) -> ModelConfig {
+    RunConfig::for_dataset(kind, DatasetKind::Shapes).model
+}
+
+fn batch(shape: [usize; 4], seed: u64, device: &Device) -> Tensor<4> {
+    device.seed(seed);
+    Tensor::random(shape, burn::tensor::Distribution::Uniform(0.0, 1.0), device)
+}
+
+#[test]
+fn every_model_maps_images_to_codes_and_back_for_every_layout() {
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let device = Device::flex();
+    for (layout, d) in [
+        (Layout::Shapes, 32),
+        (Layout::Mnist, 16),
+        (Layout::Celeba, 8),
+    ] {
+        let [c, h, w] = layout.image_shape();
+        for kind in [
+            ModelKind::Ae,
+            ModelKind::Vae,
+            ModelKind::Irmae,
+            ModelKind::Lorae,
+        ] {
+            let mut config = model_config(kind);
+            config.latent_dim = d;
+            let model = Autoencoder::new(&config, layout, &device);
+            let x = batch([2, c, h, w], 1, &device);
+            let z = model.encode(x.clone());
+            assert_eq!(z.dims(), [2, d], "{kind} {layout:?}");
+            let y = model.reconstruct(x.clone());
+            assert_eq!(y.dims(), [2, c, h, w], "{kind} {layout:?}");
+            let losses = model.losses(x, &config).unwrap();
+            let total = tensor_values(losses.total).unwrap()[0];
+            assert!(total.is_finite() && total > 0.0);
+        }
+    }
+}
+
+#[test]
+fn irmae_chain_has_l_bias_free_layers_initialised_like_pytorch() {
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let device = Device::flex();
+    device.seed(0);
+    let mut config = model_config(ModelKind::Irmae);
+    config.layers = 4;
+    config.latent_dim = 64;
+    let model = Autoencoder::new(&config, Layout::Shapes, &device);
+    let chain = model.chain.as_ref().unwrap();
+    assert_eq!(chain.depth(), 4);
+    for layer in &chain.layers {
+        assert!(layer.bias.is_none());
+        let w = tensor_values(layer.weight.val()).unwrap();
+        let bound = 1.0 / 8.0; // 1/√d
+        assert!(w.iter().all(|v| v.abs() <= bound));
+        // Uniform(−b, b) has variance b²/3.
+        let var = w.iter().map(|v| (v * v) as f64).sum::<f64>() / w.len() as f64;
+        assert!(
+            (var / (bound * bound / 3.0) as f64 - 1.0).abs() < 0.1,
+            "variance {var}"
+        );
+    }
+    // Variance ×4 doubles the bound.
+    config.init_scale = 4.0;
+    let scaled = Autoencoder::new(&config, Layout::Shapes, &device);
+    let w = tensor_values(scaled.chain.unwrap().layers[0].weight.val()).unwrap();
+    let max = w.iter().fold(0f32, |m, v| m.max(v.abs()));
+    assert!(max > 0.125 && max <= 0.25, "max |w| {max}");
+    // Shared: one matrix applied l times.
+    config.shared_linear = true;
+    let shared = Autoencoder::new(&config, Layout::Shapes, &device);
+    assert_eq!(shared.chain.as_ref().unwrap().layers.len(), 1);
+    assert_eq!(shared.chain.as_ref().unwrap().depth(), 4);
+}
+
+#[test]
+fn training_steps_lower_the_loss_on_a_fixed_batch_and_change_the_weights() {
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let device = Device::flex().autodiff();
+    for kind in [
+        ModelKind::Ae,
+        ModelKind::Vae,
+        ModelKind::Irmae,
+        ModelKind::Lorae,
+    ] {
+        device.seed(11);
+        let mut config = model_config(kind);
+        config.lambda = 1e-3;
+        let mut model = Autoencoder::new(&config, Layout::Shapes, &device);
+        let before = tensor_values(model.decoder.deconvs[0].weight.val()).unwrap();
+        let x = batch([8, 3, 32, 32], 5, &device);
+        let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
+        let loss_of = |m: &Autoencoder| {
+            device.seed(99); // same VAE noise for every evaluation
+            tensor_values(m.losses(x.clone(), &config).unwrap().total).unwrap()[0]
+        };
+        let first = loss_of(&model);
+        for _ in 0..10 {
+            device.seed(99);
+            let losses = model.losses(x.clone(), &config).unwrap();
+            let grads = GradientsParams::from_grads(losses.total.backward(), &model);
+            model = optim.step(1e-3, model, grads);
+        }
+        let last = loss_of(&model);
+        assert!(last < first * 0.9, "{kind}: loss {first} -> {last}");
+        let after = tensor_values(model.decoder.deconvs[0].weight.val()).unwrap();
+        assert_ne!(before, after, "{kind}: weights did not change");
+    }
+}
+
+#[test]
+fn folding_the_chain_gives_the_same_codes() {
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let device = Device::flex();
+    for (layout, layers, shared) in [
+        (Layout::Shapes, 2, false),
+        (Layout::Mnist, 8, false),
+        (Layout::Shapes, 3, true),
+    ] {
+        device.seed(3);
+        let mut config = model_config(ModelKind::Irmae);
+        config.layers = layers;
+        config.shared_linear = shared;
+        config.latent_dim = 32;
+        let model = Autoencoder::new(&config, layout, &device);
+        let folded = model.fold().unwrap();
+        assert!(folded.chain.is_none());
+        let [c, h, w] = layout.image_shape();
+        let x = batch([4, c, h, w], 8, &device);
+        let a = tensor_values(model.encode(x.clone())).unwrap();
+        let b = tensor_values(folded.encode(x)).unwrap();
+        let scale = a.iter().fold(0f32, |m, v| m.max(v.abs()));
+        for (u, v) in a.iter().zip(&b) {
+            assert!(
+                (u - v).abs() <= 1e-5 * scale.max(1.0),
+                "{layout:?}: {u} vs {v}"
+            );
+        }
+    }
+    // A chain with ReLUs between its layers is not linear: folding is refused.
+    let mut config = model_config(ModelKind::Irmae);
+    config.relu_between = true;
+    assert!(Autoencoder::new(&config, Layout::Shapes, &device)
+        .fold()
+        .is_err());
+}
+
+fn singular_values(m: &DMatrix<f64>) -> Vec<f64> {
+    // Independent of the SVD routine: square roots of the eigenvalues of MᵀM.
+    let mut s: Vec<f64> = (m.transpose() * m)
+        .symmetric_eigen()
+        .eigenvalues
+        .iter()
+        .map(|&e| e.max(0.0).sqrt())
+        .collect();
+    s.sort_by(|a, b| b.total_cmp(a));
+    s
+}
+
+#[test]
+fn nuclear_norm_is_the_sum_of_singular_values_with_gradient_u_vt() {
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let device = Device::flex().autodiff();
+    let d = 6;
+    device.seed(21);
+    let m = Tensor::<2>::random(
+        [d, d],
+        burn::tensor::Distribution::Normal(0.0, 1.0),
+        &device,
+    )
+    .require_grad();
+    let values: Vec<f64> = tensor_values(m.clone())
+        .unwrap()
+        .iter()
+        .map(|&v| v as f64)
+        .collect();
+    let host = DMatrix::from_row_slice(d, d, &values);
+
+    let norm = nuclear_norm(m.clone()).unwrap();
+    let expected: f64 = singular_values(&host).iter().sum();
+    let got = tensor_values(norm.clone()).unwrap()[0] as f64;
+    assert!(
+        (got - expected).abs() < 1e-4 * expected,
+        "{got} vs {expected}"
+    );
+
+    // Gradient against central finite differences of Σσ (computed in f64).
+    let grads = norm.backward();
+    let grad = tensor_values(m.grad(&grads).unwrap()).unwrap();
+    let h = 1e-6;
+    for i in 0..d * d {
+        let (mut plus, mut minus) = (host.clone(), host.clone());
+        plus[(i / d, i % d)] += h;
+        minus[(i / d, i % d)] -= h;
+        let fd = (singular_values(&plus).iter().sum::<f64>()
+            - singular_values(&minus).iter().sum::<f64>())
+            / (2.0 * h);
+        assert!(
+            (grad[i] as f64 - fd).abs() < 1e-3,
+            "entry {i}: {} vs {fd}",
+            grad[i]
+        );
+    }
+}
+
+#[test]
+fn nuclear_norm_of_a_rank_deficient_matrix() {
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    // rank 2 matrix: Σσ still matches and nothing fails.
+    let device = Device::flex().autodiff();
+    let a = Tensor::<2>::from_floats([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]], &device);
+    let m = a.clone().matmul(a.transpose()).require_grad(); // [3, 3], rank 2
+    let got = tensor_values(nuclear_norm(m.clone()).unwrap()).unwrap()[0] as f64;
+    let values: Vec<f64> = tensor_values(m)
+        .unwrap()
+        .iter()
+        .map(|&v| v as f64)
+        .collect();
+    let expected: f64 = singular_values(&DMatrix::from_row_slice(3, 3, &values))
+        .iter()
+        .sum();
+    assert!((got - expected).abs() < 1e-4 * expected);
+}
