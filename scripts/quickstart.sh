@@ -10,8 +10,11 @@ lorae="$CARGO_TARGET_DIR/release/lorae"
 out="${1:-runs/quickstart}"
 quick=(--dataset shapes --train-size 10000 --eval-size 2000 --epochs 4 --lr 1e-3 --no-progress)
 "$lorae" train --model ae "${quick[@]}" --out "$out/ae" &
+ae=$!
 "$lorae" train --model irmae --layers 2 "${quick[@]}" --out "$out/irmae" &
-wait %1 && wait %2
+irmae=$!
+wait "$ae"
+wait "$irmae"
 for m in ae irmae; do
   "$lorae" reconstruct "$out/$m" -n 12 > /dev/null
   printf '%-6s effective rank per epoch: %s   eval mse: %s\n' "$m" \

@@ -10,6 +10,7 @@ use lorae::device::DeviceKind;
 use lorae::train::{self, TrainOptions};
 
 mod reconstruct;
+mod spectrum;
 
 #[derive(Parser)]
 #[command(
@@ -28,6 +29,8 @@ enum Command {
     Train(TrainArgs),
     /// PNG grid of evaluation images (top row) and their reconstructions (bottom row).
     Reconstruct(reconstruct::ReconstructArgs),
+    /// Latent spectrum of the evaluation codes and the effective rank (writes RUN/spectrum.json).
+    Spectrum(spectrum::SpectrumArgs),
 }
 
 #[derive(Args)]
@@ -182,6 +185,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => run_train(args),
         Command::Reconstruct(args) => reconstruct::run(args),
+        Command::Spectrum(args) => spectrum::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

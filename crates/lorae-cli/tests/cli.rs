@@ -130,6 +130,16 @@ fn train_then_reconstruct_a_tiny_run() {
     assert!(ok, "{err}");
     let img = image::open(&png).unwrap();
     assert_eq!((img.width(), img.height()), (4 * 34 + 2, 2 * 34 + 2));
+    // The spectrum of the run's evaluation codes, as JSON.
+    let (ok, stdout, err) = lorae(&["spectrum", run_s, "--json", "--threshold", "0.05"]);
+    assert!(ok, "{err}");
+    let spec: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let values = spec["singular_values"].as_array().unwrap();
+    assert_eq!(values.len(), 32);
+    assert_eq!(values[0].as_f64(), Some(1.0));
+    let above = values.iter().filter(|v| v.as_f64().unwrap() > 0.05).count();
+    assert_eq!(spec["effective_rank"].as_u64(), Some(above as u64));
+    assert_eq!(spec["threshold"].as_f64(), Some(0.05));
     // Resume to 2 epochs continues the count.
     let (ok, _, err) = lorae(&[
         "train",

@@ -52,11 +52,7 @@ pub struct Codes {
 impl Codes {
     /// Number of codes.
     pub fn len(&self) -> usize {
-        if self.dim == 0 {
-            0
-        } else {
-            self.values.len() / self.dim
-        }
+        self.values.len().checked_div(self.dim).unwrap_or(0)
     }
 
     /// True when there are no codes.

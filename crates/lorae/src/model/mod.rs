@@ -125,13 +125,7 @@ impl Autoencoder {
         let Some(chain) = &self.chain else {
             return Ok(self.clone());
         };
-        let encoder = if self.variational {
-            return Err(crate::Error::Unsupported(
-                "a VAE has no linear chain to fold".into(),
-            ));
-        } else {
-            irmae::fold_into_encoder(&self.encoder, chain.product()?)
-        };
+        let encoder = irmae::fold_into_encoder(&self.encoder, chain.product()?);
         Ok(Autoencoder {
             encoder,
             chain: None,

@@ -7,7 +7,7 @@
 pub mod checkpoint;
 pub mod metrics;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
@@ -113,7 +113,6 @@ fn run_epochs(
         optim = checkpoint::load_optimizer(optim, &out.join(OPTIMIZER_FILE))?;
         metrics::truncate_after(&out.join(METRICS_FILE), state.epoch)?;
         start = state.epoch + 1;
-        // Each epoch draws its VAE noise from a generator seeded by the run seed and the epoch.
     }
     let frozen = if config.model.frozen_linear {
         model.chain_param_ids()
@@ -124,6 +123,7 @@ fn run_epochs(
     let mut all = Vec::new();
     for epoch in start..=config.train.epochs {
         let started = Instant::now();
+        // Shuffling and VAE noise depend on (seed, epoch) only, so a resumed run matches.
         device.seed(config.seed.wrapping_add(epoch as u64));
         let order = epoch_order(splits.train.len(), config.seed, epoch);
         let steps = order.len().div_ceil(config.train.batch_size);
@@ -246,9 +246,4 @@ pub fn evaluate(
     }
     let mse = sq_sum / (set.len() * set.image_len()) as f64;
     Ok((mse, Codes { values, dim }))
-}
-
-/// The run directory's model file.
-pub fn model_path(run: &Path) -> PathBuf {
-    run.join(MODEL_FILE)
 }
