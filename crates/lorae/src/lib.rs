@@ -9,6 +9,7 @@ pub mod error;
 pub mod latent;
 pub mod model;
 pub mod report;
+pub mod sampler;
 pub mod train;
 
 pub use config::{DatasetKind, ModelKind, PixelRange, RunConfig};
