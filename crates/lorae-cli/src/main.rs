@@ -10,6 +10,7 @@ use lorae::device::DeviceKind;
 use lorae::train::{self, TrainOptions};
 
 mod reconstruct;
+mod sample;
 mod spectrum;
 
 #[derive(Parser)]
@@ -29,6 +30,8 @@ enum Command {
     Train(TrainArgs),
     /// PNG grid of evaluation images (top row) and their reconstructions (bottom row).
     Reconstruct(reconstruct::ReconstructArgs),
+    /// Fit a sampler (gaussian, gmm, prior) to a run's codes and decode samples to PNG.
+    Sample(sample::SampleArgs),
     /// Latent spectrum of the evaluation codes and the effective rank (writes RUN/spectrum.json).
     Spectrum(spectrum::SpectrumArgs),
 }
@@ -186,6 +189,7 @@ fn main() -> ExitCode {
         Command::Train(args) => run_train(args),
         Command::Reconstruct(args) => reconstruct::run(args),
         Command::Spectrum(args) => spectrum::run(args),
+        Command::Sample(args) => sample::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -140,6 +140,38 @@ fn train_then_reconstruct_a_tiny_run() {
     let above = values.iter().filter(|v| v.as_f64().unwrap() > 0.05).count();
     assert_eq!(spec["effective_rank"].as_u64(), Some(above as u64));
     assert_eq!(spec["threshold"].as_f64(), Some(0.05));
+    // Samplers fitted to the codes, decoded to a grid and to numbered files.
+    let grid = dir.path().join("gauss.png");
+    let (ok, _, err) = lorae(&[
+        "sample",
+        run_s,
+        "--sampler",
+        "gaussian",
+        "-n",
+        "4",
+        "--out",
+        grid.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(image::open(&grid).unwrap().width(), 2 * 34 + 2);
+    let files = dir.path().join("gmm");
+    let (ok, _, err) = lorae(&[
+        "sample",
+        run_s,
+        "--sampler",
+        "gmm",
+        "-k",
+        "2",
+        "-n",
+        "3",
+        "--out",
+        files.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read_dir(&files).unwrap().count(), 3);
+    assert_eq!(image::open(files.join("000002.png")).unwrap().width(), 32);
+    fails_with(&["sample", run_s, "--sampler", "prior"], "VAE");
+    fails_with(&["sample", run_s, "--sampler", "flow"], "unknown sampler");
     // Resume to 2 epochs continues the count.
     let (ok, _, err) = lorae(&[
         "train",

@@ -54,3 +54,33 @@ pub fn save_grid(
     img.save(path)
         .map_err(|e| Error::bad_file(path, format!("cannot write PNG: {e}")))
 }
+
+/// Writes each image of `values` (`[n, C, H, W]`) to `dir/000000.png`, `dir/000001.png`, ...
+pub fn save_each(
+    values: &[f32],
+    shape: [usize; 3],
+    range: PixelRange,
+    dir: &Path,
+) -> Result<usize> {
+    let [c, h, w] = shape;
+    let len = c * h * w;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
+    for (i, image) in values.chunks_exact(len).enumerate() {
+        let mut img = RgbImage::new(w as u32, h as u32);
+        for y in 0..h {
+            for x in 0..w {
+                let px = |ch: usize| unscale_pixel(image[ch * h * w + y * w + x], range);
+                let rgb = if c == 1 {
+                    [px(0); 3]
+                } else {
+                    [px(0), px(1), px(2)]
+                };
+                img.put_pixel(x as u32, y as u32, Rgb(rgb));
+            }
+        }
+        let path = dir.join(format!("{i:06}.png"));
+        img.save(&path)
+            .map_err(|e| Error::bad_file(&path, format!("cannot write PNG: {e}")))?;
+    }
+    Ok(values.len() / len)
+}

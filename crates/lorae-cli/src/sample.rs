@@ -1,0 +1,123 @@
+//! `lorae sample RUN`: fit a sampler to the run's codes and decode its samples.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use burn::prelude::*;
+use clap::Args;
+use lorae::device::DeviceKind;
+use lorae::latent::{encode_set, tensor_values, Codes};
+use lorae::report::grid::{save_each, save_grid};
+use lorae::sampler::gaussian::Gaussian;
+use lorae::sampler::gmm::{Gmm, GmmConfig};
+use lorae::sampler::{Prior, Sampler, SamplerKind};
+use lorae::train::{self, EVAL_BATCH};
+use lorae::{data, ModelKind};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+#[derive(Args)]
+pub struct SampleArgs {
+    /// Run directory.
+    run: PathBuf,
+    /// Sampler: gaussian, gmm or prior (VAE only).
+    #[arg(long, default_value = "gmm")]
+    sampler: String,
+    /// GMM components.
+    #[arg(short, default_value_t = 10)]
+    k: usize,
+    /// Number of samples.
+    #[arg(short, default_value_t = 64)]
+    n: usize,
+    /// FILE.png for one grid, or a directory for numbered PNG files [default: RUN/samples-SAMPLER.png].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Seed of the sampler fit and the draws.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Split whose codes the sampler is fitted to: train or eval.
+    #[arg(long, default_value = "train")]
+    fit_on: String,
+    /// Compute device: cpu or wgpu.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
+
+pub fn run(args: SampleArgs) -> Result<()> {
+    let kind: SamplerKind = args.sampler.parse()?;
+    let device = args.device.parse::<DeviceKind>()?.device()?;
+    let (config, model) = train::load_run(&args.run, &device)?;
+    let model = model.fold().unwrap_or(model);
+    let fitted_on = args.fit_on.as_str();
+    let sampler: Box<dyn Sampler> = match kind {
+        SamplerKind::Prior if config.model.kind != ModelKind::Vae => {
+            bail!("--sampler prior samples N(0, I), the prior of a VAE; this run is {}: use gaussian or gmm", config.model.kind)
+        }
+        SamplerKind::Prior => Box::new(Prior {
+            dim: config.model.latent_dim,
+        }),
+        _ => {
+            let splits = data::load(&config.data, config.seed)?;
+            let set = match fitted_on {
+                "train" => &splits.train,
+                "eval" => &splits.eval,
+                other => bail!("unknown split `{other}` for --fit-on: expected train or eval"),
+            };
+            let codes = encode_set(&model, set, config.data.pixel_range, EVAL_BATCH, &device)?;
+            eprintln!(
+                "fitting {} to {} codes of the {fitted_on} split",
+                args.sampler,
+                codes.len()
+            );
+            match kind {
+                SamplerKind::Gaussian => Box::new(Gaussian::fit(&codes)?),
+                _ => Box::new(Gmm::fit(
+                    &codes,
+                    &GmmConfig {
+                        k: args.k,
+                        seed: args.seed,
+                        ..GmmConfig::default()
+                    },
+                )?),
+            }
+        }
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let codes = sampler.sample(args.n, &mut rng);
+    let images = decode(&model, &codes, &device)?;
+    let shape = config.data.dataset.layout().image_shape();
+    let range = config.data.pixel_range;
+    let out = args
+        .out
+        .unwrap_or_else(|| args.run.join(format!("samples-{}.png", args.sampler)));
+    if out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+    {
+        let cols = (args.n as f64).sqrt().ceil() as usize;
+        save_grid(
+            &images,
+            shape,
+            args.n.div_ceil(cols.max(1)),
+            cols,
+            range,
+            &out,
+        )?;
+    } else {
+        save_each(&images, shape, range, &out)?;
+    }
+    println!("{}", out.display());
+    Ok(())
+}
+
+fn decode(model: &lorae::model::Autoencoder, codes: &Codes, device: &Device) -> Result<Vec<f32>> {
+    let mut values = Vec::new();
+    for chunk in codes.values.chunks(EVAL_BATCH * codes.dim) {
+        let z = Tensor::<2>::from_data(
+            TensorData::new(chunk.to_vec(), [chunk.len() / codes.dim, codes.dim]),
+            device,
+        );
+        values.extend(tensor_values(model.decode(z))?);
+    }
+    Ok(values)
+}
