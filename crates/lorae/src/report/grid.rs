@@ -1,4 +1,5 @@
-//! PNG grids of images (N×C×H×W floats in a pixel range), with a 2-pixel gap between cells.
+//! PNG output of images given as N×C×H×W floats in a pixel range: grids with a 2-pixel white gap
+//! between cells, or one file per image.
 
 use std::path::Path;
 
@@ -19,68 +20,69 @@ pub fn save_grid(
     range: PixelRange,
     path: &Path,
 ) -> Result<()> {
-    let [c, h, w] = shape;
-    let len = c * h * w;
-    if c != 1 && c != 3 {
-        return Err(Error::Unsupported(format!(
-            "cannot draw images with {c} channels"
-        )));
-    }
-    let n = values.len() / len;
+    let len = image_len(shape)?;
+    let [_, h, w] = shape;
     let (cw, ch) = (w as u32 + GAP, h as u32 + GAP);
-    let mut img = RgbImage::from_pixel(
-        cols as u32 * cw + GAP,
-        rows as u32 * ch + GAP,
-        Rgb([255, 255, 255]),
-    );
-    for i in 0..n.min(rows * cols) {
-        let image = &values[i * len..(i + 1) * len];
+    let white = Rgb([255, 255, 255]);
+    let mut grid = RgbImage::from_pixel(cols as u32 * cw + GAP, rows as u32 * ch + GAP, white);
+    for (i, image) in values.chunks_exact(len).take(rows * cols).enumerate() {
         let (x0, y0) = (GAP + (i % cols) as u32 * cw, GAP + (i / cols) as u32 * ch);
-        for y in 0..h {
-            for x in 0..w {
-                let px = |ch: usize| unscale_pixel(image[ch * h * w + y * w + x], range);
-                let rgb = if c == 1 {
-                    [px(0); 3]
-                } else {
-                    [px(0), px(1), px(2)]
-                };
-                img.put_pixel(x0 + x as u32, y0 + y as u32, Rgb(rgb));
-            }
-        }
+        image::imageops::replace(
+            &mut grid,
+            &to_rgb(image, shape, range),
+            x0 as i64,
+            y0 as i64,
+        );
     }
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
     }
-    img.save(path)
-        .map_err(|e| Error::bad_file(path, format!("cannot write PNG: {e}")))
+    save_png(&grid, path)
 }
 
 /// Writes each image of `values` (`[n, C, H, W]`) to `dir/000000.png`, `dir/000001.png`, ...
+/// Returns the number of files written.
 pub fn save_each(
     values: &[f32],
     shape: [usize; 3],
     range: PixelRange,
     dir: &Path,
 ) -> Result<usize> {
-    let [c, h, w] = shape;
-    let len = c * h * w;
+    let len = image_len(shape)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
+    let mut count = 0;
     for (i, image) in values.chunks_exact(len).enumerate() {
-        let mut img = RgbImage::new(w as u32, h as u32);
-        for y in 0..h {
-            for x in 0..w {
-                let px = |ch: usize| unscale_pixel(image[ch * h * w + y * w + x], range);
-                let rgb = if c == 1 {
-                    [px(0); 3]
-                } else {
-                    [px(0), px(1), px(2)]
-                };
-                img.put_pixel(x as u32, y as u32, Rgb(rgb));
-            }
-        }
-        let path = dir.join(format!("{i:06}.png"));
-        img.save(&path)
-            .map_err(|e| Error::bad_file(&path, format!("cannot write PNG: {e}")))?;
+        save_png(
+            &to_rgb(image, shape, range),
+            &dir.join(format!("{i:06}.png")),
+        )?;
+        count += 1;
     }
-    Ok(values.len() / len)
+    Ok(count)
+}
+
+fn image_len([c, h, w]: [usize; 3]) -> Result<usize> {
+    if c != 1 && c != 3 {
+        return Err(Error::Unsupported(format!(
+            "cannot draw images with {c} channels"
+        )));
+    }
+    Ok(c * h * w)
+}
+
+fn save_png(img: &RgbImage, path: &Path) -> Result<()> {
+    img.save(path)
+        .map_err(|e| Error::bad_file(path, format!("cannot write PNG: {e}")))
+}
+
+/// One channel-major image (1 or 3 channels) as RGB pixels.
+fn to_rgb(image: &[f32], [c, h, w]: [usize; 3], range: PixelRange) -> RgbImage {
+    RgbImage::from_fn(w as u32, h as u32, |x, y| {
+        let at = |ch: usize| unscale_pixel(image[ch * h * w + y as usize * w + x as usize], range);
+        Rgb(if c == 1 {
+            [at(0); 3]
+        } else {
+            [at(0), at(1), at(2)]
+        })
+    })
 }
