@@ -27,10 +27,7 @@ pub struct ReconstructArgs {
 pub fn run(args: ReconstructArgs) -> Result<()> {
     let device = args.device.parse::<DeviceKind>()?.device()?;
     let (config, model) = train::load_run(&args.run, &device)?;
-    let mut data_config = config.data.clone();
-    data_config.train_size = 0;
-    data_config.eval_size = data_config.eval_size.min(args.n.max(1));
-    let eval = data::load(&data_config, config.seed)?.eval;
+    let eval = data::load_eval(&config.data, config.seed, Some(args.n.max(1)))?;
     let indices: Vec<usize> = (0..eval.len()).collect();
     let x = eval.batch(&indices, config.data.pixel_range, &device); // [n, C, H, W]
     let y = model.reconstruct(x.clone());

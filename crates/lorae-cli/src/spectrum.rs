@@ -31,9 +31,7 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
     for run in &args.runs {
         let (config, model) = train::load_run(run, &device)?;
         let threshold = args.threshold.unwrap_or(config.eval.rank_threshold);
-        let mut data_config = config.data.clone();
-        data_config.train_size = 0;
-        let eval = data::load(&data_config, config.seed)?.eval;
+        let eval = data::load_eval(&config.data, config.seed, None)?;
         // The folded encoder gives the same codes faster; a ReLU chain cannot fold.
         let model = model.fold().unwrap_or(model);
         let codes = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;

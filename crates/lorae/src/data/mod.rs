@@ -48,6 +48,14 @@ pub fn load(config: &DataConfig, seed: u64) -> Result<Splits> {
     }
 }
 
+/// The first `limit` images (all, if `None`) of a run's evaluation split, without its training split.
+pub fn load_eval(config: &DataConfig, seed: u64, limit: Option<usize>) -> Result<ImageSet> {
+    let mut config = config.clone();
+    config.train_size = 0;
+    config.eval_size = limit.map_or(config.eval_size, |n| n.min(config.eval_size));
+    Ok(load(&config, seed)?.eval)
+}
+
 impl ImageSet {
     /// Pixels per image (C·H·W).
     pub fn image_len(&self) -> usize {
