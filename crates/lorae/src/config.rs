@@ -4,8 +4,6 @@
 //! fills them in, the CLI overrides what the user passes, and `validate` checks the result.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 use crate::error::{Error, Result};
 
@@ -54,14 +52,15 @@ pub enum Layout {
     Celeba,
 }
 
+/// `FromStr` (its error names the accepted values) and `Display` for a closed set of names.
 macro_rules! name_enum {
     ($ty:ident, $what:literal, [$(($var:ident, $name:literal)),+ $(,)?]) => {
-        impl FromStr for $ty {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self> {
+        impl std::str::FromStr for $ty {
+            type Err = $crate::error::Error;
+            fn from_str(s: &str) -> $crate::error::Result<Self> {
                 match s {
                     $($name => Ok($ty::$var),)+
-                    _ => Err(Error::UnknownName {
+                    _ => Err($crate::error::Error::UnknownName {
                         what: $what,
                         value: s.to_string(),
                         expected: [$($name),+].join(", "),
@@ -69,8 +68,8 @@ macro_rules! name_enum {
                 }
             }
         }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 let name = match self { $($ty::$var => $name,)+ };
                 f.write_str(name)
             }

@@ -16,20 +16,7 @@ pub enum DeviceKind {
     Wgpu,
 }
 
-impl std::str::FromStr for DeviceKind {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "cpu" => Ok(DeviceKind::Cpu),
-            "wgpu" => Ok(DeviceKind::Wgpu),
-            _ => Err(Error::UnknownName {
-                what: "device",
-                value: s.into(),
-                expected: "cpu, wgpu".into(),
-            }),
-        }
-    }
-}
+name_enum!(DeviceKind, "device", [(Cpu, "cpu"), (Wgpu, "wgpu")]);
 
 impl DeviceKind {
     /// The plain (non-autodiff) device.

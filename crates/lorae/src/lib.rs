@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: [`data`] → [`model`] → [`train`] → [`latent`] codes → [`report`].
 
+#[macro_use]
 pub mod config;
 pub mod data;
 pub mod device;

@@ -22,21 +22,11 @@ pub enum SamplerKind {
     Prior,
 }
 
-impl std::str::FromStr for SamplerKind {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "gaussian" => Ok(SamplerKind::Gaussian),
-            "gmm" => Ok(SamplerKind::Gmm),
-            "prior" => Ok(SamplerKind::Prior),
-            _ => Err(Error::UnknownName {
-                what: "sampler",
-                value: s.into(),
-                expected: "gaussian, gmm, prior".into(),
-            }),
-        }
-    }
-}
+name_enum!(
+    SamplerKind,
+    "sampler",
+    [(Gaussian, "gaussian"), (Gmm, "gmm"), (Prior, "prior")]
+);
 
 /// A distribution over codes that can be sampled.
 pub trait Sampler {
