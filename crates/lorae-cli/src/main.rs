@@ -9,6 +9,9 @@ use lorae::config::{DatasetKind, ModelKind, PixelRange, RunConfig};
 use lorae::device::DeviceKind;
 use lorae::train::{self, TrainOptions};
 
+mod bench_gmm;
+mod interpolate;
+mod pca_grid;
 mod reconstruct;
 mod sample;
 mod spectrum;
@@ -34,6 +37,12 @@ enum Command {
     Sample(sample::SampleArgs),
     /// Latent spectrum of the evaluation codes and the effective rank (writes RUN/spectrum.json).
     Spectrum(spectrum::SpectrumArgs),
+    /// Decoded linear interpolations between codes of pairs of evaluation images (a row per pair).
+    Interpolate(interpolate::InterpolateArgs),
+    /// Decoded grid over the top two principal components of the evaluation codes.
+    PcaGrid(pca_grid::PcaGridArgs),
+    /// Time lorae's GMM fit against scikit-learn's on the same low-rank codes.
+    BenchGmm(bench_gmm::BenchGmmArgs),
 }
 
 #[derive(Args)]
@@ -190,6 +199,9 @@ fn main() -> ExitCode {
         Command::Reconstruct(args) => reconstruct::run(args),
         Command::Spectrum(args) => spectrum::run(args),
         Command::Sample(args) => sample::run(args),
+        Command::Interpolate(args) => interpolate::run(args),
+        Command::PcaGrid(args) => pca_grid::run(args),
+        Command::BenchGmm(args) => bench_gmm::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

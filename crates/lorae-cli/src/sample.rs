@@ -3,10 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
-use burn::prelude::*;
 use clap::Args;
 use lorae::device::DeviceKind;
-use lorae::latent::{encode_set, tensor_values, Codes};
+use lorae::latent::{decode_codes, encode_set};
 use lorae::report::grid::{save_each, save_grid};
 use lorae::sampler::gaussian::Gaussian;
 use lorae::sampler::gmm::{Gmm, GmmConfig};
@@ -84,7 +83,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
     };
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let codes = sampler.sample(args.n, &mut rng);
-    let images = decode(&model, &codes, &device)?;
+    let images = decode_codes(&model, &codes, EVAL_BATCH, &device)?;
     let shape = config.data.dataset.layout().image_shape();
     let range = config.data.pixel_range;
     let out = args
@@ -108,16 +107,4 @@ pub fn run(args: SampleArgs) -> Result<()> {
     }
     println!("{}", out.display());
     Ok(())
-}
-
-fn decode(model: &lorae::model::Autoencoder, codes: &Codes, device: &Device) -> Result<Vec<f32>> {
-    let mut values = Vec::new();
-    for chunk in codes.values.chunks(EVAL_BATCH * codes.dim) {
-        let z = Tensor::<2>::from_data(
-            TensorData::new(chunk.to_vec(), [chunk.len() / codes.dim, codes.dim]),
-            device,
-        );
-        values.extend(tensor_values(model.decode(z))?);
-    }
-    Ok(values)
 }

@@ -7,6 +7,7 @@ use anyhow::Result;
 use clap::Args;
 use lorae::device::DeviceKind;
 use lorae::latent::{encode_set, spectrum::spectrum};
+use lorae::report::plot::{plot_spectra, SpectrumSeries};
 use lorae::train::{self, EVAL_BATCH};
 use lorae::{data, train::checkpoint::write_atomic};
 
@@ -21,6 +22,9 @@ pub struct SpectrumArgs {
     /// Print one JSON object per run (`singular_values`, `effective_rank`, `threshold`).
     #[arg(long)]
     json: bool,
+    /// Also draw the spectra of all runs, overlaid, into this PNG (log scale).
+    #[arg(long)]
+    plot: Option<PathBuf>,
     /// Compute device: cpu or wgpu.
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -28,6 +32,8 @@ pub struct SpectrumArgs {
 
 pub fn run(args: SpectrumArgs) -> Result<()> {
     let device = args.device.parse::<DeviceKind>()?.device()?;
+    let mut series = Vec::new();
+    let mut plot_threshold = None;
     for run in &args.runs {
         let (config, model) = train::load_run(run, &device)?;
         let threshold = args.threshold.unwrap_or(config.eval.rank_threshold);
@@ -38,6 +44,11 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
         let spec = spectrum(&codes, threshold)?;
         let json = serde_json::to_string(&spec)?;
         write_atomic(&run.join("spectrum.json"), json.as_bytes())?;
+        plot_threshold.get_or_insert(threshold);
+        series.push(SpectrumSeries {
+            label: format!("{} (rank {})", run.display(), spec.effective_rank),
+            values: spec.singular_values.clone(),
+        });
         if args.json {
             println!("{json}");
         } else {
@@ -57,6 +68,10 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
                 head.join(" ")
             );
         }
+    }
+    if let (Some(path), Some(threshold)) = (&args.plot, plot_threshold) {
+        plot_spectra(&series, threshold, path)?;
+        eprintln!("spectrum plot: {}", path.display());
     }
     Ok(())
 }

@@ -140,6 +140,33 @@ fn train_then_reconstruct_a_tiny_run() {
     let above = values.iter().filter(|v| v.as_f64().unwrap() > 0.05).count();
     assert_eq!(spec["effective_rank"].as_u64(), Some(above as u64));
     assert_eq!(spec["threshold"].as_f64(), Some(0.05));
+    // Two runs overlaid in one spectrum plot.
+    let plot = dir.path().join("spectrum.png");
+    let (ok, _, err) = lorae(&["spectrum", run_s, run_s, "--plot", plot.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert_eq!(image::open(&plot).unwrap().width(), 800);
+    // Interpolation strips: a row per pair, the originals at both ends.
+    let strip = dir.path().join("interp.png");
+    let (ok, _, err) = lorae(&[
+        "interpolate",
+        run_s,
+        "--pairs",
+        "3",
+        "--steps",
+        "5",
+        "--out",
+        strip.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let img = image::open(&strip).unwrap();
+    assert_eq!((img.width(), img.height()), (7 * 34 + 2, 3 * 34 + 2));
+    fails_with(&["interpolate", run_s, "--pairs", "9"], "needs 18 evaluation images");
+    // PCA grid.
+    let pca = dir.path().join("pca.png");
+    let (ok, _, err) = lorae(&["pca-grid", run_s, "--size", "4", "--out", pca.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert_eq!(image::open(&pca).unwrap().height(), 4 * 34 + 2);
+    fails_with(&["pca-grid", run_s, "--extent", "-1"], "--extent");
     // Samplers fitted to the codes, decoded to a grid and to numbered files.
     let grid = dir.path().join("gauss.png");
     let (ok, _, err) = lorae(&[

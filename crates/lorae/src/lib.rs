@@ -9,6 +9,7 @@ pub mod device;
 pub mod error;
 pub mod latent;
 pub mod model;
+pub mod npy;
 pub mod report;
 pub mod sampler;
 pub mod train;

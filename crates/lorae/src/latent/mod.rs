@@ -1,5 +1,8 @@
-//! Latent codes of a trained model: encode a whole split, then analyse them ([`spectrum`]).
+//! Latent codes of a trained model: encode a whole split, analyse them ([`spectrum`], [`pca`]),
+//! move between them ([`interpolate`]) and decode codes back to images.
 
+pub mod interpolate;
+pub mod pca;
 pub mod spectrum;
 
 use burn::prelude::*;
@@ -29,6 +32,24 @@ pub fn encode_set(
         values.extend(tensor_values(z)?);
     }
     Ok(Codes { values, dim })
+}
+
+/// Decoded images of row-major `[n, dim]` codes, `[n, C, H, W]` flattened, in batches of `batch`.
+pub fn decode_codes(
+    model: &Autoencoder,
+    codes: &Codes,
+    batch: usize,
+    device: &Device,
+) -> Result<Vec<f32>> {
+    let mut values = Vec::new();
+    for chunk in codes.values.chunks(batch.max(1) * codes.dim.max(1)) {
+        let z = Tensor::<2>::from_data(
+            TensorData::new(chunk.to_vec(), [chunk.len() / codes.dim, codes.dim]),
+            device,
+        ); // [b, d]
+        values.extend(tensor_values(model.decode(z))?);
+    }
+    Ok(values)
 }
 
 /// A tensor's values as f32 on the host.

@@ -1,3 +1,4 @@
-//! Output images: PNG grids of decoded images.
+//! Output images: PNG grids of decoded images and spectrum plots.
 
 pub mod grid;
+pub mod plot;

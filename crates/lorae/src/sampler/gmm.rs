@@ -9,6 +9,7 @@
 use nalgebra::{DMatrix, DVector};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{cholesky_with_jitter, draw, to_matrix, Sampler};
@@ -111,30 +112,17 @@ impl Gmm {
 
     /// Mean log-likelihood per row of `x` and the responsibilities `[n, k]`.
     pub fn e_step(&self, x: &DMatrix<f64>) -> (f64, DMatrix<f64>) {
-        let (n, d) = x.shape();
+        let n = x.nrows();
         let k = self.weights.len();
-        let mut log_prob = DMatrix::<f64>::zeros(n, k);
-        let log_2pi = (2.0 * std::f64::consts::PI).ln();
-        for j in 0..k {
-            let l = &self.chols[j];
-            let l_inv = l
-                .clone()
-                .solve_lower_triangular(&DMatrix::identity(d, d))
-                .unwrap_or_else(|| DMatrix::identity(d, d));
-            let mut diff = x.clone(); // [n, d]
-            for mut row in diff.row_iter_mut() {
-                row -= self.means[j].transpose();
-            }
-            let y = diff * l_inv.transpose(); // [n, d]: whitened
-            let log_det: f64 = (0..d).map(|i| l[(i, i)].ln()).sum::<f64>() * 2.0;
-            let constant =
-                self.weights[j].max(f64::MIN_POSITIVE).ln() - 0.5 * (d as f64 * log_2pi + log_det);
-            for (i, row) in y.row_iter().enumerate() {
-                log_prob[(i, j)] = constant - 0.5 * row.norm_squared();
-            }
-        }
+        // Components are independent: one thread each (rayon), a GEMM inside each.
+        let columns: Vec<DVector<f64>> = (0..k)
+            .into_par_iter()
+            .map(|j| self.component_log_prob(x, j))
+            .collect();
+        let mut log_prob = DMatrix::from_columns(&columns); // [n, k]
         let mut total = 0.0;
-        for mut row in log_prob.row_iter_mut() {
+        for i in 0..n {
+            let mut row = log_prob.row_mut(i);
             let max = row.max();
             let lse = max + row.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
             total += lse;
@@ -142,12 +130,47 @@ impl Gmm {
         }
         (total / n as f64, log_prob)
     }
+
+    /// `log(w_j) + log N(x_i | μ_j, Σ_j)` for every row of `x`, `[n]`.
+    fn component_log_prob(&self, x: &DMatrix<f64>, j: usize) -> DVector<f64> {
+        let (n, d) = x.shape();
+        let l = &self.chols[j];
+        // Whitening: y = (x − μ) L⁻ᵀ, so that ‖y‖² is the Mahalanobis distance.
+        let l_inv_t = l
+            .clone()
+            .solve_lower_triangular(&DMatrix::identity(d, d))
+            .unwrap_or_else(|| DMatrix::identity(d, d))
+            .transpose(); // [d, d]
+        let y = x * &l_inv_t; // [n, d]
+        let shift = self.means[j].transpose() * &l_inv_t; // [1, d]
+        let mut mahalanobis = DVector::<f64>::zeros(n);
+        for c in 0..d {
+            let b = shift[c];
+            for (m, &v) in mahalanobis.iter_mut().zip(y.column(c).iter()) {
+                *m += (v - b) * (v - b);
+            }
+        }
+        let log_det: f64 = (0..d).map(|i| l[(i, i)].ln()).sum::<f64>() * 2.0;
+        let log_2pi = (2.0 * std::f64::consts::PI).ln();
+        let constant =
+            self.weights[j].max(f64::MIN_POSITIVE).ln() - 0.5 * (d as f64 * log_2pi + log_det);
+        mahalanobis.apply(|m| *m = constant - 0.5 * *m);
+        mahalanobis
+    }
 }
 
 /// Weights, means and floored covariances from responsibilities `[n, k]`.
 fn m_step(x: &DMatrix<f64>, resp: &DMatrix<f64>, floor: f64) -> Result<Gmm> {
-    let (n, d) = x.shape();
-    let k = resp.ncols();
+    let n = x.nrows();
+    let parts: Vec<(f64, DVector<f64>, DMatrix<f64>, DMatrix<f64>)> = (0..resp.ncols())
+        .into_par_iter()
+        .map(|j| {
+            let (nk, mean, cov) = weighted_moments(x, resp.column(j).as_slice(), floor);
+            let (chol, _) = cholesky_with_jitter(&cov)?;
+            Ok((nk, mean, cov, chol))
+        })
+        .collect::<Result<_>>()?;
+    let sum: f64 = parts.iter().map(|p| p.0).sum();
     let mut gmm = Gmm {
         weights: vec![],
         means: vec![],
@@ -156,37 +179,59 @@ fn m_step(x: &DMatrix<f64>, resp: &DMatrix<f64>, floor: f64) -> Result<Gmm> {
         log_likelihood: vec![],
         converged: false,
     };
-    for j in 0..k {
-        let r = resp.column(j);
-        let nk = r.sum() + 10.0 * f64::EPSILON;
-        let mean = x.tr_mul(&r) / nk; // [d]
-        let mut weighted = x.clone(); // [n, d]: √r_i (x_i − μ)
-        for (i, mut row) in weighted.row_iter_mut().enumerate() {
-            row -= mean.transpose();
-            row *= r[i].sqrt();
-        }
-        let mut cov = weighted.tr_mul(&weighted) / nk; // [d, d]
-        for i in 0..d {
-            cov[(i, i)] += floor;
-        }
-        let (chol, _) = cholesky_with_jitter(&cov)?;
-        gmm.weights.push(nk / n as f64);
+    for (nk, mean, cov, chol) in parts {
+        gmm.weights.push(nk / sum);
         gmm.means.push(mean);
         gmm.covs.push(cov);
         gmm.chols.push(chol);
     }
-    let sum: f64 = gmm.weights.iter().sum();
-    gmm.weights.iter_mut().for_each(|w| *w /= sum);
+    debug_assert!((sum - n as f64).abs() < 1e-6 * n as f64 + 1.0);
     Ok(gmm)
+}
+
+/// Responsibility mass `n_k`, weighted mean and weighted covariance (plus `floor` on the diagonal)
+/// of the rows of `x` under weights `r`.
+fn weighted_moments(x: &DMatrix<f64>, r: &[f64], floor: f64) -> (f64, DVector<f64>, DMatrix<f64>) {
+    let (n, d) = x.shape();
+    let nk = r.iter().sum::<f64>() + 10.0 * f64::EPSILON;
+    let mean = DVector::from_fn(d, |c, _| {
+        x.column(c).iter().zip(r).map(|(v, w)| v * w).sum::<f64>() / nk
+    }); // [d]
+    // Centred rows scaled by √r, transposed: [d, n], so that the covariance is one GEMM.
+    let sqrt_r: Vec<f64> = r.iter().map(|w| w.sqrt()).collect();
+    let mut weighted_t = DMatrix::<f64>::zeros(d, n);
+    for c in 0..d {
+        let m = mean[c];
+        for (i, (&v, &s)) in x.column(c).iter().zip(&sqrt_r).enumerate() {
+            weighted_t[(c, i)] = (v - m) * s;
+        }
+    }
+    let mut cov = &weighted_t * weighted_t.transpose() / nk; // [d, d]
+    for i in 0..d {
+        cov[(i, i)] += floor;
+    }
+    (nk, mean, cov)
 }
 
 /// Hard responsibilities from k-means++ seeding and 10 Lloyd iterations.
 fn kmeans_responsibilities(x: &DMatrix<f64>, k: usize, rng: &mut ChaCha8Rng) -> DMatrix<f64> {
-    let n = x.nrows();
-    let dist2 = |i: usize, c: &DVector<f64>| (x.row(i).transpose() - c).norm_squared();
-    let mut centres = vec![x.row(rng.random_range(0..n)).transpose()];
-    let mut nearest: Vec<f64> = (0..n).map(|i| dist2(i, &centres[0])).collect();
-    while centres.len() < k {
+    let (n, d) = x.shape();
+    let row_norms: Vec<f64> = (0..n).map(|i| x.row(i).norm_squared()).collect();
+    // Squared distances from every row to each centre, [n, centres], by one GEMM.
+    let distances = |centres: &DMatrix<f64>| -> DMatrix<f64> {
+        let mut g = x * centres.transpose() * -2.0; // [n, c]
+        for (j, centre) in centres.row_iter().enumerate() {
+            let cn = centre.norm_squared();
+            for (i, v) in g.column_mut(j).iter_mut().enumerate() {
+                *v = (*v + row_norms[i] + cn).max(0.0);
+            }
+        }
+        g
+    };
+    let first = rng.random_range(0..n);
+    let mut centres = DMatrix::from_rows(&[x.row(first).into_owned()]); // [1, d]
+    let mut nearest: Vec<f64> = distances(&centres).column(0).iter().copied().collect();
+    while centres.nrows() < k {
         let total: f64 = nearest.iter().sum();
         let pick = if total > 0.0 {
             let mut u = rng.random::<f64>() * total;
@@ -200,27 +245,34 @@ fn kmeans_responsibilities(x: &DMatrix<f64>, k: usize, rng: &mut ChaCha8Rng) -> 
         } else {
             rng.random_range(0..n)
         };
-        let c = x.row(pick).transpose();
-        for (i, best) in nearest.iter_mut().enumerate() {
-            *best = best.min(dist2(i, &c));
+        let c = DMatrix::from_rows(&[x.row(pick).into_owned()]);
+        for (best, &dist) in nearest.iter_mut().zip(distances(&c).iter()) {
+            *best = best.min(dist);
         }
-        centres.push(c);
+        let rows = centres.nrows();
+        centres = centres.insert_row(rows, 0.0);
+        centres.row_mut(rows).copy_from(&c.row(0));
     }
     let mut labels = vec![0usize; n];
     for _ in 0..10 {
+        let dist = distances(&centres);
         for (i, label) in labels.iter_mut().enumerate() {
             *label = (0..k)
-                .min_by(|&a, &b| dist2(i, &centres[a]).total_cmp(&dist2(i, &centres[b])))
+                .min_by(|&a, &b| dist[(i, a)].total_cmp(&dist[(i, b)]))
                 .unwrap_or(0);
         }
-        for (j, centre) in centres.iter_mut().enumerate() {
-            let members: Vec<usize> = (0..n).filter(|&i| labels[i] == j).collect();
-            if !members.is_empty() {
-                *centre = members
-                    .iter()
-                    .map(|&i| x.row(i).transpose())
-                    .sum::<DVector<f64>>()
-                    / members.len() as f64;
+        let mut sums = DMatrix::<f64>::zeros(k, d);
+        let mut counts = vec![0usize; k];
+        labels.iter().for_each(|&j| counts[j] += 1);
+        for c in 0..d {
+            for (i, &v) in x.column(c).iter().enumerate() {
+                sums[(labels[i], c)] += v;
+            }
+        }
+        for j in 0..k {
+            if counts[j] > 0 {
+                let mean = sums.row(j) / counts[j] as f64;
+                centres.row_mut(j).copy_from(&mean);
             }
         }
     }

@@ -1,0 +1,115 @@
+//! Spectrum plots (IRMAE Figs 2, 4): normalised singular values against their index on a log
+//! scale, one line per run, with the effective-rank threshold dashed.
+//!
+//! Text is drawn with DejaVu Sans Mono, embedded in the crate (`assets/`, free licence beside it),
+//! so plots look the same on machines without fonts.
+
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::error::{Error, Result};
+
+const FONT: &[u8] = include_bytes!("../../assets/DejaVuSansMono.ttf");
+const FONT_NAME: &str = "sans-serif";
+/// Values below this are drawn at this floor (a log axis cannot show 0).
+pub const LOG_FLOOR: f64 = 1e-8;
+
+/// One line of a spectrum plot.
+#[derive(Debug, Clone)]
+pub struct SpectrumSeries {
+    /// Legend text (e.g. the run directory and its effective rank).
+    pub label: String,
+    /// Normalised singular values, descending.
+    pub values: Vec<f64>,
+}
+
+fn register_font() -> Result<()> {
+    static ONCE: Once = Once::new();
+    let mut result = Ok(());
+    ONCE.call_once(|| {
+        if plotters::style::register_font(FONT_NAME, FontStyle::Normal, FONT).is_err() {
+            result = Err(Error::Unsupported("the embedded plot font does not parse".into()));
+        }
+    });
+    result
+}
+
+/// Draws `series` into a PNG at `path` (800×500), with a dashed line at `threshold`.
+pub fn plot_spectra(series: &[SpectrumSeries], threshold: f64, path: &Path) -> Result<()> {
+    if series.is_empty() || series.iter().any(|s| s.values.is_empty()) {
+        return Err(Error::invalid(
+            "series",
+            series.len(),
+            "a spectrum plot needs at least one non-empty series",
+        ));
+    }
+    register_font()?;
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
+    }
+    let fail = |e: &dyn std::fmt::Display| Error::bad_file(path, format!("cannot draw plot: {e}"));
+    let len = series.iter().map(|s| s.values.len()).max().unwrap_or(1);
+    let lowest = series
+        .iter()
+        .flat_map(|s| s.values.iter().copied())
+        .chain([threshold])
+        .fold(1.0f64, f64::min)
+        .max(LOG_FLOOR);
+    // Round the bottom of the axis down to a power of ten.
+    let bottom = 10f64.powf(lowest.log10().floor());
+
+    let root = BitMapBackend::new(path, (800, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("latent spectrum", (FONT_NAME, 22))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(1usize..len, (bottom..1.5f64).log_scale())
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("singular value index")
+        .y_desc("normalised singular value")
+        .label_style((FONT_NAME, 14))
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .draw()
+        .map_err(|e| fail(&e))?;
+
+    for (i, s) in series.iter().enumerate() {
+        let colour = Palette99::pick(i).to_rgba();
+        let points = s
+            .values
+            .iter()
+            .enumerate()
+            .map(|(j, &v)| (j + 1, v.max(LOG_FLOOR)));
+        chart
+            .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+            .map_err(|e| fail(&e))?
+            .label(s.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
+    }
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(1, threshold), (len, threshold)],
+            6,
+            4,
+            BLACK.stroke_width(1),
+        ))
+        .map_err(|e| fail(&e))?
+        .label(format!("threshold {threshold:.0e}"))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
+    chart
+        .configure_series_labels()
+        .label_font((FONT_NAME, 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| fail(&e))?;
+    root.present().map_err(|e| fail(&e))?;
+    Ok(())
+}
