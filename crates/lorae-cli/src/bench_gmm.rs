@@ -12,7 +12,8 @@ use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
 use lorae::latent::Codes;
 use lorae::npy;
-use lorae::sampler::gmm::{Gmm, GmmConfig};
+use lorae::sampler::gmm::{covariance_floor, Gmm, GmmConfig};
+use lorae::sampler::to_matrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -72,7 +73,12 @@ pub fn run(args: BenchGmmArgs) -> Result<()> {
     let codes = match &args.codes {
         Some(path) => {
             let array = npy::read(path)?;
-            ensure!(array.shape.len() == 2, "{}: expected a 2-d array [n, dim], got shape {:?}", path.display(), array.shape);
+            ensure!(
+                array.shape.len() == 2,
+                "{}: expected a 2-d array [n, dim], got shape {:?}",
+                path.display(),
+                array.shape
+            );
             Codes {
                 values: array.values.iter().map(|&v| v as f32).collect(),
                 dim: array.shape[1],
@@ -109,11 +115,14 @@ pub fn run(args: BenchGmmArgs) -> Result<()> {
     let gmm = Gmm::fit(&codes, &config)?;
     let seconds = start.elapsed().as_secs_f64();
     let ll = gmm.log_likelihood.last().copied().unwrap_or(f64::NAN);
+    let iterations = gmm.log_likelihood.len();
     eprintln!(
-        "lorae: {seconds:.2} s, {} EM iterations, converged {}, mean log-likelihood {ll:.3}",
-        gmm.log_likelihood.len(),
+        "lorae: {seconds:.2} s, {iterations} EM iterations ({:.2} s each), converged {}, mean log-likelihood {ll:.3}",
+        seconds / iterations.max(1) as f64,
         gmm.converged
     );
+    // scikit-learn's reg_covar is absolute: give it lorae's floor so both fit the same model.
+    let floor = covariance_floor(&to_matrix(&codes), config.reg_covar);
     let head = format!("gmm n={} dim={} k={}", codes.len(), codes.dim, args.k);
     if args.no_peer {
         println!("{head}: lorae {seconds:.2} s");
@@ -125,10 +134,21 @@ pub fn run(args: BenchGmmArgs) -> Result<()> {
         .args(["--codes", &file.to_string_lossy()])
         .args(["-k", &args.k.to_string(), "--seed", &args.seed.to_string()])
         .args(["--restarts", &args.restarts.to_string()])
-        .args(["--max-iter", &args.max_iter.to_string(), "--tol", &args.tol.to_string()])
+        .args([
+            "--max-iter",
+            &args.max_iter.to_string(),
+            "--tol",
+            &args.tol.to_string(),
+        ])
         .args(["--threads", &threads.to_string()])
+        .args(["--reg-covar", &format!("{floor:e}")])
         .output()
-        .with_context(|| format!("cannot run the peer `{}` (see tools/setup-ref-venv.sh, or pass --no-peer)", python.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot run the peer `{}` (see tools/setup-ref-venv.sh, or pass --no-peer)",
+                python.display()
+            )
+        })?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         bail!(
@@ -142,15 +162,21 @@ pub fn run(args: BenchGmmArgs) -> Result<()> {
         .last()
         .and_then(|l| serde_json::from_str(l).ok())
         .context("the peer printed no JSON report on its last line")?;
-    let peer_seconds = report["float64_seconds"].as_f64().context("no float64_seconds in the peer report")?;
+    let peer_seconds = report["float64_seconds"]
+        .as_f64()
+        .context("no float64_seconds in the peer report")?;
     match report["float32_error"].as_str() {
         Some(e) => eprintln!("scikit-learn float32: failed: {e}"),
-        None => eprintln!("scikit-learn float32: {:.2} s", report["float32_seconds"].as_f64().unwrap_or(f64::NAN)),
+        None => eprintln!(
+            "scikit-learn float32: {:.2} s",
+            report["float32_seconds"].as_f64().unwrap_or(f64::NAN)
+        ),
     }
+    let peer_iterations = report["float64_n_iter"].as_f64().unwrap_or(f64::NAN);
     eprintln!(
-        "scikit-learn {} float64: {peer_seconds:.2} s, {} EM iterations, mean log-likelihood {:.3}",
+        "scikit-learn {} float64 (reg_covar {floor:.2e}): {peer_seconds:.2} s, {peer_iterations} EM iterations ({:.2} s each), mean log-likelihood {:.3}",
         report["sklearn_version"].as_str().unwrap_or("?"),
-        report["float64_n_iter"],
+        peer_seconds / peer_iterations,
         report["mean_log_likelihood"].as_f64().unwrap_or(f64::NAN)
     );
     println!(
@@ -163,15 +189,22 @@ pub fn run(args: BenchGmmArgs) -> Result<()> {
 /// `n` float32 codes of dimension `dim` and rank `rank`: 10 clusters (means ~ N(0, 9 I), unit
 /// spread) in `rank` dimensions, mapped by a random `rank × dim` matrix.
 pub fn low_rank_codes(n: usize, dim: usize, rank: usize, seed: u64) -> Result<Codes> {
-    ensure!(rank >= 1 && rank <= dim, "--rank must be in 1..={dim}, got {rank}");
+    ensure!(
+        rank >= 1 && rank <= dim,
+        "--rank must be in 1..={dim}, got {rank}"
+    );
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut normal = move || -> f64 { rng.sample(StandardNormal) };
-    let map: Vec<f64> = (0..rank * dim).map(|_| normal() / (rank as f64).sqrt()).collect();
+    let map: Vec<f64> = (0..rank * dim)
+        .map(|_| normal() / (rank as f64).sqrt())
+        .collect();
     let centres: Vec<f64> = (0..10 * rank).map(|_| 3.0 * normal()).collect();
     let mut values = Vec::with_capacity(n * dim);
     for i in 0..n {
         let c = i % 10;
-        let factors: Vec<f64> = (0..rank).map(|r| centres[c * rank + r] + normal()).collect();
+        let factors: Vec<f64> = (0..rank)
+            .map(|r| centres[c * rank + r] + normal())
+            .collect();
         for j in 0..dim {
             let v: f64 = (0..rank).map(|r| factors[r] * map[r * dim + j]).sum();
             values.push(v as f32);
@@ -183,7 +216,9 @@ pub fn low_rank_codes(n: usize, dim: usize, rank: usize, seed: u64) -> Result<Co
 fn default_python() -> PathBuf {
     let venv = std::env::var_os("LORAE_REF_VENV")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lorae/venv-ref")));
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lorae/venv-ref"))
+        });
     match venv.map(|v| v.join("bin/python")) {
         Some(p) if p.exists() => p,
         _ => PathBuf::from("python3"),

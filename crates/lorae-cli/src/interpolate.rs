@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use anyhow::{ensure, Result};
 use clap::Args;
+use lorae::data;
 use lorae::device::DeviceKind;
 use lorae::latent::interpolate::interpolate;
 use lorae::latent::{decode_codes, encode_set, tensor_values};
 use lorae::report::grid::save_grid;
 use lorae::train::{self, EVAL_BATCH};
-use lorae::data;
 
 #[derive(Args)]
 pub struct InterpolateArgs {
@@ -31,7 +31,11 @@ pub struct InterpolateArgs {
 }
 
 pub fn run(args: InterpolateArgs) -> Result<()> {
-    ensure!(args.pairs >= 1, "--pairs must be at least 1, got {}", args.pairs);
+    ensure!(
+        args.pairs >= 1,
+        "--pairs must be at least 1, got {}",
+        args.pairs
+    );
     let device = args.device.parse::<DeviceKind>()?.device()?;
     let (config, model) = train::load_run(&args.run, &device)?;
     let model = model.fold().unwrap_or(model);
@@ -56,7 +60,9 @@ pub fn run(args: InterpolateArgs) -> Result<()> {
         cells.extend_from_slice(&decoded[p * args.steps * len..(p + 1) * args.steps * len]);
         cells.extend(original(b)?);
     }
-    let out = args.out.unwrap_or_else(|| args.run.join("interpolation.png"));
+    let out = args
+        .out
+        .unwrap_or_else(|| args.run.join("interpolation.png"));
     save_grid(&cells, eval.shape, args.pairs, args.steps + 2, range, &out)?;
     println!("{}", out.display());
     Ok(())

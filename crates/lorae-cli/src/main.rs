@@ -10,6 +10,7 @@ use lorae::device::DeviceKind;
 use lorae::train::{self, TrainOptions};
 
 mod bench_gmm;
+mod data_info;
 mod interpolate;
 mod pca_grid;
 mod reconstruct;
@@ -41,6 +42,9 @@ enum Command {
     Interpolate(interpolate::InterpolateArgs),
     /// Decoded grid over the top two principal components of the evaluation codes.
     PcaGrid(pca_grid::PcaGridArgs),
+    /// Datasets: `lorae data info --dataset NAME` prints counts, shape, pixel statistics, labels.
+    #[command(subcommand)]
+    Data(data_info::DataCommand),
     /// Time lorae's GMM fit against scikit-learn's on the same low-rank codes.
     BenchGmm(bench_gmm::BenchGmmArgs),
 }
@@ -50,9 +54,16 @@ struct TrainArgs {
     /// Model: ae, vae, irmae, lorae.
     #[arg(long, default_value = "irmae")]
     model: String,
-    /// Dataset: shapes.
+    /// Dataset: shapes, mnist, fashion-mnist, cifar10, celeba, folder.
     #[arg(long, default_value = "shapes")]
     dataset: String,
+    /// Directory of the dataset's files [default: the fetch cache, ~/.cache/lorae/data/NAME or
+    /// $LORAE_DATA_DIR/NAME; required for folder].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// folder: side the images are resized to (32 or 64).
+    #[arg(long, default_value_t = 32)]
+    image_size: usize,
     /// IRMAE: number of extra linear layers l [default: shapes 2, mnist 8, celeba 4].
     #[arg(long)]
     layers: Option<usize>,
@@ -77,13 +88,13 @@ struct TrainArgs {
     /// Seed of data generation, initialisation and shuffling.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Training images [default: 50000].
+    /// Training images: generated (shapes, default 50000) or at most this many [default: all].
     #[arg(long)]
     train_size: Option<usize>,
-    /// Evaluation images [default: 10000].
+    /// Evaluation images: generated (shapes, default 10000) or at most this many [default: all].
     #[arg(long)]
     eval_size: Option<usize>,
-    /// Pixel range: 01 or pm1 [default: 01 for shapes].
+    /// Pixel range: 01 or pm1 [default: 01 for shapes, pm1 for real images].
     #[arg(long)]
     pixel_range: Option<String>,
     /// Effective rank counts normalised singular values above this.
@@ -148,6 +159,8 @@ impl TrainArgs {
         if let Some(n) = self.eval_size {
             d.eval_size = n;
         }
+        d.data_dir = self.data_dir.clone();
+        d.image_size = self.image_size;
         if let Some(range) = &self.pixel_range {
             d.pixel_range = range.parse::<PixelRange>()?;
         }
@@ -202,6 +215,7 @@ fn main() -> ExitCode {
         Command::Interpolate(args) => interpolate::run(args),
         Command::PcaGrid(args) => pca_grid::run(args),
         Command::BenchGmm(args) => bench_gmm::run(args),
+        Command::Data(command) => data_info::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

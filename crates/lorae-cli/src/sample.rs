@@ -84,7 +84,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let codes = sampler.sample(args.n, &mut rng);
     let images = decode_codes(&model, &codes, EVAL_BATCH, &device)?;
-    let shape = config.data.dataset.layout().image_shape();
+    let shape = config.data.layout().image_shape();
     let range = config.data.pixel_range;
     let out = args
         .out

@@ -160,10 +160,20 @@ fn train_then_reconstruct_a_tiny_run() {
     assert!(ok, "{err}");
     let img = image::open(&strip).unwrap();
     assert_eq!((img.width(), img.height()), (7 * 34 + 2, 3 * 34 + 2));
-    fails_with(&["interpolate", run_s, "--pairs", "9"], "needs 18 evaluation images");
+    fails_with(
+        &["interpolate", run_s, "--pairs", "9"],
+        "needs 18 evaluation images",
+    );
     // PCA grid.
     let pca = dir.path().join("pca.png");
-    let (ok, _, err) = lorae(&["pca-grid", run_s, "--size", "4", "--out", pca.to_str().unwrap()]);
+    let (ok, _, err) = lorae(&[
+        "pca-grid",
+        run_s,
+        "--size",
+        "4",
+        "--out",
+        pca.to_str().unwrap(),
+    ]);
     assert!(ok, "{err}");
     assert_eq!(image::open(&pca).unwrap().height(), 4 * 34 + 2);
     fails_with(&["pca-grid", run_s, "--extent", "-1"], "--extent");
@@ -212,4 +222,118 @@ fn train_then_reconstruct_a_tiny_run() {
     assert!(ok, "{err}");
     let log = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
     assert_eq!(log.lines().count(), 2);
+}
+
+/// Writes a tiny MNIST-format directory (raw IDX): `n` training and `n` test digits.
+fn write_tiny_mnist(dir: &std::path::Path, n: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    for prefix in ["train", "t10k"] {
+        let mut images = vec![0, 0, 8, 3];
+        for d in [n as u32, 28, 28] {
+            images.extend(d.to_be_bytes());
+        }
+        images.extend((0..n * 784).map(|i| ((i * 37) % 251) as u8));
+        let mut labels = vec![0, 0, 8, 1];
+        labels.extend((n as u32).to_be_bytes());
+        labels.extend((0..n).map(|i| (i % 10) as u8));
+        std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte")), images).unwrap();
+        std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), labels).unwrap();
+    }
+}
+
+#[test]
+fn data_info_and_training_on_an_idx_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("mnist");
+    write_tiny_mnist(&data, 40);
+    let data_s = data.to_str().unwrap();
+    let (ok, stdout, err) = lorae(&[
+        "data",
+        "info",
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        data_s,
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let info: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(info["train_count"].as_u64(), Some(40));
+    assert_eq!(info["test_count"].as_u64(), Some(40));
+    assert_eq!(info["label_counts"].as_array().unwrap().len(), 10);
+    assert_eq!(info["label_counts"][0].as_u64(), Some(4));
+    // Mean of ((i·37) mod 251) / 255 over the pixels, computed here independently.
+    let n = 40 * 784;
+    let mean = (0..n).map(|i| ((i * 37) % 251) as f64 / 255.0).sum::<f64>() / n as f64;
+    assert!((info["pixel_mean"].as_f64().unwrap() - mean).abs() < 1e-12);
+    let run = dir.path().join("run");
+    let (ok, _, err) = lorae(&[
+        "train",
+        "--model",
+        "irmae",
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        data_s,
+        "--latent-dim",
+        "8",
+        "--layers",
+        "2",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "20",
+        "--out",
+        run.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    assert!(ok, "{err}");
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["data"]["pixel_range"], "pm1");
+    assert_eq!(
+        config["data"]["train_size"].as_u64(),
+        Some(60_000),
+        "a limit, not a count"
+    );
+    // Bad data: a missing directory, and a label file that disagrees with the images.
+    let missing = dir.path().join("nothing");
+    fails_with(
+        &[
+            "data",
+            "info",
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            missing.to_str().unwrap(),
+        ],
+        "nothing",
+    );
+    std::fs::write(
+        data.join("t10k-labels-idx1-ubyte"),
+        [0, 0, 8, 1, 0, 0, 0, 1, 3],
+    )
+    .unwrap();
+    fails_with(
+        &[
+            "train",
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            data_s,
+            "--out",
+            dir.path().join("run2").to_str().unwrap(),
+        ],
+        "1 labels for 40 images",
+    );
+    fails_with(
+        &[
+            "train",
+            "--dataset",
+            "folder",
+            "--out",
+            run.to_str().unwrap(),
+        ],
+        "--data-dir",
+    );
 }

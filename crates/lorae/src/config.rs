@@ -3,6 +3,8 @@
 //! Defaults follow the IRMAE paper (Table 4) for the chosen dataset; `RunConfig::for_dataset`
 //! fills them in, the CLI overrides what the user passes, and `validate` checks the result.
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -27,6 +29,16 @@ pub enum ModelKind {
 pub enum DatasetKind {
     /// Synthetic shapes of the IRMAE paper (generated from the seed, embedded).
     Shapes,
+    /// MNIST digits (IDX files), 28→32, grey.
+    Mnist,
+    /// Fashion-MNIST (IDX files), 28→32, grey.
+    FashionMnist,
+    /// CIFAR-10 (binary batches), 32×32 RGB.
+    Cifar10,
+    /// CelebA aligned faces (JPEGs + partition file), crop 148, 64×64 RGB.
+    Celeba,
+    /// Any folder of PNG/JPEG images, resized to `image_size`, RGB.
+    Folder,
 }
 
 /// Range the pixels are scaled to before they reach the model.
@@ -50,6 +62,8 @@ pub enum Layout {
     Mnist,
     /// 64×64×3, d = 512.
     Celeba,
+    /// 32×32×3 (CIFAR-10, 32-pixel folders): the MNIST networks with three channels, d = 128.
+    Cifar,
 }
 
 /// `FromStr` (its error names the accepted values) and `Display` for a closed set of names.
@@ -82,7 +96,18 @@ name_enum!(
     "model",
     [(Ae, "ae"), (Vae, "vae"), (Irmae, "irmae"), (Lorae, "lorae")]
 );
-name_enum!(DatasetKind, "dataset", [(Shapes, "shapes")]);
+name_enum!(
+    DatasetKind,
+    "dataset",
+    [
+        (Shapes, "shapes"),
+        (Mnist, "mnist"),
+        (FashionMnist, "fashion-mnist"),
+        (Cifar10, "cifar10"),
+        (Celeba, "celeba"),
+        (Folder, "folder")
+    ]
+);
 name_enum!(
     PixelRange,
     "pixel range",
@@ -90,12 +115,29 @@ name_enum!(
 );
 
 impl DatasetKind {
-    /// The network layout of this dataset.
-    pub fn layout(self) -> Layout {
+    /// The network layout of this dataset at `image_size` (used by `folder` only: 64 → CelebA's
+    /// networks, otherwise CIFAR's).
+    pub fn layout(self, image_size: usize) -> Layout {
         match self {
             DatasetKind::Shapes => Layout::Shapes,
+            DatasetKind::Mnist | DatasetKind::FashionMnist => Layout::Mnist,
+            DatasetKind::Cifar10 => Layout::Cifar,
+            DatasetKind::Celeba => Layout::Celeba,
+            DatasetKind::Folder if image_size == 64 => Layout::Celeba,
+            DatasetKind::Folder => Layout::Cifar,
         }
     }
+}
+
+impl DataConfig {
+    /// The network layout this data needs.
+    pub fn layout(&self) -> Layout {
+        self.dataset.layout(self.image_size)
+    }
+}
+
+fn default_image_size() -> usize {
+    32
 }
 
 impl Layout {
@@ -105,6 +147,7 @@ impl Layout {
             Layout::Shapes => [3, 32, 32],
             Layout::Mnist => [1, 32, 32],
             Layout::Celeba => [3, 64, 64],
+            Layout::Cifar => [3, 32, 32],
         }
     }
 }
@@ -114,12 +157,21 @@ impl Layout {
 pub struct DataConfig {
     /// Dataset name. Default `shapes`.
     pub dataset: DatasetKind,
-    /// Training images (shapes: generated). Default 50 000 (paper).
+    /// Training images: shapes generates this many (default 50 000, paper); the other datasets
+    /// take at most this many, in file order (default: the whole training split).
     pub train_size: usize,
-    /// Evaluation images. Default 10 000 (paper).
+    /// Evaluation images: generated for shapes (default 10 000), at most this many of the test
+    /// split otherwise (default: all of it).
     pub eval_size: usize,
-    /// Pixel scaling. Default `01` for shapes.
+    /// Pixel scaling. Default `01` for shapes, `pm1` for real images (reference code).
     pub pixel_range: PixelRange,
+    /// Where the dataset's files are. Default: the fetch cache, `$LORAE_DATA_DIR/NAME` or
+    /// `~/.cache/lorae/data/NAME`. Required for `folder`.
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
+    /// `folder`: side the images are resized to, 32 or 64. Default 32.
+    #[serde(default = "default_image_size")]
+    pub image_size: usize,
 }
 
 /// The model and its regulariser.
@@ -181,14 +233,20 @@ pub struct RunConfig {
 impl RunConfig {
     /// The paper's defaults for `kind` on `dataset`.
     pub fn for_dataset(kind: ModelKind, dataset: DatasetKind) -> Self {
-        let layout = dataset.layout();
+        let layout = dataset.layout(default_image_size());
         let (latent_dim, layers, epochs) = match layout {
             Layout::Shapes => (32, 2, 100),
-            Layout::Mnist => (128, 8, 50),
+            Layout::Mnist | Layout::Cifar => (128, 8, 50),
             Layout::Celeba => (512, 4, 100),
         };
         let (train_size, eval_size, pixel_range) = match dataset {
             DatasetKind::Shapes => (50_000, 10_000, PixelRange::ZeroOne),
+            DatasetKind::Mnist | DatasetKind::FashionMnist => {
+                (60_000, 10_000, PixelRange::PlusMinusOne)
+            }
+            DatasetKind::Cifar10 => (50_000, 10_000, PixelRange::PlusMinusOne),
+            DatasetKind::Celeba => (162_770, 19_962, PixelRange::PlusMinusOne),
+            DatasetKind::Folder => (1_000_000, 1_000_000, PixelRange::PlusMinusOne),
         };
         let layers = match kind {
             ModelKind::Irmae => layers,
@@ -202,6 +260,8 @@ impl RunConfig {
                 train_size,
                 eval_size,
                 pixel_range,
+                data_dir: None,
+                image_size: default_image_size(),
             },
             model: ModelConfig {
                 kind,
@@ -289,6 +349,20 @@ impl RunConfig {
                     "must be at least the batch size ({})",
                     self.train.batch_size
                 ),
+            ));
+        }
+        if self.data.dataset == DatasetKind::Folder && ![32, 64].contains(&self.data.image_size) {
+            return Err(Error::invalid(
+                "image-size",
+                self.data.image_size,
+                "folder images are resized to 32 (CIFAR networks) or 64 (CelebA networks)",
+            ));
+        }
+        if self.data.dataset == DatasetKind::Folder && self.data.data_dir.is_none() {
+            return Err(Error::invalid(
+                "data-dir",
+                "(none)",
+                "--dataset folder needs --data-dir DIR, the folder of images",
             ));
         }
         if self.data.eval_size < 2 {

@@ -46,7 +46,7 @@ fn header(descr: &str, shape: &[usize], len: usize) -> Result<Vec<u8>> {
     };
     let mut text = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {tuple}, }}");
     // Pad with spaces so that the data starts on a 64-byte boundary; end with a newline.
-    while (MAGIC.len() + 4 + text.len() + 1) % 64 != 0 {
+    while !(MAGIC.len() + 4 + text.len() + 1).is_multiple_of(64) {
         text.push(' ');
     }
     text.push('\n');
@@ -90,7 +90,9 @@ pub fn read(path: &Path) -> Result<Array> {
         }
     };
     if field("fortran_order").is_some_and(|f| f.starts_with("True")) {
-        return Err(bad("Fortran-order arrays are not supported: save with np.ascontiguousarray".into()));
+        return Err(bad(
+            "Fortran-order arrays are not supported: save with np.ascontiguousarray".into(),
+        ));
     }
     let shape_text = field("shape")
         .and_then(|s| s.strip_prefix('('))

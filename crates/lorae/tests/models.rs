@@ -27,6 +27,7 @@ fn every_model_maps_images_to_codes_and_back_for_every_layout() {
     for (layout, d) in [
         (Layout::Shapes, 32),
         (Layout::Mnist, 16),
+        (Layout::Cifar, 16),
         (Layout::Celeba, 8),
     ] {
         let [c, h, w] = layout.image_shape();

@@ -13,7 +13,10 @@ fn float32_and_float64_arrays_round_trip() {
     assert_eq!(bytes.len(), 128 + 12 * 4, "header padded to 64 bytes");
     let back = npy::read(&path).unwrap();
     assert_eq!(back.shape, vec![3, 4]);
-    assert_eq!(back.values, values.iter().map(|&v| v as f64).collect::<Vec<_>>());
+    assert_eq!(
+        back.values,
+        values.iter().map(|&v| v as f64).collect::<Vec<_>>()
+    );
     let wide = [1e-300, 2.5, -7.0];
     npy::write_f64(&path, &wide, &[3]).unwrap();
     let back = npy::read(&path).unwrap();
@@ -34,6 +37,8 @@ fn bad_files_are_named_errors() {
     std::fs::write(&path, &bytes).unwrap();
     let err = npy::read(&path).unwrap_err().to_string();
     assert!(err.contains("needs 24 data bytes"), "{err}");
-    let err = npy::read(&dir.path().join("missing.npy")).unwrap_err().to_string();
+    let err = npy::read(&dir.path().join("missing.npy"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("missing.npy"), "{err}");
 }

@@ -88,7 +88,8 @@ fn pca_finds_the_axes_of_an_anisotropic_cloud_and_grids_around_the_mean() {
         assert!((*c as f64 - m).abs() < 1e-5);
     }
     let corner: Vec<f64> = grid.values[0..3].iter().map(|&v| v as f64).collect();
-    let expected = &pca.mean - &pca.axes[0] * (2.0 * pca.std[0]) - &pca.axes[1] * (2.0 * pca.std[1]);
+    let expected =
+        &pca.mean - &pca.axes[0] * (2.0 * pca.std[0]) - &pca.axes[1] * (2.0 * pca.std[1]);
     for (c, e) in corner.iter().zip(expected.iter()) {
         assert!((c - e).abs() < 1e-4, "{corner:?} vs {expected:?}");
     }

@@ -1,6 +1,14 @@
 //! Datasets: images kept in memory as `u8` (N×C×H×W), scaled to floats batch by batch.
 
+pub mod celeba;
+pub mod cifar;
+pub mod folder;
+pub mod idx;
+pub mod image_file;
+pub mod mnist;
 pub mod shapes;
+
+use std::path::PathBuf;
 
 use burn::prelude::*;
 use rand::seq::SliceRandom;
@@ -38,13 +46,73 @@ pub trait DataSource {
 
 /// Loads the dataset a run is configured with.
 pub fn load(config: &DataConfig, seed: u64) -> Result<Splits> {
-    match config.dataset {
+    let (train_size, eval_size) = (config.train_size, config.eval_size);
+    let dir = data_dir(config)?;
+    let splits = match config.dataset {
         DatasetKind::Shapes => shapes::Shapes {
-            train_size: config.train_size,
-            eval_size: config.eval_size,
+            train_size,
+            eval_size,
             seed,
         }
         .load(),
+        DatasetKind::Mnist | DatasetKind::FashionMnist => mnist::Mnist {
+            dir,
+            train_size,
+            eval_size,
+        }
+        .load(),
+        DatasetKind::Cifar10 => cifar::Cifar10 {
+            dir,
+            train_size,
+            eval_size,
+        }
+        .load(),
+        DatasetKind::Celeba => celeba::Celeba {
+            dir,
+            train_size,
+            eval_size,
+        }
+        .load(),
+        DatasetKind::Folder => folder::Folder {
+            dir,
+            image_size: config.image_size,
+            train_size,
+            eval_size,
+        }
+        .load(),
+    }?;
+    let expected = config.layout().image_shape();
+    if splits.train.shape != expected || splits.eval.shape != expected {
+        return Err(Error::Unsupported(format!(
+            "{} loaded images of shape {:?}, the networks expect {expected:?}",
+            config.dataset, splits.train.shape
+        )));
+    }
+    Ok(splits)
+}
+
+/// The fetch cache: `$LORAE_DATA_DIR`, else `~/.cache/lorae/data` (what `scripts/fetch-data.sh`
+/// fills, one folder per dataset).
+pub fn cache_root() -> PathBuf {
+    match std::env::var_os("LORAE_DATA_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default()
+            .join(".cache/lorae/data"),
+    }
+}
+
+/// The directory a dataset is read from: `--data-dir`, else its folder in the fetch cache.
+pub fn data_dir(config: &DataConfig) -> Result<PathBuf> {
+    match (&config.data_dir, config.dataset) {
+        (Some(dir), _) => Ok(dir.clone()),
+        (None, DatasetKind::Folder) => Err(Error::invalid(
+            "data-dir",
+            "(none)",
+            "--dataset folder needs --data-dir DIR",
+        )),
+        (None, kind) => Ok(cache_root().join(kind.to_string())),
     }
 }
 

@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | shapes 3×32×32 | Conv32-64-128-256 (ReLU), Conv d (2×2 → 1×1) | ConvT256-128-64-32 (ReLU), ConvT3, Tanh |
 //! | mnist 1×32×32 | Conv32-64-128-256 (ReLU), flatten 1024, FC d | FC 8·8·128, ConvT64-32 (ReLU), 1×1 Conv1, Tanh |
+//! | cifar 3×32×32 | as mnist, 3 input channels | as mnist, 1×1 Conv3 |
 //! | celeba 3×64×64 | Conv128-256-512-1024 (ReLU), flatten 16384, FC d | FC 8·8·1024, ConvT512-256-128 (ReLU), 1×1 Conv3, Tanh |
 //!
 //! Where the paper's table is inconsistent (MNIST "FC8096" and a final ConvT that would double
@@ -51,6 +52,7 @@ impl Encoder {
         let (channels, fc_in): (&[usize], Option<usize>) = match layout {
             Layout::Shapes => (&[3, 32, 64, 128, 256], None),
             Layout::Mnist => (&[1, 32, 64, 128, 256], Some(256 * 2 * 2)),
+            Layout::Cifar => (&[3, 32, 64, 128, 256], Some(256 * 2 * 2)),
             Layout::Celeba => (&[3, 128, 256, 512, 1024], Some(1024 * 4 * 4)),
         };
         let convs = channels
@@ -103,10 +105,10 @@ impl Decoder {
                 None,
                 [latent_dim, 1, 1],
             ),
-            Layout::Mnist => (
+            Layout::Mnist | Layout::Cifar => (
                 &[128, 64, 32],
                 Some(LinearConfig::new(latent_dim, 128 * 8 * 8).init(device)),
-                Some(one_by_one(32, 1)),
+                Some(one_by_one(32, layout.image_shape()[0])),
                 [128, 8, 8],
             ),
             Layout::Celeba => (

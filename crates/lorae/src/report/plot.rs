@@ -31,7 +31,9 @@ fn register_font() -> Result<()> {
     let mut result = Ok(());
     ONCE.call_once(|| {
         if plotters::style::register_font(FONT_NAME, FontStyle::Normal, FONT).is_err() {
-            result = Err(Error::Unsupported("the embedded plot font does not parse".into()));
+            result = Err(Error::Unsupported(
+                "the embedded plot font does not parse".into(),
+            ));
         }
     });
     result
@@ -90,7 +92,9 @@ pub fn plot_spectra(series: &[SpectrumSeries], threshold: f64, path: &Path) -> R
             .draw_series(LineSeries::new(points, colour.stroke_width(2)))
             .map_err(|e| fail(&e))?
             .label(s.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+            });
     }
     chart
         .draw_series(DashedLineSeries::new(

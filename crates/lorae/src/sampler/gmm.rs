@@ -75,8 +75,7 @@ impl Gmm {
                 format!("needs 1 ≤ k ≤ number of codes ({n})"),
             ));
         }
-        let var = x.column_variance().mean().max(f64::MIN_POSITIVE);
-        let floor = config.reg_covar * var;
+        let floor = covariance_floor(&x, config.reg_covar);
         let mut best: Option<Gmm> = None;
         for restart in 0..config.restarts.max(1) {
             let mut rng = ChaCha8Rng::seed_from_u64(config.seed.wrapping_add(restart as u64));
@@ -159,10 +158,17 @@ impl Gmm {
     }
 }
 
+/// The absolute diagonal floor: `reg_covar` times the mean per-dimension variance of `x` (`[n, d]`).
+pub fn covariance_floor(x: &DMatrix<f64>, reg_covar: f64) -> f64 {
+    reg_covar * x.column_variance().mean().max(f64::MIN_POSITIVE)
+}
+
 /// Weights, means and floored covariances from responsibilities `[n, k]`.
 fn m_step(x: &DMatrix<f64>, resp: &DMatrix<f64>, floor: f64) -> Result<Gmm> {
     let n = x.nrows();
-    let parts: Vec<(f64, DVector<f64>, DMatrix<f64>, DMatrix<f64>)> = (0..resp.ncols())
+    // Per component: (n_k, mean, covariance, Cholesky factor).
+    type Part = (f64, DVector<f64>, DMatrix<f64>, DMatrix<f64>);
+    let parts: Vec<Part> = (0..resp.ncols())
         .into_par_iter()
         .map(|j| {
             let (nk, mean, cov) = weighted_moments(x, resp.column(j).as_slice(), floor);
@@ -197,7 +203,7 @@ fn weighted_moments(x: &DMatrix<f64>, r: &[f64], floor: f64) -> (f64, DVector<f6
     let mean = DVector::from_fn(d, |c, _| {
         x.column(c).iter().zip(r).map(|(v, w)| v * w).sum::<f64>() / nk
     }); // [d]
-    // Centred rows scaled by √r, transposed: [d, n], so that the covariance is one GEMM.
+        // Centred rows scaled by √r, transposed: [d, n], so that the covariance is one GEMM.
     let sqrt_r: Vec<f64> = r.iter().map(|w| w.sqrt()).collect();
     let mut weighted_t = DMatrix::<f64>::zeros(d, n);
     for c in 0..d {
@@ -269,9 +275,9 @@ fn kmeans_responsibilities(x: &DMatrix<f64>, k: usize, rng: &mut ChaCha8Rng) -> 
                 sums[(labels[i], c)] += v;
             }
         }
-        for j in 0..k {
-            if counts[j] > 0 {
-                let mean = sums.row(j) / counts[j] as f64;
+        for (j, &count) in counts.iter().enumerate() {
+            if count > 0 {
+                let mean = sums.row(j) / count as f64;
                 centres.row_mut(j).copy_from(&mean);
             }
         }

@@ -53,7 +53,7 @@ pub fn load_config(run: &Path) -> Result<RunConfig> {
 /// A trained model loaded from a run directory, on `device` (plain, for inference).
 pub fn load_run(run: &Path, device: &Device) -> Result<(RunConfig, Autoencoder)> {
     let config = load_config(run)?;
-    let template = Autoencoder::new(&config.model, config.data.dataset.layout(), device);
+    let template = Autoencoder::new(&config.model, config.data.layout(), device);
     let model = checkpoint::load_model(template, &run.join(MODEL_FILE))?;
     Ok((config, model))
 }
@@ -104,7 +104,7 @@ fn run_epochs(
     let baseline_mse = splits.train.mean_image_mse(&splits.eval, range)?;
 
     device.seed(config.seed);
-    let mut model = Autoencoder::new(&config.model, config.data.dataset.layout(), &device);
+    let mut model = Autoencoder::new(&config.model, config.data.layout(), &device);
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
     let mut start = 1;
     if resume {

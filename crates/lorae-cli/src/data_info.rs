@@ -1,0 +1,110 @@
+//! `lorae data info --dataset NAME`: what a dataset holds once loaded — counts, image shape,
+//! pixel mean and standard deviation on [0, 1] (before the model's scaling), label histogram.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use lorae::config::{DatasetKind, ModelKind, RunConfig};
+use lorae::data::mnist::Mnist;
+use lorae::data::{self, ImageSet};
+use serde_json::json;
+
+#[derive(Subcommand)]
+pub enum DataCommand {
+    /// Counts, shape, pixel mean/std and label counts of a dataset's two splits.
+    Info(InfoArgs),
+}
+
+#[derive(Args)]
+pub struct InfoArgs {
+    /// Dataset: shapes, mnist, fashion-mnist, cifar10, celeba, folder.
+    #[arg(long)]
+    dataset: String,
+    /// Directory of the dataset's files [default: the fetch cache].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// folder: side the images are resized to (32 or 64).
+    #[arg(long, default_value_t = 32)]
+    image_size: usize,
+    /// Print one JSON object (`train_count`, `test_count`, `pixel_mean`, `pixel_std`, `label_counts`).
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(command: DataCommand) -> Result<()> {
+    let DataCommand::Info(args) = command;
+    let kind: DatasetKind = args.dataset.parse()?;
+    let mut config = RunConfig::for_dataset(ModelKind::Ae, kind).data;
+    config.data_dir = args.data_dir;
+    config.image_size = args.image_size;
+    if kind == DatasetKind::Folder && config.data_dir.is_none() {
+        anyhow::bail!("--dataset folder needs --data-dir DIR, the folder of images");
+    }
+    let splits = data::load(&config, 0)?;
+    // Statistics of the training split, as torchvision's normalisation constants are; for the
+    // IDX datasets at their native 28×28 (resizing smooths the digits and lowers the std).
+    let (mean, std) = match kind {
+        DatasetKind::Mnist | DatasetKind::FashionMnist => {
+            let source = Mnist {
+                dir: data::data_dir(&config)?,
+                train_size: config.train_size,
+                eval_size: config.eval_size,
+            };
+            pixel_stats(&source.load_split_raw("train", config.train_size)?)
+        }
+        _ => pixel_stats(&splits.train),
+    };
+    let labels = label_counts(&splits.train);
+    let test_labels = label_counts(&splits.eval);
+    if args.json {
+        let report = json!({
+            "dataset": kind.to_string(),
+            "dir": data::data_dir(&config)?.display().to_string(),
+            "train_count": splits.train.len(),
+            "test_count": splits.eval.len(),
+            "shape": splits.train.shape,
+            "pixel_mean": mean,
+            "pixel_std": std,
+            "label_counts": labels,
+            "test_label_counts": test_labels,
+        });
+        println!("{report}");
+    } else {
+        println!("dataset {kind} ({})", data::data_dir(&config)?.display());
+        println!(
+            "  train {} images, test {} images, each {:?} (C, H, W)",
+            splits.train.len(),
+            splits.eval.len(),
+            splits.train.shape
+        );
+        println!(
+            "  training pixels on [0, 1] (at the files' resolution): mean {mean:.4}, std {std:.4}"
+        );
+        match labels {
+            Some(counts) => println!("  training labels 0..{}: {counts:?}", counts.len()),
+            None => println!("  no labels"),
+        }
+    }
+    Ok(())
+}
+
+/// Mean and standard deviation of all pixels, on [0, 1].
+fn pixel_stats(set: &ImageSet) -> (f64, f64) {
+    let n = set.pixels.len().max(1) as f64;
+    let (sum, sq) = set.pixels.iter().fold((0f64, 0f64), |(s, q), &p| {
+        let v = p as f64 / 255.0;
+        (s + v, q + v * v)
+    });
+    let mean = sum / n;
+    (mean, (sq / n - mean * mean).max(0.0).sqrt())
+}
+
+/// How many images carry each label (0..=max label).
+fn label_counts(set: &ImageSet) -> Option<Vec<usize>> {
+    let labels = set.labels.as_ref()?;
+    let max = labels.iter().copied().max().unwrap_or(0) as usize;
+    let mut counts = vec![0usize; max + 1];
+    labels.iter().for_each(|&l| counts[l as usize] += 1);
+    Some(counts)
+}
