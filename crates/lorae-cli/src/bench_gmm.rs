@@ -128,7 +128,7 @@ pub fn run(args: BenchGmmArgs) -> Result<()> {
         println!("{head}: lorae {seconds:.2} s");
         return Ok(());
     }
-    let python = args.peer.clone().unwrap_or_else(default_python);
+    let python = args.peer.clone().unwrap_or_else(crate::bench::default_python);
     let output = Command::new(&python)
         .arg(PEER_SCRIPT)
         .args(["--codes", &file.to_string_lossy()])
@@ -211,16 +211,4 @@ pub fn low_rank_codes(n: usize, dim: usize, rank: usize, seed: u64) -> Result<Co
         }
     }
     Ok(Codes { values, dim })
-}
-
-fn default_python() -> PathBuf {
-    let venv = std::env::var_os("LORAE_REF_VENV")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lorae/venv-ref"))
-        });
-    match venv.map(|v| v.join("bin/python")) {
-        Some(p) if p.exists() => p,
-        _ => PathBuf::from("python3"),
-    }
 }

@@ -9,6 +9,7 @@ use lorae::config::{DatasetKind, ModelKind, PixelRange, RunConfig};
 use lorae::device::DeviceKind;
 use lorae::train::{self, TrainOptions};
 
+mod bench;
 mod bench_gmm;
 mod data_info;
 mod interpolate;
@@ -45,6 +46,8 @@ enum Command {
     /// Datasets: `lorae data info --dataset NAME` prints counts, shape, pixel statistics, labels.
     #[command(subcommand)]
     Data(data_info::DataCommand),
+    /// Time a training step against the PyTorch peer on the same model (ratio, PyTorch = 1).
+    Bench(bench::BenchArgs),
     /// Time lorae's GMM fit against scikit-learn's on the same low-rank codes.
     BenchGmm(bench_gmm::BenchGmmArgs),
 }
@@ -215,6 +218,7 @@ fn main() -> ExitCode {
         Command::Interpolate(args) => interpolate::run(args),
         Command::PcaGrid(args) => pca_grid::run(args),
         Command::BenchGmm(args) => bench_gmm::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Data(command) => data_info::run(command),
     };
     match result {

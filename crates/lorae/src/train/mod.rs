@@ -6,11 +6,12 @@
 
 pub mod checkpoint;
 pub mod metrics;
+pub mod step;
 
 use std::path::Path;
 use std::time::Instant;
 
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -105,7 +106,7 @@ fn run_epochs(
 
     device.seed(config.seed);
     let mut model = Autoencoder::new(&config.model, config.data.layout(), &device);
-    let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
+    let mut optim = step::adam();
     let mut start = 1;
     if resume {
         let state = checkpoint::load_state(&out.join(STATE_FILE))?;
@@ -131,16 +132,9 @@ fn run_epochs(
         let (mut sum_total, mut sum_recon, mut sum_reg) = (0.0, 0.0, 0.0);
         for (step, indices) in order.chunks(config.train.batch_size).enumerate() {
             let x = splits.train.batch(indices, range, &device); // [batch, C, H, W]
-            let losses = model.losses(x, &config.model)?;
-            let values = tensor_values(Tensor::cat(
-                vec![
-                    losses.total.clone(),
-                    losses.reconstruction,
-                    losses.regularizer,
-                ],
-                0,
-            ))?;
-            let total = values[0] as f64;
+            let (next, losses) =
+                step::step(model, &mut optim, x, &config.model, config.train.lr, &frozen)?;
+            let total = losses.total;
             if !total.is_finite() {
                 bar.abandon();
                 return Err(Error::Diverged {
@@ -150,14 +144,10 @@ fn run_epochs(
                     lr: config.train.lr,
                 });
             }
-            let mut grads = GradientsParams::from_grads(losses.total.backward(), &model);
-            for id in &frozen {
-                grads.remove::<2>(*id);
-            }
-            model = optim.step(config.train.lr, model, grads);
+            model = next;
             sum_total += total;
-            sum_recon += values[1] as f64;
-            sum_reg += values[2] as f64;
+            sum_recon += losses.reconstruction;
+            sum_reg += losses.regularizer;
             bar.set_message(format!("loss {:.5}", sum_total / (step + 1) as f64));
             bar.inc(1);
         }
