@@ -38,6 +38,7 @@ pub fn run(args: InterpolateArgs) -> Result<()> {
     );
     let device = args.device.parse::<DeviceKind>()?.device()?;
     let (config, model) = train::load_run(&args.run, &device)?;
+    train::require_encoder(&config, &args.run)?;
     let model = model.fold().unwrap_or(model);
     let range = config.data.pixel_range;
     let eval = data::load_eval(&config.data, config.seed, Some(2 * args.pairs))?;

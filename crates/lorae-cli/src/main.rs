@@ -54,7 +54,7 @@ enum Command {
 
 #[derive(Args)]
 struct TrainArgs {
-    /// Model: ae, vae, irmae, lorae.
+    /// Model: ae, vae, irmae, lorae, rae, wae, gan.
     #[arg(long, default_value = "irmae")]
     model: String,
     /// Dataset: shapes, mnist, fashion-mnist, cifar10, celeba, folder.
@@ -70,12 +70,15 @@ struct TrainArgs {
     /// IRMAE: number of extra linear layers l [default: shapes 2, mnist 8, celeba 4].
     #[arg(long)]
     layers: Option<usize>,
-    /// LoRAE: nuclear-norm weight λ (> 0).
-    #[arg(long, default_value_t = 1e-5, allow_negative_numbers = true)]
-    lambda: f64,
-    /// VAE: KL weight β (> 0).
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
-    beta: f64,
+    /// Regulariser weight λ (> 0) [default: lorae 1e-5 (‖M‖*), rae 1e-7 (decoder term), wae 10 (MMD)].
+    #[arg(long, allow_negative_numbers = true)]
+    lambda: Option<f64>,
+    /// Code penalty weight β (> 0) [default: vae 1 (KL), rae 1e-4 (½‖z‖²)].
+    #[arg(long, allow_negative_numbers = true)]
+    beta: Option<f64>,
+    /// RAE decoder regulariser: l2 (weight decay) or gp (gradient penalty).
+    #[arg(long, default_value = "l2")]
+    rae_reg: String,
     /// Latent dimension d [default: shapes 32, mnist 128, celeba 512].
     #[arg(long)]
     latent_dim: Option<usize>,
@@ -143,8 +146,13 @@ impl TrainArgs {
         if let Some(d) = self.latent_dim {
             m.latent_dim = d;
         }
-        m.lambda = self.lambda;
-        m.beta = self.beta;
+        if let Some(lambda) = self.lambda {
+            m.lambda = lambda;
+        }
+        if let Some(beta) = self.beta {
+            m.beta = beta;
+        }
+        m.rae_reg = self.rae_reg.parse()?;
         m.frozen_linear = self.frozen_linear;
         m.relu_between = self.relu_between;
         m.shared_linear = self.shared_linear;
@@ -196,13 +204,19 @@ fn run_train(args: TrainArgs) -> Result<()> {
         train::train(&config, &args.out, &options)?
     };
     match metrics.last() {
-        Some(m) => println!(
-            "done: eval mse {:.5}, effective rank {} (threshold {:.0e}); outputs in {} (config.json, metrics.jsonl, model.safetensors)",
-            m.eval_mse,
-            m.effective_rank,
-            m.rank_threshold,
-            args.out.display()
-        ),
+        Some(m) => match (m.eval_mse, m.effective_rank) {
+            (Some(mse), Some(rank)) => println!(
+                "done: eval mse {mse:.5}, effective rank {rank} (threshold {:.0e}); outputs in {} (config.json, metrics.jsonl, model.safetensors)",
+                m.rank_threshold,
+                args.out.display()
+            ),
+            _ => println!(
+                "done: discriminator loss {:.5}, generator loss {:.5}; outputs in {} (sample with `lorae sample RUN --sampler prior`)",
+                m.discriminator_loss.unwrap_or(f64::NAN),
+                m.generator_loss.unwrap_or(f64::NAN),
+                args.out.display()
+            ),
+        },
         None => println!("nothing to do: {} already finished its epochs", args.out.display()),
     }
     Ok(())

@@ -38,6 +38,7 @@ pub fn run(args: PcaGridArgs) -> Result<()> {
     );
     let device = args.device.parse::<DeviceKind>()?.device()?;
     let (config, model) = train::load_run(&args.run, &device)?;
+    train::require_encoder(&config, &args.run)?;
     let model = model.fold().unwrap_or(model);
     let eval = data::load_eval(&config.data, config.seed, None)?;
     let codes = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;

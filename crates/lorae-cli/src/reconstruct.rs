@@ -27,6 +27,7 @@ pub struct ReconstructArgs {
 pub fn run(args: ReconstructArgs) -> Result<()> {
     let device = args.device.parse::<DeviceKind>()?.device()?;
     let (config, model) = train::load_run(&args.run, &device)?;
+    train::require_encoder(&config, &args.run)?;
     let eval = data::load_eval(&config.data, config.seed, Some(args.n.max(1)))?;
     let indices: Vec<usize> = (0..eval.len()).collect();
     let x = eval.batch(&indices, config.data.pixel_range, &device); // [n, C, H, W]

@@ -46,16 +46,20 @@ pub fn run(args: SampleArgs) -> Result<()> {
     let kind: SamplerKind = args.sampler.parse()?;
     let device = args.device.parse::<DeviceKind>()?.device()?;
     let (config, model) = train::load_run(&args.run, &device)?;
-    let model = model.fold().unwrap_or(model);
+    let model = match config.model.kind {
+        ModelKind::Gan => model,
+        _ => model.fold().unwrap_or(model),
+    };
     let fitted_on = args.fit_on.as_str();
     let sampler: Box<dyn Sampler> = match kind {
-        SamplerKind::Prior if config.model.kind != ModelKind::Vae => {
-            bail!("--sampler prior samples N(0, I), the prior of a VAE; this run is {}: use gaussian or gmm", config.model.kind)
+        SamplerKind::Prior if !matches!(config.model.kind, ModelKind::Vae | ModelKind::Gan) => {
+            bail!("--sampler prior samples N(0, I), the prior of a VAE or a GAN; this run is {}: use gaussian or gmm", config.model.kind)
         }
         SamplerKind::Prior => Box::new(Prior {
             dim: config.model.latent_dim,
         }),
         _ => {
+            train::require_encoder(&config, &args.run)?;
             let splits = data::load(&config.data, config.seed)?;
             let set = match fitted_on {
                 "train" => &splits.train,

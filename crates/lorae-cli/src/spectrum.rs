@@ -36,6 +36,7 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
     let mut plot_threshold = None;
     for run in &args.runs {
         let (config, model) = train::load_run(run, &device)?;
+        train::require_encoder(&config, run)?;
         let threshold = args.threshold.unwrap_or(config.eval.rank_threshold);
         let eval = data::load_eval(&config.data, config.seed, None)?;
         // The folded encoder gives the same codes faster; a ReLU chain cannot fold.

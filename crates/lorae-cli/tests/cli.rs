@@ -337,3 +337,82 @@ fn data_info_and_training_on_an_idx_directory() {
         "--data-dir",
     );
 }
+
+#[test]
+fn baselines_train_and_a_gan_samples_its_prior() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = [
+        "--dataset",
+        "shapes",
+        "--epochs",
+        "1",
+        "--train-size",
+        "32",
+        "--eval-size",
+        "8",
+        "--batch-size",
+        "16",
+        "--no-progress",
+    ];
+    for (name, extra) in [
+        ("rae-l2", vec!["--model", "rae"]),
+        ("rae-gp", vec!["--model", "rae", "--rae-reg", "gp"]),
+        ("wae", vec!["--model", "wae"]),
+        ("gan", vec!["--model", "gan"]),
+    ] {
+        let run = dir.path().join(name);
+        let mut args = vec!["train", "--out", run.to_str().unwrap()];
+        args.extend(extra);
+        args.extend(tiny);
+        let (ok, stdout, err) = lorae(&args);
+        assert!(ok, "{name}: {err}");
+        assert!(stdout.contains("done:"), "{name}: {stdout}");
+    }
+    let gan = dir.path().join("gan");
+    let gan_s = gan.to_str().unwrap();
+    let log = std::fs::read_to_string(gan.join("metrics.jsonl")).unwrap();
+    let m: serde_json::Value = serde_json::from_str(log.trim()).unwrap();
+    assert!(m["discriminator_loss"].as_f64().unwrap() > 0.0);
+    assert!(m["eval_mse"].is_null());
+    let grid = dir.path().join("gan.png");
+    let (ok, _, err) = lorae(&[
+        "sample",
+        gan_s,
+        "--sampler",
+        "prior",
+        "-n",
+        "4",
+        "--out",
+        grid.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(image::open(&grid).unwrap().width(), 2 * 34 + 2);
+    fails_with(&["spectrum", gan_s], "GAN run");
+    fails_with(&["sample", gan_s, "--sampler", "gmm"], "GAN run");
+    fails_with(
+        &[
+            "train",
+            "--model",
+            "rae",
+            "--rae-reg",
+            "sn",
+            "--out",
+            dir.path().join("x").to_str().unwrap(),
+        ],
+        "unknown RAE regulariser `sn`",
+    );
+    let rae = dir.path().join("rae-gp");
+    let (ok, _, err) = lorae(&[
+        "sample",
+        rae.to_str().unwrap(),
+        "--sampler",
+        "gmm",
+        "-k",
+        "2",
+        "-n",
+        "4",
+        "--out",
+        dir.path().join("r.png").to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+}

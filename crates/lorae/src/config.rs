@@ -21,6 +21,23 @@ pub enum ModelKind {
     Irmae,
     /// Low-rank AE: one d×d linear layer `M` with a `λ‖M‖*` penalty.
     Lorae,
+    /// Regularised AE (Ghosh et al. 2020): `β·½‖z‖²` plus a decoder regulariser (`rae_reg`).
+    Rae,
+    /// Wasserstein AE with an MMD penalty against N(0, I) (Tolstikhin et al. 2018).
+    Wae,
+    /// DCGAN-style GAN: the decoder is the generator, a discriminator mirrors the encoder.
+    Gan,
+}
+
+/// The decoder regulariser of an RAE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RaeReg {
+    /// Sum of the squared decoder parameters (RAE-L2). Default.
+    #[default]
+    L2,
+    /// Squared Frobenius norm of the decoder's Jacobian at the codes (RAE-GP).
+    Gp,
 }
 
 /// The datasets lorae can train on.
@@ -94,8 +111,17 @@ macro_rules! name_enum {
 name_enum!(
     ModelKind,
     "model",
-    [(Ae, "ae"), (Vae, "vae"), (Irmae, "irmae"), (Lorae, "lorae")]
+    [
+        (Ae, "ae"),
+        (Vae, "vae"),
+        (Irmae, "irmae"),
+        (Lorae, "lorae"),
+        (Rae, "rae"),
+        (Wae, "wae"),
+        (Gan, "gan")
+    ]
 );
+name_enum!(RaeReg, "RAE regulariser", [(L2, "l2"), (Gp, "gp")]);
 name_enum!(
     DatasetKind,
     "dataset",
@@ -183,10 +209,16 @@ pub struct ModelConfig {
     pub latent_dim: usize,
     /// IRMAE: number of extra d×d linear layers l. Default shapes 2, MNIST 8, CelebA 4.
     pub layers: usize,
-    /// LoRAE: nuclear-norm weight λ (> 0). Default 1e-5 (mean-per-pixel MSE).
+    /// Regulariser weight λ (> 0). LoRAE: of `‖M‖*`, default 1e-5 (against the mean-per-pixel
+    /// MSE). RAE: of the decoder regulariser, default 1e-7; WAE: of the MMD, default 10 — these
+    /// two against a per-image sum of squares, as in their papers (divided by the pixels here).
     pub lambda: f64,
-    /// VAE: KL weight β (> 0). Default 1.
+    /// Code penalty weight β (> 0). VAE: of the KL term, default 1; RAE: of `½‖z‖²`, default 1e-4
+    /// (both divided by the pixels per image).
     pub beta: f64,
+    /// RAE: decoder regulariser, `l2` (default) or `gp`.
+    #[serde(default)]
+    pub rae_reg: RaeReg,
     /// IRMAE ablation: the linear layers keep their initial values.
     pub frozen_linear: bool,
     /// IRMAE ablation: ReLU between the linear layers (then the chain cannot be folded).
@@ -251,7 +283,12 @@ impl RunConfig {
         let layers = match kind {
             ModelKind::Irmae => layers,
             ModelKind::Lorae => 1,
-            ModelKind::Ae | ModelKind::Vae => 0,
+            _ => 0,
+        };
+        let (lambda, beta) = match kind {
+            ModelKind::Rae => (1e-7, 1e-4),
+            ModelKind::Wae => (10.0, 1.0),
+            _ => (1e-5, 1.0),
         };
         RunConfig {
             seed: 0,
@@ -267,8 +304,9 @@ impl RunConfig {
                 kind,
                 latent_dim,
                 layers,
-                lambda: 1e-5,
-                beta: 1.0,
+                lambda,
+                beta,
+                rae_reg: RaeReg::L2,
                 frozen_linear: false,
                 relu_between: false,
                 shared_linear: false,
@@ -306,11 +344,13 @@ impl RunConfig {
                     "lorae has exactly one linear layer M; --layers applies to irmae",
                 ))
             }
-            ModelKind::Ae | ModelKind::Vae if m.layers != 0 => {
+            ModelKind::Ae | ModelKind::Vae | ModelKind::Rae | ModelKind::Wae | ModelKind::Gan
+                if m.layers != 0 =>
+            {
                 return Err(Error::invalid(
                     "layers",
                     m.layers,
-                    "ae and vae have no linear layers; --layers applies to irmae",
+                    format!("{} has no linear layers; --layers applies to irmae", m.kind),
                 ))
             }
             _ => {}

@@ -36,6 +36,8 @@ fn every_model_maps_images_to_codes_and_back_for_every_layout() {
             ModelKind::Vae,
             ModelKind::Irmae,
             ModelKind::Lorae,
+            ModelKind::Rae,
+            ModelKind::Wae,
         ] {
             let mut config = model_config(kind);
             config.latent_dim = d;

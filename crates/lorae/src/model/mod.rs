@@ -4,12 +4,14 @@
 pub mod irmae;
 pub mod lorae;
 pub mod nets;
+pub mod rae;
 pub mod vae;
+pub mod wae;
 
 use burn::module::{ModuleMapper, Param, ParamId};
 use burn::prelude::*;
 
-use crate::config::{ModelConfig, ModelKind};
+use crate::config::{ModelConfig, ModelKind, RaeReg};
 use crate::error::Result;
 use irmae::LinearChain;
 use nets::{Decoder, Encoder};
@@ -17,7 +19,8 @@ use nets::{Decoder, Encoder};
 /// Encoder → (linear chain) → decoder.
 #[derive(Module, Debug)]
 pub struct Autoencoder {
-    /// Image → code (for the VAE: mean and log-variance, 2d values).
+    /// Image → code (for the VAE: mean and log-variance, 2d values; for a GAN: the discriminator's
+    /// logit).
     pub encoder: Encoder,
     /// IRMAE / LoRAE linear layers between encoder and decoder.
     pub chain: Option<LinearChain>,
@@ -34,7 +37,8 @@ pub struct Losses {
     pub total: Tensor<1>,
     /// Mean squared error per pixel.
     pub reconstruction: Tensor<1>,
-    /// The weighted regulariser (LoRAE: `λ‖M‖*`, VAE: `β·KL / pixels`); zero for AE and IRMAE.
+    /// The weighted regulariser (LoRAE: `λ‖M‖*`; VAE: `β·KL / pixels`; RAE:
+    /// `(β·½‖z‖² + λ·decoder term) / pixels`; WAE: `λ·MMD / pixels`); zero for AE and IRMAE.
     pub regularizer: Tensor<1>,
 }
 
@@ -43,7 +47,13 @@ impl Autoencoder {
     pub fn new(config: &ModelConfig, layout: crate::config::Layout, device: &Device) -> Self {
         let d = config.latent_dim;
         let variational = config.kind == ModelKind::Vae;
-        let encoder = Encoder::new(layout, if variational { 2 * d } else { d }, device);
+        // A GAN's "encoder" is its discriminator: the encoder's layout with one logit.
+        let out = match config.kind {
+            ModelKind::Vae => 2 * d,
+            ModelKind::Gan => 1,
+            _ => d,
+        };
+        let encoder = Encoder::new(layout, out, device);
         let chain = matches!(config.kind, ModelKind::Irmae | ModelKind::Lorae).then(|| {
             LinearChain::new(
                 d,
@@ -103,9 +113,21 @@ impl Autoencoder {
             Some(chain) => chain.forward(z),
             None => z,
         };
-        let reconstruction = (self.decode(z) - x).powi_scalar(2).mean(); // [1]
+        let pixels = (c * h * w) as f64;
+        let reconstruction = (self.decode(z.clone()) - x).powi_scalar(2).mean(); // [1]
         let regularizer = match (config.kind, kl) {
-            (ModelKind::Vae, Some(kl)) => kl * (config.beta / (c * h * w) as f64),
+            (ModelKind::Vae, Some(kl)) => kl * (config.beta / pixels),
+            (ModelKind::Rae, _) => {
+                let decoder_term = match config.rae_reg {
+                    RaeReg::L2 => rae::sum_of_squares(&self.decoder, &device),
+                    RaeReg::Gp => {
+                        let (v, eps) = rae::probes(&z);
+                        rae::jacobian_penalty(|z| self.decode(z), z.clone(), v, eps)
+                    }
+                };
+                (rae::code_penalty(z) * config.beta + decoder_term * config.lambda) / pixels
+            }
+            (ModelKind::Wae, _) => wae::mmd_to_prior(z) * (config.lambda / pixels),
             (ModelKind::Lorae, _) => match &self.chain {
                 Some(chain) => lorae::nuclear_norm(chain.layers[0].weight.val())? * config.lambda,
                 None => Tensor::zeros([1], &device),

@@ -15,24 +15,31 @@ pub const METRICS_FILE: &str = "metrics.jsonl";
 pub struct EpochMetrics {
     /// Epoch number, 1-based.
     pub epoch: usize,
-    /// Mean training objective (reconstruction + regulariser) over the epoch's batches.
+    /// Mean training objective (reconstruction + regulariser) over the epoch's batches; for a GAN,
+    /// discriminator + generator loss.
     pub train_loss: f64,
     /// Mean training reconstruction MSE (per pixel).
     pub train_reconstruction: f64,
     /// Mean weighted regulariser (0 for AE and IRMAE).
     pub train_regularizer: f64,
-    /// Reconstruction MSE per pixel on the evaluation set (deterministic codes).
-    pub eval_mse: f64,
+    /// Reconstruction MSE per pixel on the evaluation set (deterministic codes); none for a GAN.
+    pub eval_mse: Option<f64>,
     /// MSE of predicting every evaluation image by the training mean image.
     pub baseline_mse: f64,
     /// True when `eval_mse` did not fall clearly below `baseline_mse` (collapse, see README).
     pub collapsed: bool,
-    /// Effective rank of the evaluation codes' covariance at `rank_threshold`.
-    pub effective_rank: usize,
+    /// Effective rank of the evaluation codes' covariance at `rank_threshold`; none for a GAN.
+    pub effective_rank: Option<usize>,
     /// Threshold on the normalised singular values.
     pub rank_threshold: f64,
     /// Normalised singular values of the evaluation codes' covariance, descending.
     pub singular_values: Vec<f64>,
+    /// GAN: mean discriminator loss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discriminator_loss: Option<f64>,
+    /// GAN: mean (non-saturating) generator loss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator_loss: Option<f64>,
     /// Wall-clock seconds of the epoch (training and evaluation).
     pub seconds: f64,
 }

@@ -5,6 +5,7 @@
 //! `model.safetensors`, `optimizer.bpk` and `state.json`.
 
 pub mod checkpoint;
+pub mod gan;
 pub mod metrics;
 pub mod step;
 
@@ -15,7 +16,7 @@ use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{PixelRange, RunConfig};
+use crate::config::{ModelKind, PixelRange, RunConfig};
 use crate::data::{self, epoch_order, ImageSet};
 use crate::device::DeviceKind;
 use crate::error::{Error, Result};
@@ -49,6 +50,19 @@ pub fn load_config(run: &Path) -> Result<RunConfig> {
         .map_err(|e| Error::bad_file(&path, format!("not a lorae run config: {e}")))?;
     config.validate()?;
     Ok(config)
+}
+
+/// Fails for runs without an encoder (GANs): their only use is sampling the prior.
+pub fn require_encoder(config: &RunConfig, run: &Path) -> Result<()> {
+    if config.model.kind == ModelKind::Gan {
+        return Err(Error::Unsupported(format!(
+            "{} is a GAN run: it has no encoder, so there are no codes to analyse or reconstruct; \
+             use `lorae sample {} --sampler prior`",
+            run.display(),
+            run.display()
+        )));
+    }
+    Ok(())
 }
 
 /// A trained model loaded from a run directory, on `device` (plain, for inference).
@@ -106,7 +120,8 @@ fn run_epochs(
 
     device.seed(config.seed);
     let mut model = Autoencoder::new(&config.model, config.data.layout(), &device);
-    let mut optim = step::adam();
+    let is_gan = config.model.kind == ModelKind::Gan;
+    let mut optim = if is_gan { gan::adam() } else { step::adam() };
     let mut start = 1;
     if resume {
         let state = checkpoint::load_state(&out.join(STATE_FILE))?;
@@ -130,10 +145,36 @@ fn run_epochs(
         let steps = order.len().div_ceil(config.train.batch_size);
         let bar = progress_bar(options.progress, steps, epoch, config.train.epochs);
         let (mut sum_total, mut sum_recon, mut sum_reg) = (0.0, 0.0, 0.0);
+        let (mut sum_d, mut sum_g) = (0.0, 0.0);
         for (step, indices) in order.chunks(config.train.batch_size).enumerate() {
             let x = splits.train.batch(indices, range, &device); // [batch, C, H, W]
-            let (next, losses) =
-                step::step(model, &mut optim, x, &config.model, config.train.lr, &frozen)?;
+            let (next, losses) = if is_gan {
+                let (next, gan) = gan::step(
+                    model,
+                    &mut optim,
+                    x,
+                    config.model.latent_dim,
+                    config.train.lr,
+                )?;
+                sum_d += gan.discriminator;
+                sum_g += gan.generator;
+                let total = gan.discriminator + gan.generator;
+                let losses = step::StepLosses {
+                    total,
+                    reconstruction: 0.0,
+                    regularizer: 0.0,
+                };
+                (next, losses)
+            } else {
+                step::step(
+                    model,
+                    &mut optim,
+                    x,
+                    &config.model,
+                    config.train.lr,
+                    &frozen,
+                )?
+            };
             let total = losses.total;
             if !total.is_finite() {
                 bar.abandon();
@@ -153,19 +194,31 @@ fn run_epochs(
         }
         bar.finish_and_clear();
 
-        let (eval_mse, codes) = evaluate(&model.valid(), &splits.eval, range, &plain)?;
-        let spec = spectrum(&codes, config.eval.rank_threshold)?;
+        // A GAN has no encoder: nothing to reconstruct, no codes to measure.
+        let evaluation = if is_gan {
+            None
+        } else {
+            let (eval_mse, codes) = evaluate(&model.valid(), &splits.eval, range, &plain)?;
+            Some((eval_mse, spectrum(&codes, config.eval.rank_threshold)?))
+        };
+        let n = steps as f64;
         let m = EpochMetrics {
             epoch,
-            train_loss: sum_total / steps as f64,
-            train_reconstruction: sum_recon / steps as f64,
-            train_regularizer: sum_reg / steps as f64,
-            eval_mse,
+            train_loss: sum_total / n,
+            train_reconstruction: sum_recon / n,
+            train_regularizer: sum_reg / n,
+            eval_mse: evaluation.as_ref().map(|(mse, _)| *mse),
             baseline_mse,
-            collapsed: eval_mse >= COLLAPSE_RATIO * baseline_mse,
-            effective_rank: spec.effective_rank,
-            rank_threshold: spec.threshold,
-            singular_values: spec.singular_values,
+            collapsed: evaluation
+                .as_ref()
+                .is_some_and(|(mse, _)| *mse >= COLLAPSE_RATIO * baseline_mse),
+            effective_rank: evaluation.as_ref().map(|(_, s)| s.effective_rank),
+            rank_threshold: config.eval.rank_threshold,
+            singular_values: evaluation
+                .map(|(_, s)| s.singular_values)
+                .unwrap_or_default(),
+            discriminator_loss: is_gan.then_some(sum_d / n),
+            generator_loss: is_gan.then_some(sum_g / n),
             seconds: started.elapsed().as_secs_f64(),
         };
         save_checkpoint(out, &model, &optim, epoch)?;
@@ -188,16 +241,26 @@ fn save_checkpoint(
 }
 
 fn report_epoch(m: &EpochMetrics, epochs: usize) {
-    eprintln!(
-        "epoch {}/{}: train loss {:.5}, eval mse {:.5} (mean-image baseline {:.5}), effective rank {} (threshold {:.0e}), {:.1}s",
-        m.epoch, epochs, m.train_loss, m.eval_mse, m.baseline_mse, m.effective_rank, m.rank_threshold, m.seconds
-    );
+    match (m.eval_mse, m.effective_rank) {
+        (Some(eval_mse), Some(rank)) => eprintln!(
+            "epoch {}/{}: train loss {:.5}, eval mse {:.5} (mean-image baseline {:.5}), effective rank {} (threshold {:.0e}), {:.1}s",
+            m.epoch, epochs, m.train_loss, eval_mse, m.baseline_mse, rank, m.rank_threshold, m.seconds
+        ),
+        _ => eprintln!(
+            "epoch {}/{}: discriminator loss {:.5}, generator loss {:.5}, {:.1}s",
+            m.epoch,
+            epochs,
+            m.discriminator_loss.unwrap_or(f64::NAN),
+            m.generator_loss.unwrap_or(f64::NAN),
+            m.seconds
+        ),
+    }
     if m.collapsed {
         eprintln!(
             "warning: eval mse {:.5} is not below the mean-image baseline {:.5}: the model reconstructs nothing yet. \
              If this persists the run has collapsed (e.g. --pixel-range pm1 on shapes saturates the Tanh output): \
              use --pixel-range 01 or a lower --lr.",
-            m.eval_mse, m.baseline_mse
+            m.eval_mse.unwrap_or(f64::NAN), m.baseline_mse
         );
     }
 }
