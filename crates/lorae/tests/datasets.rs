@@ -295,3 +295,25 @@ fn image_folder_loads_pngs_exactly_and_holds_out_every_tenth() {
     let err = data::load(&config, 0).unwrap_err().to_string();
     assert!(err.contains("absent"), "{err}");
 }
+
+#[test]
+fn real_mnist_from_the_fetch_cache_has_the_known_counts_and_mean() {
+    // Runs where `scripts/fetch-data.sh mnist` has filled the cache (.ci/run does); the numbers
+    // are MNIST's published ones (mean 0.1307 of the 28×28 training pixels).
+    let dir = data::cache_root().join("mnist");
+    if !dir.join("train-images-idx3-ubyte").exists() {
+        eprintln!("skipped: no MNIST in {} (run scripts/fetch-data.sh mnist)", dir.display());
+        return;
+    }
+    let source = mnist(&dir);
+    let raw = source.load_split_raw("train", usize::MAX).unwrap();
+    assert_eq!(raw.len(), 60_000);
+    let mean = raw.pixels.iter().map(|&p| p as f64).sum::<f64>() / raw.pixels.len() as f64 / 255.0;
+    assert!((mean - 0.1307).abs() < 1e-3, "{mean}");
+    let mut counts = [0usize; 10];
+    raw.labels.as_ref().unwrap().iter().for_each(|&l| counts[l as usize] += 1);
+    assert_eq!(counts, [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
+    let splits = source.load().unwrap();
+    assert_eq!((splits.train.len(), splits.eval.len()), (60_000, 10_000));
+    assert_eq!(splits.eval.shape, [1, 32, 32]);
+}
