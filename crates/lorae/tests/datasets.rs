@@ -302,7 +302,10 @@ fn real_mnist_from_the_fetch_cache_has_the_known_counts_and_mean() {
     // are MNIST's published ones (mean 0.1307 of the 28×28 training pixels).
     let dir = data::cache_root().join("mnist");
     if !dir.join("train-images-idx3-ubyte").exists() {
-        eprintln!("skipped: no MNIST in {} (run scripts/fetch-data.sh mnist)", dir.display());
+        eprintln!(
+            "skipped: no MNIST in {} (run scripts/fetch-data.sh mnist)",
+            dir.display()
+        );
         return;
     }
     let source = mnist(&dir);
@@ -311,8 +314,15 @@ fn real_mnist_from_the_fetch_cache_has_the_known_counts_and_mean() {
     let mean = raw.pixels.iter().map(|&p| p as f64).sum::<f64>() / raw.pixels.len() as f64 / 255.0;
     assert!((mean - 0.1307).abs() < 1e-3, "{mean}");
     let mut counts = [0usize; 10];
-    raw.labels.as_ref().unwrap().iter().for_each(|&l| counts[l as usize] += 1);
-    assert_eq!(counts, [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
+    raw.labels
+        .as_ref()
+        .unwrap()
+        .iter()
+        .for_each(|&l| counts[l as usize] += 1);
+    assert_eq!(
+        counts,
+        [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    );
     let splits = source.load().unwrap();
     assert_eq!((splits.train.len(), splits.eval.len()), (60_000, 10_000));
     assert_eq!(splits.eval.shape, [1, 32, 32]);
