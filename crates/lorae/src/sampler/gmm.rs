@@ -76,11 +76,19 @@ impl Gmm {
             ));
         }
         let floor = covariance_floor(&x, config.reg_covar);
+        // EM runs on globally centred codes (so the M-step's one-GEMM second moments lose no
+        // precision), with their transpose kept for that GEMM; the means are shifted back at the end.
+        let centre = x.row_mean(); // [1, d]
+        let mut x = x;
+        for mut row in x.row_iter_mut() {
+            row -= &centre;
+        }
+        let x_t = x.transpose(); // [d, n]
         let mut best: Option<Gmm> = None;
         for restart in 0..config.restarts.max(1) {
             let mut rng = ChaCha8Rng::seed_from_u64(config.seed.wrapping_add(restart as u64));
             let resp = kmeans_responsibilities(&x, config.k, &mut rng);
-            let mut gmm = m_step(&x, &resp, floor)?;
+            let mut gmm = m_step(&x, &x_t, &resp, floor)?;
             let mut prev = f64::NEG_INFINITY;
             for _ in 0..config.max_iter {
                 let (ll, resp) = gmm.e_step(&x);
@@ -91,7 +99,7 @@ impl Gmm {
                 }
                 prev = ll;
                 let history = std::mem::take(&mut gmm.log_likelihood);
-                gmm = m_step(&x, &resp, floor)?;
+                gmm = m_step(&x, &x_t, &resp, floor)?;
                 gmm.log_likelihood = history;
             }
             let score = gmm
@@ -106,7 +114,11 @@ impl Gmm {
                 best = Some(gmm);
             }
         }
-        best.ok_or_else(|| Error::Numerical("GMM fit produced no model".into()))
+        let mut best = best.ok_or_else(|| Error::Numerical("GMM fit produced no model".into()))?;
+        for mean in &mut best.means {
+            *mean += centre.transpose();
+        }
+        Ok(best)
     }
 
     /// Mean log-likelihood per row of `x` and the responsibilities `[n, k]`.
@@ -164,14 +176,14 @@ pub fn covariance_floor(x: &DMatrix<f64>, reg_covar: f64) -> f64 {
 }
 
 /// Weights, means and floored covariances from responsibilities `[n, k]`.
-fn m_step(x: &DMatrix<f64>, resp: &DMatrix<f64>, floor: f64) -> Result<Gmm> {
+fn m_step(x: &DMatrix<f64>, x_t: &DMatrix<f64>, resp: &DMatrix<f64>, floor: f64) -> Result<Gmm> {
     let n = x.nrows();
     // Per component: (n_k, mean, covariance, Cholesky factor).
     type Part = (f64, DVector<f64>, DMatrix<f64>, DMatrix<f64>);
     let parts: Vec<Part> = (0..resp.ncols())
         .into_par_iter()
         .map(|j| {
-            let (nk, mean, cov) = weighted_moments(x, resp.column(j).as_slice(), floor);
+            let (nk, mean, cov) = weighted_moments(x, x_t, resp.column(j).as_slice(), floor);
             let (chol, _) = cholesky_with_jitter(&cov)?;
             Ok((nk, mean, cov, chol))
         })
@@ -196,23 +208,26 @@ fn m_step(x: &DMatrix<f64>, resp: &DMatrix<f64>, floor: f64) -> Result<Gmm> {
 }
 
 /// Responsibility mass `n_k`, weighted mean and weighted covariance (plus `floor` on the diagonal)
-/// of the rows of `x` under weights `r`.
-fn weighted_moments(x: &DMatrix<f64>, r: &[f64], floor: f64) -> (f64, DVector<f64>, DMatrix<f64>) {
-    let (n, d) = x.shape();
+/// of the rows of `x` (`[n, d]`, centred; `x_t` its transpose) under weights `r`:
+/// `Σ rᵢ xᵢ xᵢᵀ / n_k − μ μᵀ`, the second moment being one GEMM of contiguous operands.
+fn weighted_moments(
+    x: &DMatrix<f64>,
+    x_t: &DMatrix<f64>,
+    r: &[f64],
+    floor: f64,
+) -> (f64, DVector<f64>, DMatrix<f64>) {
+    let d = x.ncols();
     let nk = r.iter().sum::<f64>() + 10.0 * f64::EPSILON;
-    let mean = DVector::from_fn(d, |c, _| {
-        x.column(c).iter().zip(r).map(|(v, w)| v * w).sum::<f64>() / nk
-    }); // [d]
-        // Centred rows scaled by √r, transposed: [d, n], so that the covariance is one GEMM.
-    let sqrt_r: Vec<f64> = r.iter().map(|w| w.sqrt()).collect();
-    let mut weighted_t = DMatrix::<f64>::zeros(d, n);
+    let weights = DVector::from_column_slice(r); // [n]
+    let mean = x_t * &weights / nk; // [d]
+    let mut weighted = x.clone(); // [n, d]: rows scaled by r
     for c in 0..d {
-        let m = mean[c];
-        for (i, (&v, &s)) in x.column(c).iter().zip(&sqrt_r).enumerate() {
-            weighted_t[(c, i)] = (v - m) * s;
+        for (v, &w) in weighted.column_mut(c).iter_mut().zip(r) {
+            *v *= w;
         }
     }
-    let mut cov = &weighted_t * weighted_t.transpose() / nk; // [d, d]
+    let second = x_t * &weighted / nk; // [d, d]
+    let mut cov = (&second + second.transpose()) * 0.5 - &mean * mean.transpose();
     for i in 0..d {
         cov[(i, i)] += floor;
     }
