@@ -1,8 +1,11 @@
-//! Where a training step's time goes: each layer of the MNIST model, forward and forward +
-//! backward, best of 15 runs in ms on flex. `cargo run --release --example profile_ops [-- BATCH]` (default 64).
+//! Where a training step's time goes: each layer of the MNIST model — forward, and the extra time
+//! of the input gradient and of the weight gradient — then the whole IRMAE (l = 8) step phase by
+//! phase. Best of 15 runs, in ms, on flex. `cargo run --release --example profile_ops [-- BATCH]`
+//! (default 64).
 
 use std::time::Instant;
 
+use burn::module::Module;
 use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
 use burn::nn::{LinearConfig, PaddingConfig2d};
 use burn::optim::GradientsParams;
@@ -16,20 +19,50 @@ fn best_ms(mut f: impl FnMut()) -> f64 {
     for _ in 0..3 {
         f();
     }
-    let mut t: Vec<f64> = (0..15)
+    // The fastest of 15: the least disturbed by other work on the machine.
+    (0..15)
         .map(|_| {
             let s = Instant::now();
             f();
             s.elapsed().as_secs_f64() * 1e3
         })
-        .collect();
-    // The fastest of 15: the least disturbed by other work on the machine.
-    t.sort_by(f64::total_cmp);
-    t[0]
+        .fold(f64::INFINITY, f64::min)
 }
 
-fn sync<const D: usize>(t: Tensor<D>) {
-    let _ = t.sum().into_data();
+/// Forward, forward + input gradient, forward + weight gradient of `layer` on `x`, with a random
+/// upstream gradient (as in training; a plain `sum()` would send a broadcast one).
+fn profile<const D: usize, M: Module>(
+    name: &str,
+    layer: &M,
+    forward: impl Fn(&M, Tensor<D>) -> Tensor<D>,
+    x: Tensor<D>,
+) -> (f64, f64) {
+    let device = x.device();
+    let y = forward(layer, x.clone());
+    let upstream = Tensor::<D>::random(y.shape(), Distribution::Normal(0.0, 1.0), &device);
+    let fwd = best_ms(|| {
+        let _ = forward(layer, x.clone()).sum().into_data();
+    });
+    let frozen = layer.clone().no_grad();
+    let xg = x.clone().require_grad();
+    let with_x = best_ms(|| {
+        let g = (forward(&frozen, xg.clone()) * upstream.clone())
+            .sum()
+            .backward();
+        let _ = xg.grad(&g);
+    });
+    let with_w = best_ms(|| {
+        let g = (forward(layer, x.clone()) * upstream.clone())
+            .sum()
+            .backward();
+        let _ = GradientsParams::from_grads(g, layer);
+    });
+    println!(
+        "{name:<28} forward {fwd:6.2}  input grad +{:6.2}  weight grad +{:6.2}",
+        with_x - fwd,
+        with_w - fwd
+    );
+    (fwd, with_x + with_w - 2.0 * fwd)
 }
 
 fn main() {
@@ -38,86 +71,71 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(64);
     let device = Device::flex().autodiff();
-    let mut total_f = 0.0;
-    let mut total_b = 0.0;
-    println!("batch {b}: layer, forward ms, forward+backward ms");
+    let normal =
+        |shape: [usize; 4]| Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &device);
+    let (mut total_f, mut total_b) = (0.0, 0.0);
+    let mut add = |(f, bw): (f64, f64)| {
+        total_f += f;
+        total_b += bw;
+    };
+    println!("batch {b}, ms:");
     for (cin, cout, hw) in [(1, 32, 32), (32, 64, 16), (64, 128, 8), (128, 256, 4)] {
         let conv = Conv2dConfig::new([cin, cout], [4, 4])
             .with_stride([2, 2])
             .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
             .init(&device);
-        let x = Tensor::<4>::random([b, cin, hw, hw], Distribution::Normal(0.0, 1.0), &device)
-            .require_grad();
-        let f = best_ms(|| sync(conv.forward(x.clone())));
-        let fb = best_ms(|| {
-            let g = conv.forward(x.clone()).sum().backward();
-            let _ = conv.weight.grad(&g);
-        });
-        println!("conv {cin}->{cout} @{hw}: {f:.2} {fb:.2}");
-        total_f += f;
-        total_b += fb;
+        let name = format!("conv {cin}->{cout} @{hw}");
+        add(profile(
+            &name,
+            &conv,
+            |c, x| c.forward(x),
+            normal([b, cin, hw, hw]),
+        ));
     }
     for (cin, cout, hw) in [(128, 64, 8), (64, 32, 16)] {
         let deconv = ConvTranspose2dConfig::new([cin, cout], [4, 4])
             .with_stride([2, 2])
             .with_padding([1, 1])
             .init(&device);
-        let x = Tensor::<4>::random([b, cin, hw, hw], Distribution::Normal(0.0, 1.0), &device)
-            .require_grad();
-        let f = best_ms(|| sync(deconv.forward(x.clone())));
-        let fb = best_ms(|| {
-            let g = deconv.forward(x.clone()).sum().backward();
-            let _ = deconv.weight.grad(&g);
-        });
-        println!("deconv {cin}->{cout} @{hw}: {f:.2} {fb:.2}");
-        total_f += f;
-        total_b += fb;
+        let name = format!("deconv {cin}->{cout} @{hw}");
+        add(profile(
+            &name,
+            &deconv,
+            |c, x| c.forward(x),
+            normal([b, cin, hw, hw]),
+        ));
     }
     let one = Conv2dConfig::new([32, 1], [1, 1]).init(&device);
-    let x = Tensor::<4>::random([b, 32, 32, 32], Distribution::Normal(0.0, 1.0), &device)
-        .require_grad();
-    let f = best_ms(|| sync(one.forward(x.clone())));
-    let fb = best_ms(|| {
-        let g = one.forward(x.clone()).sum().backward();
-        let _ = one.weight.grad(&g);
-    });
-    let w = one.weight.val();
-    let bias = one.bias.as_ref().map(|b| b.val());
-    let gf = best_ms(|| sync(gemm_conv::pointwise(x.clone(), w.clone(), bias.clone())));
-    let gfb = best_ms(|| {
-        let g = gemm_conv::pointwise(x.clone(), w.clone(), bias.clone())
-            .sum()
-            .backward();
-        let _ = w.grad(&g);
-    });
-    println!(
-        "1x1 conv 32->1 @32: burn Conv2d {f:.2} {fb:.2}; as a matmul (lorae): {gf:.2} {gfb:.2}"
+    add(profile(
+        "1x1 conv 32->1 @32 (burn)",
+        &one,
+        |c, x| c.forward(x),
+        normal([b, 32, 32, 32]),
+    ));
+    profile(
+        "1x1 conv as a matmul (lorae)",
+        &one,
+        |c, x| gemm_conv::pointwise(x, c.weight.val(), c.bias.as_ref().map(|b| b.val())),
+        normal([b, 32, 32, 32]),
     );
-    total_f += f;
-    total_b += fb;
     for (i, o) in [(1024, 128), (128, 8192)] {
         let lin = LinearConfig::new(i, o).init(&device);
-        let x = Tensor::<2>::random([b, i], Distribution::Normal(0.0, 1.0), &device).require_grad();
-        let f = best_ms(|| sync(lin.forward(x.clone())));
-        let fb = best_ms(|| {
-            let g = lin.forward(x.clone()).sum().backward();
-            let _ = lin.weight.grad(&g);
-        });
-        println!("linear {i}->{o}: {f:.2} {fb:.2}");
-        total_f += f;
-        total_b += fb;
+        let x = Tensor::<2>::random([b, i], Distribution::Normal(0.0, 1.0), &device);
+        add(profile(
+            &format!("linear {i}->{o}"),
+            &lin,
+            |l, x| l.forward(x),
+            x,
+        ));
     }
-    let x = Tensor::<4>::random([b, 32, 32, 32], Distribution::Normal(0.0, 1.0), &device)
-        .require_grad();
-    let f = best_ms(|| sync(burn::tensor::activation::relu(x.clone())));
-    println!("relu [b,32,32,32]: {f:.2}");
-    println!("sum of layers: forward {total_f:.1} ms, forward+backward {total_b:.1} ms");
+    println!("sum of layers (burn 1x1): forward {total_f:.1}, backward {total_b:.1}");
 
-    // The whole MNIST IRMAE (l = 8) step, phase by phase.
     let config = RunConfig::for_dataset(ModelKind::Irmae, DatasetKind::Mnist).model;
     let model = Autoencoder::new(&config, Layout::Mnist, &device);
     let x = Tensor::<4>::random([b, 1, 32, 32], Distribution::Uniform(-1.0, 1.0), &device);
-    let fwd = best_ms(|| sync(model.losses(x.clone(), &config).unwrap().total));
+    let fwd = best_ms(|| {
+        let _ = model.losses(x.clone(), &config).unwrap().total.into_data();
+    });
     let fwd_bwd = best_ms(|| {
         let g = model.losses(x.clone(), &config).unwrap().total.backward();
         let _ = GradientsParams::from_grads(g, &model);
@@ -130,7 +148,7 @@ fn main() {
         current = Some(next);
     });
     println!(
-        "IRMAE l=8 step: forward+loss {fwd:.1} ms, backward {:.1} ms, optimizer and bookkeeping {:.1} ms, total {full:.1} ms",
+        "IRMAE l=8 step: forward+loss {fwd:.1}, backward {:.1}, optimizer and bookkeeping {:.1}, total {full:.1}",
         fwd_bwd - fwd,
         full - fwd_bwd
     );
