@@ -326,6 +326,10 @@ fn data_info_and_training_on_an_idx_directory() {
         ],
         "1 labels for 40 images",
     );
+    assert!(
+        !dir.path().join("run2").exists(),
+        "a failed load leaves no run directory"
+    );
     fails_with(
         &[
             "train",

@@ -17,7 +17,7 @@ use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{ModelKind, PixelRange, RunConfig};
-use crate::data::{self, epoch_order, ImageSet};
+use crate::data::{self, epoch_order, ImageSet, Splits};
 use crate::device::DeviceKind;
 use crate::error::{Error, Result};
 use crate::latent::{spectrum::spectrum, tensor_values, Codes};
@@ -76,7 +76,6 @@ pub fn load_run(run: &Path, device: &Device) -> Result<(RunConfig, Autoencoder)>
 /// Starts a new run in `out` (which must not hold one already) and trains it.
 pub fn train(config: &RunConfig, out: &Path, options: &TrainOptions) -> Result<Vec<EpochMetrics>> {
     config.validate()?;
-    std::fs::create_dir_all(out).map_err(|e| Error::io("cannot create run directory", out, e))?;
     if out.join(MODEL_FILE).exists() || out.join(CONFIG_FILE).exists() {
         return Err(Error::invalid(
             "out",
@@ -84,9 +83,12 @@ pub fn train(config: &RunConfig, out: &Path, options: &TrainOptions) -> Result<V
             "this directory already holds a run: pass --resume to continue it, or choose another --out",
         ));
     }
+    // Data before the run directory: a dataset that cannot be read leaves nothing behind.
+    let splits = data::load(&config.data, config.seed)?;
+    std::fs::create_dir_all(out).map_err(|e| Error::io("cannot create run directory", out, e))?;
     let json = serde_json::to_vec_pretty(config).map_err(|e| Error::Numerical(e.to_string()))?;
     checkpoint::write_atomic(&out.join(CONFIG_FILE), &json)?;
-    run_epochs(config, out, options, false)
+    run_epochs(config, &splits, out, options, false)
 }
 
 /// Continues the run in `run` from its last checkpoint, up to `epochs` (default: the run's).
@@ -103,18 +105,19 @@ pub fn resume(
             serde_json::to_vec_pretty(&config).map_err(|e| Error::Numerical(e.to_string()))?;
         checkpoint::write_atomic(&run.join(CONFIG_FILE), &json)?;
     }
-    run_epochs(&config, run, options, true)
+    let splits = data::load(&config.data, config.seed)?;
+    run_epochs(&config, &splits, run, options, true)
 }
 
 fn run_epochs(
     config: &RunConfig,
+    splits: &Splits,
     out: &Path,
     options: &TrainOptions,
     resume: bool,
 ) -> Result<Vec<EpochMetrics>> {
     let plain = options.device.device()?;
     let device = plain.clone().autodiff();
-    let splits = data::load(&config.data, config.seed)?;
     let range = config.data.pixel_range;
     let baseline_mse = splits.train.mean_image_mse(&splits.eval, range)?;
 
