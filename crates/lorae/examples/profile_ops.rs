@@ -12,7 +12,7 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use lorae::config::{DatasetKind, Layout, ModelKind, RunConfig};
-use lorae::model::{gemm_conv, Autoencoder};
+use lorae::model::{flex_deconv, gemm_conv, Autoencoder};
 use lorae::train::step;
 
 fn best_ms(mut f: impl FnMut()) -> f64 {
@@ -104,6 +104,15 @@ fn main() {
             |c, x| c.forward(x),
             normal([b, cin, hw, hw]),
         ));
+        profile(
+            "  as lorae's flex op",
+            &deconv,
+            |c, x| {
+                let bias = c.bias.as_ref().map(|b| b.val()).expect("bias");
+                flex_deconv::conv_transpose2d(&x, &c.weight.val(), &bias).expect("flex autodiff")
+            },
+            normal([b, cin, hw, hw]),
+        );
     }
     let one = Conv2dConfig::new([32, 1], [1, 1]).init(&device);
     add(profile(

@@ -240,9 +240,10 @@ fn nuclear_norm_of_a_rank_deficient_matrix() {
 }
 
 #[test]
-fn the_matmul_pointwise_conv_trains_like_burns_conv2d() {
-    // Parity of the optimised path (1×1 output convolution as a matrix product) with the plain
-    // burn path: the same losses over 20 Adam steps from the same weights.
+fn lorae_kernels_train_like_burns_modules() {
+    // Parity of the optimised paths (1×1 output convolution as a matrix product, flex transposed
+    // convolutions with a GEMM weight gradient) with burn's modules: the same losses over 20 Adam
+    // steps from the same weights.
     let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
     let device = Device::flex().autodiff();
     device.seed(11);
@@ -250,9 +251,9 @@ fn the_matmul_pointwise_conv_trains_like_burns_conv2d() {
     config.latent_dim = 16;
     config.layers = 2;
     let fast = Autoencoder::new(&config, Layout::Mnist, &device);
-    assert!(fast.decoder.pointwise_matmul);
+    assert!(fast.decoder.own_kernels);
     let mut plain = fast.clone();
-    plain.decoder.pointwise_matmul = false;
+    plain.decoder.own_kernels = false;
     let x = batch([8, 1, 32, 32], 12, &device) * 2.0 - 1.0;
     let run = |mut model: Autoencoder| {
         let mut optim = lorae::train::step::adam();

@@ -92,9 +92,11 @@ pub struct Decoder {
     pub out_conv: Option<Conv2d>,
     /// `[C, H, W]` the code is reshaped to before the first transposed convolution.
     pub start: [usize; 3],
-    /// Run `out_conv` as one matrix product ([`super::gemm_conv::pointwise`], the default: same
-    /// values, much faster backward on the CPU) rather than through burn's `Conv2d`.
-    pub pointwise_matmul: bool,
+    /// Use lorae's own CPU paths (the default): `out_conv` as one matrix product
+    /// ([`super::gemm_conv::pointwise`]) and, on flex's autodiff device, the transposed
+    /// convolutions through [`super::flex_deconv`]. Same values; a test checks the training
+    /// losses against burn's modules (`false`).
+    pub own_kernels: bool,
 }
 
 impl Decoder {
@@ -129,7 +131,7 @@ impl Decoder {
                 .collect(),
             out_conv,
             start,
-            pointwise_matmul: true,
+            own_kernels: true,
         }
     }
 
@@ -143,13 +145,19 @@ impl Decoder {
         let mut h: Tensor<4> = h.reshape([batch, self.start[0], self.start[1], self.start[2]]);
         let last = self.deconvs.len() - 1;
         for (i, deconv) in self.deconvs.iter().enumerate() {
-            h = deconv.forward(h); // [batch, C', 2H, 2W]
+            let own = match (&deconv.bias, self.own_kernels) {
+                (Some(bias), true) => {
+                    super::flex_deconv::conv_transpose2d(&h, &deconv.weight.val(), &bias.val())
+                }
+                _ => None,
+            };
+            h = own.unwrap_or_else(|| deconv.forward(h)); // [batch, C', 2H, 2W]
             if i < last || self.out_conv.is_some() {
                 h = relu(h);
             }
         }
         if let Some(conv) = &self.out_conv {
-            h = if self.pointwise_matmul {
+            h = if self.own_kernels {
                 let bias = conv.bias.as_ref().map(|b| b.val());
                 super::gemm_conv::pointwise(h, conv.weight.val(), bias) // [batch, channels, H, W]
             } else {
