@@ -100,9 +100,19 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let python = args.peer.clone().unwrap_or_else(default_python);
     let output = Command::new(&python)
         .arg(PEER_SCRIPT)
-        .args(["--layout", &dataset.to_string(), "--model", &kind.to_string()])
+        .args([
+            "--layout",
+            &dataset.to_string(),
+            "--model",
+            &kind.to_string(),
+        ])
         .args(["--batch", &args.batch_size.to_string()])
-        .args(["--steps", &args.steps.to_string(), "--warmup", &args.warmup.to_string()])
+        .args([
+            "--steps",
+            &args.steps.to_string(),
+            "--warmup",
+            &args.warmup.to_string(),
+        ])
         .args(["--threads", &threads.to_string()])
         .args(["--layers", &config.model.layers.max(1).to_string()])
         .output()

@@ -128,7 +128,10 @@ pub fn run(args: BenchGmmArgs) -> Result<()> {
         println!("{head}: lorae {seconds:.2} s");
         return Ok(());
     }
-    let python = args.peer.clone().unwrap_or_else(crate::bench::default_python);
+    let python = args
+        .peer
+        .clone()
+        .unwrap_or_else(crate::bench::default_python);
     let output = Command::new(&python)
         .arg(PEER_SCRIPT)
         .args(["--codes", &file.to_string_lossy()])

@@ -132,8 +132,14 @@ fn run_epochs(
         let (mut sum_total, mut sum_recon, mut sum_reg) = (0.0, 0.0, 0.0);
         for (step, indices) in order.chunks(config.train.batch_size).enumerate() {
             let x = splits.train.batch(indices, range, &device); // [batch, C, H, W]
-            let (next, losses) =
-                step::step(model, &mut optim, x, &config.model, config.train.lr, &frozen)?;
+            let (next, losses) = step::step(
+                model,
+                &mut optim,
+                x,
+                &config.model,
+                config.train.lr,
+                &frozen,
+            )?;
             let total = losses.total;
             if !total.is_finite() {
                 bar.abandon();

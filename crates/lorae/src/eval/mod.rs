@@ -1,0 +1,3 @@
+//! Evaluation of generated images: the Fréchet Inception Distance ([`fid`]).
+
+pub mod fid;
