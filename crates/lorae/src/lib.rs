@@ -15,6 +15,7 @@ pub mod npz;
 pub mod report;
 pub mod sampler;
 pub mod train;
+pub mod weights;
 
 pub use config::{DatasetKind, ModelKind, PixelRange, RunConfig};
 pub use error::{Error, Result};
