@@ -2,7 +2,7 @@
 
   python tools/torch_fixture.py crates/lorae/tests/fixtures/torch
 
-state_dict.pt: torch.save of an OrderedDict state dict (float32 conv weight, a transposed
+state_dict.pt (and legacy.pt, the same in the pre-1.6 non-zip format): torch.save of an OrderedDict state dict (float32 conv weight, a transposed
 (non-contiguous) view, float64, float16, bfloat16 and int64 tensors, and two tensors sharing one
 storage at different offsets). scripted.pt: torch.jit.save of a scripted module with a submodule,
 a parameter and a buffer. expected.json lists every tensor's name, shape and values.
@@ -50,13 +50,15 @@ def main(out):
     sd["shared.a"] = shared[2:5]
     sd["shared.b"] = shared[6:]
     torch.save(sd, os.path.join(out, "state_dict.pt"))
+    torch.save(sd, os.path.join(out, "legacy.pt"), _use_new_zipfile_serialization=False)
 
     module = torch.jit.script(Outer().eval())
     torch.jit.save(module, os.path.join(out, "scripted.pt"))
 
-    expected = {"state_dict.pt": {}, "scripted.pt": {}}
+    expected = {"state_dict.pt": {}, "legacy.pt": {}, "scripted.pt": {}}
     for k, v in sd.items():
-        expected["state_dict.pt"][k] = {"shape": list(v.shape), "values": v.double().flatten().tolist()}
+        entry = {"shape": list(v.shape), "values": v.double().flatten().tolist()}
+        expected["state_dict.pt"][k] = expected["legacy.pt"][k] = entry
     for k, v in list(module.named_parameters()) + list(module.named_buffers()):
         expected["scripted.pt"][k] = {"shape": list(v.shape), "values": v.double().flatten().tolist()}
     with open(os.path.join(out, "expected.json"), "w") as f:

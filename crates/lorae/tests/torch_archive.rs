@@ -67,6 +67,11 @@ fn reads_a_state_dict_with_views_and_mixed_dtypes() {
 }
 
 #[test]
+fn reads_the_legacy_non_zip_format() {
+    assert_eq!(check_against_expected("legacy.pt"), 8);
+}
+
+#[test]
 fn reads_a_torchscript_module_by_attribute_path() {
     assert_eq!(check_against_expected("scripted.pt"), 4);
 }
@@ -77,7 +82,7 @@ fn rejects_files_that_are_not_checkpoints() {
     let path = dir.path().join("not.pt");
     std::fs::write(&path, b"plain text").unwrap();
     let err = TorchArchive::open(&path).err().unwrap().to_string();
-    assert!(err.contains("not a zip-format torch checkpoint"), "{err}");
+    assert!(err.contains("not a torch checkpoint"), "{err}");
     assert!(err.contains("not.pt"), "{err}");
 }
 
@@ -104,4 +109,36 @@ fn lists_the_fid_weights_when_fetched() {
     assert_eq!(first.name, "net.layers.conv.weight");
     assert_eq!(first.shape, vec![32, 3, 3, 3]);
     assert!(tensors.iter().all(|t| t.dtype == DType::F32));
+}
+
+/// pytorch-fid's state-dict layout (`tools/fid_reference.py convert` writes it from default_1.pt;
+/// the published .pth has the same names) loads to the same parameters as the TorchScript file.
+#[test]
+fn both_fid_weight_layouts_give_the_same_parameters() {
+    let dir = lorae::data::cache_root().join("fid-weights");
+    let (ts, pth) = (dir.join("default_1.pt"), dir.join("pytorch-fid-layout.pth"));
+    if !ts.exists() || !pth.exists() {
+        eprintln!(
+            "skipped: needs {} and {} (tools/fid_reference.py convert)",
+            ts.display(),
+            pth.display()
+        );
+        return;
+    }
+    let a = lorae::eval::inception_weights::load_params(&ts).unwrap();
+    let b = lorae::eval::inception_weights::load_params(&pth).unwrap();
+    assert_eq!(a.len(), 94);
+    for (name, p) in &a {
+        let q = &b[name];
+        assert_eq!(
+            (&p.shape, &p.weight, &p.beta),
+            (&q.shape, &q.weight, &q.beta),
+            "{name}"
+        );
+        assert_eq!(
+            (&p.mean, &p.var, &p.gamma),
+            (&q.mean, &q.var, &q.gamma),
+            "{name}"
+        );
+    }
 }

@@ -22,6 +22,8 @@ pub enum Value {
     Bool(bool),
     /// An integer that fits in 64 bits.
     Int(i64),
+    /// A wider integer (`LONG1`/`LONG4`), its little-endian two's-complement bytes.
+    BigInt(Vec<u8>),
     /// A float.
     Float(f64),
     /// A text string.
@@ -107,6 +109,12 @@ impl Pickle {
 
 /// Unpickles `bytes`; the error says which opcode at which offset could not be read.
 pub fn parse(bytes: &[u8]) -> Result<Pickle, String> {
+    parse_prefix(bytes).map(|(pickle, _)| pickle)
+}
+
+/// Unpickles the pickle at the start of `bytes`, returning it and the number of bytes it took
+/// (the legacy torch format writes several pickles back to back).
+pub fn parse_prefix(bytes: &[u8]) -> Result<(Pickle, usize), String> {
     Machine {
         bytes,
         pos: 0,
@@ -278,7 +286,7 @@ impl Machine<'_> {
         }
     }
 
-    fn run(mut self) -> Result<Pickle, String> {
+    fn run(mut self) -> Result<(Pickle, usize), String> {
         loop {
             let at = self.pos;
             let op = *self.take(1)?.first().ok_or("empty")?;
@@ -286,10 +294,14 @@ impl Machine<'_> {
             match result {
                 Ok(true) => {
                     let root = self.pop()?;
-                    return Ok(Pickle {
-                        values: self.values,
-                        root,
-                    });
+                    let used = self.pos;
+                    return Ok((
+                        Pickle {
+                            values: self.values,
+                            root,
+                        },
+                        used,
+                    ));
                 }
                 Ok(false) => {}
                 Err(e) => return Err(format!("opcode 0x{op:02x} at byte {at}: {e}")),
@@ -330,9 +342,10 @@ impl Machine<'_> {
                 } else {
                     self.uint(4)?
                 } as usize;
-                let b = self.take(n)?;
+                let b = self.take(n)?.to_vec();
                 if n > 8 {
-                    return Err(format!("integer of {n} bytes does not fit in 64 bits"));
+                    self.push(Value::BigInt(b));
+                    return Ok(false);
                 }
                 let mut v = b.iter().rev().fold(0i64, |acc, &x| (acc << 8) | x as i64);
                 if n > 0 && n < 8 && b[n - 1] & 0x80 != 0 {

@@ -1,6 +1,7 @@
 //! PyTorch checkpoints in the zip format (`torch.save` since 1.6, and TorchScript's
 //! `torch.jit.save`): `PREFIX/data.pkl` pickles the object graph, `PREFIX/data/KEY` holds each
-//! storage's raw little-endian bytes. Tensors are found by walking the graph: dict keys and module
+//! storage's raw little-endian bytes. The legacy format of older `torch.save` (five pickles, then
+//! each storage as a u64 element count and its bytes; see [`super::legacy`]) is read too. Tensors are found by walking the graph: dict keys and module
 //! attributes joined with `.` give their names (`Mixed_5b.branch1x1.conv.weight` in a state
 //! dict, `net.layers.mixed.conv.weight` in a TorchScript module).
 
@@ -121,19 +122,38 @@ impl TensorInfo {
 /// An opened checkpoint: its tensors' descriptions; values are read on demand.
 pub struct TorchArchive {
     path: PathBuf,
-    zip: ZipArchive<File>,
-    prefix: String,
+    storages: Storages,
     tensors: Vec<TensorInfo>,
 }
 
+/// Where the storages' bytes are.
+enum Storages {
+    /// Zip members `PREFIX/data/KEY`.
+    Zip {
+        zip: ZipArchive<File>,
+        prefix: String,
+    },
+    /// The legacy format: the whole file, and each key's byte range in it.
+    Legacy {
+        bytes: Vec<u8>,
+        ranges: std::collections::HashMap<String, std::ops::Range<usize>>,
+    },
+}
+
 impl TorchArchive {
-    /// Opens a zip-format `torch.save` or TorchScript file and lists its tensors.
+    /// Opens a `torch.save` file (zip or legacy format) or a TorchScript archive and lists its
+    /// tensors.
     pub fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|e| Error::io("cannot open", path, e))?;
+        let mut file = File::open(path).map_err(|e| Error::io("cannot open", path, e))?;
+        let mut magic = [0u8; 2];
+        let is_pickle = file.read_exact(&mut magic).is_ok() && magic[0] == 0x80;
+        if is_pickle {
+            return Self::open_legacy(path);
+        }
         let mut zip = ZipArchive::new(file).map_err(|e| {
             Error::bad_file(
                 path,
-                format!("not a zip-format torch checkpoint ({e}); re-save it with torch.save(obj, path) from torch ≥ 1.6"),
+                format!("not a torch checkpoint: neither a zip archive ({e}) nor a legacy torch.save pickle"),
             )
         })?;
         let pkl = zip
@@ -152,8 +172,20 @@ impl TorchArchive {
             .map_err(|e| Error::bad_file(path, format!("{pkl}: {e}")))?;
         Ok(TorchArchive {
             path: path.to_path_buf(),
-            zip,
-            prefix,
+            storages: Storages::Zip { zip, prefix },
+            tensors,
+        })
+    }
+
+    fn open_legacy(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
+        let (graph, ranges) = super::legacy::parse(&bytes)
+            .map_err(|e| Error::bad_file(path, format!("legacy torch.save format: {e}")))?;
+        let mut tensors = Vec::new();
+        collect(&graph, graph.root, "", 0, &mut tensors).map_err(|e| Error::bad_file(path, e))?;
+        Ok(TorchArchive {
+            path: path.to_path_buf(),
+            storages: Storages::Legacy { bytes, ranges },
             tensors,
         })
     }
@@ -170,8 +202,21 @@ impl TorchArchive {
 
     /// The values of `tensor` in row-major order, converted to f32.
     pub fn read_f32(&mut self, tensor: &TensorInfo) -> Result<Vec<f32>> {
-        let member = format!("{}data/{}", self.prefix, tensor.storage);
-        let bytes = read_member(&mut self.zip, &member, &self.path)?;
+        let (member, owned);
+        let bytes: &[u8] = match &mut self.storages {
+            Storages::Zip { zip, prefix } => {
+                member = format!("{prefix}data/{}", tensor.storage);
+                owned = read_member(zip, &member, &self.path)?;
+                &owned
+            }
+            Storages::Legacy { bytes, ranges } => {
+                member = format!("storage {}", tensor.storage);
+                let range = ranges.get(&tensor.storage).ok_or_else(|| {
+                    Error::bad_file(&self.path, format!("tensor `{}`: no {member}", tensor.name))
+                })?;
+                &bytes[range.clone()]
+            }
+        };
         let size = tensor.dtype.size();
         let last = tensor.offset
             + tensor
