@@ -10,9 +10,7 @@ use clap::Args;
 use lorae::data::cache_root;
 use lorae::device::DeviceKind;
 use lorae::eval::fid::frechet_distance;
-use lorae::eval::score::{
-    default_weights, images_statistics, quantise, source_statistics, StatsOptions,
-};
+use lorae::eval::score::{images_statistics, quantise, source_statistics, StatsOptions};
 use lorae::eval::source::ImageSource;
 use lorae::latent::decode_codes;
 use lorae::sampler::SamplerKind;
@@ -77,11 +75,8 @@ pub struct FidArgs {
 
 pub fn run(args: FidArgs) -> Result<()> {
     let device = args.device.parse::<DeviceKind>()?.device()?;
-    let weights = match &args.weights {
-        Some(w) => w.clone(),
-        None => default_weights()?,
-    };
     let options = StatsOptions {
+        weights: args.weights.clone(),
         data_dir: args.data_dir.clone(),
         limit: args.limit,
         batch: args.batch_size,
@@ -95,13 +90,7 @@ pub fn run(args: FidArgs) -> Result<()> {
         let [set] = args.sets.as_slice() else {
             bail!("--save-stats OUT.npz takes exactly one image set");
         };
-        let stats = source_statistics(
-            &ImageSource::parse(set)?,
-            &weights,
-            &mut net,
-            &options,
-            &device,
-        )?;
+        let stats = source_statistics(&ImageSource::parse(set)?, &mut net, &options, &device)?;
         stats.save(out)?;
         println!("{} images: statistics in {}", stats.n, out.display());
         return Ok(());
@@ -129,7 +118,7 @@ pub fn run(args: FidArgs) -> Result<()> {
                 config.data.pixel_range,
             );
             let label = format!("{} samples ({})", run.display(), args.sampler);
-            let a = images_statistics(&images, &label, &weights, &mut net, &options, &device)?;
+            let a = images_statistics(&images, &label, &mut net, &options, &device)?;
             let real = match sets.first() {
                 Some(set) => ImageSource::parse(set)?,
                 None => ImageSource::Dataset {
@@ -141,27 +130,12 @@ pub fn run(args: FidArgs) -> Result<()> {
             if args.data_dir.is_none() && sets.is_empty() {
                 options.data_dir = config.data.data_dir.clone();
             }
-            (
-                a,
-                source_statistics(&real, &weights, &mut net, &options, &device)?,
-            )
+            (a, source_statistics(&real, &mut net, &options, &device)?)
         }
         (Some(_), _) => bail!("with --run give at most one image set (the real images)"),
         (None, [a, b]) => (
-            source_statistics(
-                &ImageSource::parse(a)?,
-                &weights,
-                &mut net,
-                &options,
-                &device,
-            )?,
-            source_statistics(
-                &ImageSource::parse(b)?,
-                &weights,
-                &mut net,
-                &options,
-                &device,
-            )?,
+            source_statistics(&ImageSource::parse(a)?, &mut net, &options, &device)?,
+            source_statistics(&ImageSource::parse(b)?, &mut net, &options, &device)?,
         ),
         (None, _) => {
             bail!("give two image sets (folders, dataset:NAME[:split] or .npz), or --run RUN")

@@ -38,6 +38,8 @@ pub fn default_weights() -> Result<PathBuf> {
 /// How statistics are computed.
 #[derive(Debug, Clone)]
 pub struct StatsOptions {
+    /// FID weights file; `None`: [`default_weights`], looked up only when images need the network.
+    pub weights: Option<PathBuf>,
     /// Dataset folder (`--data-dir`); `None`: the fetch cache.
     pub data_dir: Option<PathBuf>,
     /// At most this many images per set.
@@ -50,11 +52,15 @@ pub struct StatsOptions {
     pub progress: bool,
 }
 
-/// Computes (or loads) the statistics of `source`. `net` is loaded on first need from `weights`,
-/// so that two `.npz` files need no network.
+/// The weights file `options` names, or the default one.
+pub fn weights_path(options: &StatsOptions) -> Result<PathBuf> {
+    options.weights.clone().map_or_else(default_weights, Ok)
+}
+
+/// Computes (or loads) the statistics of `source`. `net` is loaded on first need, so that two
+/// `.npz` files need neither the network nor its weights.
 pub fn source_statistics(
     source: &ImageSource,
-    weights: &Path,
     net: &mut Option<FidInception>,
     options: &StatsOptions,
     device: &Device,
@@ -64,7 +70,7 @@ pub fn source_statistics(
     }
     let cache = match (source, &options.cache_dir) {
         (ImageSource::Dataset { .. }, Some(dir)) => {
-            Some(dir.join(cache_name(source, weights, options)))
+            Some(dir.join(cache_name(source, &weights_path(options)?, options)))
         }
         _ => None,
     };
@@ -73,7 +79,7 @@ pub fn source_statistics(
         return FeatureStats::load(path);
     }
     let images = source.load(options.data_dir.as_deref(), options.limit)?;
-    let stats = images_statistics(&images, &source.label(), weights, net, options, device)?;
+    let stats = images_statistics(&images, &source.label(), net, options, device)?;
     if let Some(path) = cache {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
@@ -88,13 +94,12 @@ pub fn source_statistics(
 pub fn images_statistics(
     images: &ImageSet,
     label: &str,
-    weights: &Path,
     net: &mut Option<FidInception>,
     options: &StatsOptions,
     device: &Device,
 ) -> Result<FeatureStats> {
     if net.is_none() {
-        *net = Some(FidInception::load(weights, device)?);
+        *net = Some(FidInception::load(&weights_path(options)?, device)?);
     }
     let net = net
         .as_ref()
