@@ -91,8 +91,11 @@ const BRANCHES_E: [(&str, &str); 9] = [
     ("branch_pool", "tower_2_conv"),
 ];
 
+/// A block's branches: (pytorch-fid name, fid-helper name) per convolution.
+type Branches = &'static [(&'static str, &'static str)];
+
 /// Inception blocks: (pytorch-fid name, fid-helper name, branches).
-const BLOCKS: [(&str, &str, &[(&str, &str)]); 11] = [
+const BLOCKS: [(&str, &str, Branches); 11] = [
     ("Mixed_5b", "mixed", &BRANCHES_A),
     ("Mixed_5c", "mixed_1", &BRANCHES_A),
     ("Mixed_5d", "mixed_2", &BRANCHES_A),

@@ -3,4 +3,5 @@
 
 pub mod legacy;
 pub mod pickle;
+mod pickle_vm;
 pub mod torch;
