@@ -141,9 +141,12 @@ pub fn run(args: FidArgs) -> Result<()> {
             bail!("give two image sets (folders, dataset:NAME[:split] or .npz), or --run RUN")
         }
     };
+    let statistics_s = start.elapsed().as_secs_f64();
+    let start = Instant::now();
     let fid = frechet_distance(&a, &b)?;
     eprintln!(
-        "{} + {} images in {:.1} s",
+        "statistics of {} + {} images in {statistics_s:.1} s (network loading and cached sets \
+         included), Fréchet distance in {:.1} s",
         a.n,
         b.n,
         start.elapsed().as_secs_f64()

@@ -99,7 +99,13 @@ pub fn images_statistics(
     device: &Device,
 ) -> Result<FeatureStats> {
     if net.is_none() {
-        *net = Some(FidInception::load(&weights_path(options)?, device)?);
+        let (path, start) = (weights_path(options)?, std::time::Instant::now());
+        *net = Some(FidInception::load(&path, device)?);
+        eprintln!(
+            "FID network loaded from {} in {:.1} s",
+            path.display(),
+            start.elapsed().as_secs_f64()
+        );
     }
     let net = net
         .as_ref()
