@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Create (or reuse) the Python reference environment used by the peer comparisons in tools/ and
-# reference/: numpy, scipy, scikit-learn, threadpoolctl and PyTorch (used on CPU; ~5.5 GB installed).
+# reference/: numpy, scipy, scikit-learn, threadpoolctl and PyTorch (used on CPU; ~5.5 GB installed),
+# and pytorch-fid 0.3.0 for tools/fid_reference.py (with torchvision and pillow, installed without
+# their dependencies so that pip does not replace torch: pytorch-fid only uses torchvision's Python
+# Inception definition, which works across torch versions).
 #
 #   tools/setup-ref-venv.sh            # venv at ${LORAE_REF_VENV:-$HOME/.cache/lorae/venv-ref}
 #   LORAE_REF_VENV=.venv-ref tools/setup-ref-venv.sh
@@ -17,7 +20,7 @@ venv="${LORAE_REF_VENV:-$HOME/.cache/lorae/venv-ref}"
 python="${PYTHON:-python3}"
 py="$venv/bin/python"
 # Imports everything (fails if anything is missing) and reports the versions.
-check='import numpy, scipy, sklearn, threadpoolctl, torch
+check='import numpy, scipy, sklearn, threadpoolctl, torch, pytorch_fid.inception
 print(f"numpy {numpy.__version__}, scipy {scipy.__version__}, scikit-learn {sklearn.__version__}, torch {torch.__version__}")'
 
 if [[ -x "$py" ]] && "$py" -c "$check" >&2 2>/dev/null; then
@@ -35,6 +38,7 @@ else
   else
     "$py" -m pip install --quiet torch >&2
   fi
+  "$py" -m pip install --quiet --no-deps pytorch-fid==0.3.0 torchvision pillow >&2
   "$py" -c "$check" >&2
   echo "reference venv ready: $venv" >&2
 fi

@@ -12,6 +12,7 @@ use lorae::train::{self, TrainOptions};
 mod bench;
 mod bench_gmm;
 mod data_info;
+mod fid;
 mod interpolate;
 mod pca_grid;
 mod reconstruct;
@@ -50,6 +51,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Time lorae's GMM fit against scikit-learn's on the same low-rank codes.
     BenchGmm(bench_gmm::BenchGmmArgs),
+    /// Fréchet Inception Distance between two image sets (folders, dataset:NAME[:split], .npz),
+    /// as pytorch-fid computes it; with --run, of the run's samples against its test split.
+    Fid(fid::FidArgs),
 }
 
 #[derive(Args)]
@@ -234,6 +238,7 @@ fn main() -> ExitCode {
         Command::BenchGmm(args) => bench_gmm::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Data(command) => data_info::run(command),
+        Command::Fid(args) => fid::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

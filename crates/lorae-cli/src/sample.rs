@@ -3,15 +3,17 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
+use burn::prelude::Device;
 use clap::Args;
 use lorae::device::DeviceKind;
 use lorae::latent::{decode_codes, encode_set};
+use lorae::model::Autoencoder;
 use lorae::report::grid::{save_each, save_grid};
 use lorae::sampler::gaussian::Gaussian;
 use lorae::sampler::gmm::{Gmm, GmmConfig};
 use lorae::sampler::{Prior, Sampler, SamplerKind};
 use lorae::train::{self, EVAL_BATCH};
-use lorae::{data, ModelKind};
+use lorae::{data, ModelKind, RunConfig};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -46,45 +48,16 @@ pub fn run(args: SampleArgs) -> Result<()> {
     let kind: SamplerKind = args.sampler.parse()?;
     let device = args.device.parse::<DeviceKind>()?.device()?;
     let (config, model) = train::load_run(&args.run, &device)?;
-    let model = match config.model.kind {
-        ModelKind::Gan => model,
-        _ => model.fold().unwrap_or(model),
-    };
-    let fitted_on = args.fit_on.as_str();
-    let sampler: Box<dyn Sampler> = match kind {
-        SamplerKind::Prior if !matches!(config.model.kind, ModelKind::Vae | ModelKind::Gan) => {
-            bail!("--sampler prior samples N(0, I), the prior of a VAE or a GAN; this run is {}: use gaussian or gmm", config.model.kind)
-        }
-        SamplerKind::Prior => Box::new(Prior {
-            dim: config.model.latent_dim,
-        }),
-        _ => {
-            train::require_encoder(&config, &args.run)?;
-            let splits = data::load(&config.data, config.seed)?;
-            let set = match fitted_on {
-                "train" => &splits.train,
-                "eval" => &splits.eval,
-                other => bail!("unknown split `{other}` for --fit-on: expected train or eval"),
-            };
-            let codes = encode_set(&model, set, config.data.pixel_range, EVAL_BATCH, &device)?;
-            eprintln!(
-                "fitting {} to {} codes of the {fitted_on} split",
-                args.sampler,
-                codes.len()
-            );
-            match kind {
-                SamplerKind::Gaussian => Box::new(Gaussian::fit(&codes)?),
-                _ => Box::new(Gmm::fit(
-                    &codes,
-                    &GmmConfig {
-                        k: args.k,
-                        seed: args.seed,
-                        ..GmmConfig::default()
-                    },
-                )?),
-            }
-        }
-    };
+    let model = model.fold().unwrap_or(model);
+    let sampler = fit_sampler(
+        kind,
+        &config,
+        &model,
+        &args.fit_on,
+        args.k,
+        args.seed,
+        &device,
+    )?;
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let codes = sampler.sample(args.n, &mut rng);
     let images = decode_codes(&model, &codes, EVAL_BATCH, &device)?;
@@ -111,4 +84,55 @@ pub fn run(args: SampleArgs) -> Result<()> {
     }
     println!("{}", out.display());
     Ok(())
+}
+
+/// The sampler `kind` fitted to the codes of the run's `fit_on` split (train or eval), or the
+/// VAE prior; shared with `lorae fid --run`.
+pub fn fit_sampler(
+    kind: SamplerKind,
+    config: &RunConfig,
+    model: &Autoencoder,
+    fit_on: &str,
+    k: usize,
+    seed: u64,
+    device: &Device,
+) -> Result<Box<dyn Sampler>> {
+    let fitted_on = fit_on;
+    let sampler: Box<dyn Sampler> = match kind {
+        SamplerKind::Prior if !matches!(config.model.kind, ModelKind::Vae | ModelKind::Gan) => {
+            bail!("--sampler prior samples N(0, I), the prior of a VAE or a GAN; this run is {}: use gaussian or gmm", config.model.kind)
+        }
+        SamplerKind::Prior => Box::new(Prior {
+            dim: config.model.latent_dim,
+        }),
+        _ => {
+            if config.model.kind == ModelKind::Gan {
+                bail!("this is a GAN run: it has no encoder, so there are no codes to fit a sampler to; use --sampler prior");
+            }
+            let splits = data::load(&config.data, config.seed)?;
+            let set = match fitted_on {
+                "train" => &splits.train,
+                "eval" => &splits.eval,
+                other => bail!("unknown split `{other}` for --fit-on: expected train or eval"),
+            };
+            let codes = encode_set(model, set, config.data.pixel_range, EVAL_BATCH, device)?;
+            eprintln!(
+                "fitting {} to {} codes of the {fitted_on} split",
+                kind,
+                codes.len()
+            );
+            match kind {
+                SamplerKind::Gaussian => Box::new(Gaussian::fit(&codes)?),
+                _ => Box::new(Gmm::fit(
+                    &codes,
+                    &GmmConfig {
+                        k,
+                        seed,
+                        ..GmmConfig::default()
+                    },
+                )?),
+            }
+        }
+    };
+    Ok(sampler)
 }

@@ -7,12 +7,15 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod eval;
 pub mod latent;
 pub mod model;
 pub mod npy;
+pub mod npz;
 pub mod report;
 pub mod sampler;
 pub mod train;
+pub mod weights;
 
 pub use config::{DatasetKind, ModelKind, PixelRange, RunConfig};
 pub use error::{Error, Result};

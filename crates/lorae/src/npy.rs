@@ -26,9 +26,14 @@ pub fn write_f32(path: &Path, values: &[f32], shape: &[usize]) -> Result<()> {
 
 /// Writes `values` (row-major, `shape`) as a float64 `.npy` file, atomically.
 pub fn write_f64(path: &Path, values: &[f64], shape: &[usize]) -> Result<()> {
+    write_atomic(path, &encode_f64(values, shape)?)
+}
+
+/// The bytes of a float64 `.npy` file holding `values` (row-major, `shape`).
+pub fn encode_f64(values: &[f64], shape: &[usize]) -> Result<Vec<u8>> {
     let mut bytes = header("<f8", shape, values.len())?;
     values.iter().for_each(|v| bytes.extend(v.to_le_bytes()));
-    write_atomic(path, &bytes)
+    Ok(bytes)
 }
 
 fn header(descr: &str, shape: &[usize], len: usize) -> Result<Vec<u8>> {
@@ -60,6 +65,11 @@ fn header(descr: &str, shape: &[usize], len: usize) -> Result<Vec<u8>> {
 /// Reads a little-endian float32 or float64 C-order `.npy` file.
 pub fn read(path: &Path) -> Result<Array> {
     let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
+    parse(&bytes, path)
+}
+
+/// Parses the bytes of a `.npy` file; `path` names it in errors (a file, or `archive.npz/name.npy`).
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Array> {
     let bad = |reason: String| Error::bad_file(path, reason);
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return Err(bad("not a .npy file (no \\x93NUMPY magic)".into()));

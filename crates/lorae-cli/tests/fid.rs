@@ -1,0 +1,200 @@
+//! `lorae fid`: statistics files need no network; bad input is a one-line error; with the FID
+//! weights fetched, folders, --save-stats and --run work end to end (otherwise those print a note).
+
+use std::path::Path;
+use std::process::Command;
+
+use lorae::eval::fid::{frechet_distance, FeatureStats};
+
+fn lorae(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lorae"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn fails_with(args: &[&str], needle: &str) {
+    let (ok, _, err) = lorae(args);
+    assert!(!ok, "{args:?} should fail");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "{args:?}: expected one error line, got {err}"
+    );
+    assert!(errors[0].contains(needle), "{args:?}: stderr was {err}");
+}
+
+fn stats(n: usize, dim: usize, shift: f32) -> FeatureStats {
+    let x: Vec<f32> = (0..n * dim)
+        .map(|i| ((i * 7919 % 1013) as f32 / 1013.0) + shift * (i % dim) as f32 / dim as f32)
+        .collect();
+    FeatureStats::from_features(&x, dim).unwrap()
+}
+
+fn json(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+fn weights() -> Option<std::path::PathBuf> {
+    let w = lorae::eval::score::default_weights().ok();
+    if w.is_none() {
+        eprintln!("skipped: no FID weights in the fetch cache (scripts/fetch-data.sh fid-weights)");
+    }
+    w
+}
+
+fn write_pngs(dir: &Path, n: usize, seed: u32) {
+    std::fs::create_dir_all(dir).unwrap();
+    for i in 0..n as u32 {
+        let img = image::RgbImage::from_fn(20, 20, |x, y| {
+            let v = ((x * 13 + y * 7 + i * 31 + seed * 101) % 256) as u8;
+            image::Rgb([v, v / 2, 255 - v])
+        });
+        img.save(dir.join(format!("{i:03}.png"))).unwrap();
+    }
+}
+
+#[test]
+fn statistics_files_are_compared_without_the_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (stats(40, 8, 0.0), stats(30, 8, 2.0));
+    let (pa, pb) = (dir.path().join("a.npz"), dir.path().join("b.npz"));
+    a.save(&pa).unwrap();
+    b.save(&pb).unwrap();
+    let missing = dir.path().join("no-weights.pt");
+    let (ok, stdout, err) = lorae(&[
+        "fid",
+        pa.to_str().unwrap(),
+        pb.to_str().unwrap(),
+        "--json",
+        "--weights",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let out = json(&stdout);
+    let want = frechet_distance(&a, &b).unwrap();
+    assert!(
+        (out["fid"].as_f64().unwrap() - want).abs() < 1e-9 * want,
+        "{out}"
+    );
+    assert_eq!(
+        (out["n_a"].as_u64(), out["n_b"].as_u64()),
+        (Some(40), Some(30))
+    );
+}
+
+#[test]
+fn bad_input_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().to_str().unwrap();
+    let a = dir.path().join("a.npz");
+    stats(10, 4, 0.0).save(&a).unwrap();
+    let a = a.to_str().unwrap();
+    fails_with(&["fid", a], "give two image sets");
+    fails_with(&["fid", a, a, a], "give two image sets");
+    fails_with(
+        &["fid", a, a, "--save-stats", "x.npz"],
+        "exactly one image set",
+    );
+    fails_with(
+        &["fid", "dataset:imagenet", a],
+        "unknown dataset `imagenet`",
+    );
+    fails_with(&["fid", "dataset:mnist:valid", a], "expected train or test");
+    let other = dir.path().join("b.npz");
+    stats(10, 6, 0.0).save(&other).unwrap();
+    fails_with(
+        &["fid", a, other.to_str().unwrap()],
+        "same feature dimension",
+    );
+    let w = dir.path().join("w.pt");
+    fails_with(
+        &["fid", empty, a, "--weights", w.to_str().unwrap()],
+        "no .png/.jpg/.jpeg files",
+    );
+}
+
+#[test]
+fn folders_and_saved_statistics_agree() {
+    let Some(_) = weights() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    write_pngs(&a, 2, 0);
+    write_pngs(&b, 2, 1);
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let (ok, stdout, err) = lorae(&["fid", a, b, "--json", "--batch-size", "2", "--no-progress"]);
+    assert!(ok, "{err}");
+    let direct = json(&stdout)["fid"].as_f64().unwrap();
+    assert!(direct > 1.0, "{direct}");
+    let saved = dir.path().join("a.npz");
+    let (ok, _, err) = lorae(&[
+        "fid",
+        a,
+        "--save-stats",
+        saved.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    assert!(ok, "{err}");
+    let (ok, stdout, err) = lorae(&["fid", saved.to_str().unwrap(), b, "--json", "--no-progress"]);
+    assert!(ok, "{err}");
+    let via_file = json(&stdout)["fid"].as_f64().unwrap();
+    assert!(
+        (via_file - direct).abs() < 1e-6 * direct,
+        "{via_file} vs {direct}"
+    );
+}
+
+#[test]
+fn a_run_is_sampled_and_scored() {
+    let Some(_) = weights() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let run_s = run.to_str().unwrap();
+    let (ok, _, err) = lorae(&[
+        "train",
+        "--model",
+        "ae",
+        "--dataset",
+        "shapes",
+        "--epochs",
+        "1",
+        "--train-size",
+        "32",
+        "--eval-size",
+        "8",
+        "--batch-size",
+        "16",
+        "--out",
+        run_s,
+        "--no-progress",
+    ]);
+    assert!(ok, "{err}");
+    let real = dir.path().join("real");
+    write_pngs(&real, 4, 2);
+    let (ok, stdout, err) = lorae(&[
+        "fid",
+        "--run",
+        run_s,
+        real.to_str().unwrap(),
+        "--sampler",
+        "gaussian",
+        "-n",
+        "4",
+        "--json",
+        "--no-progress",
+    ]);
+    assert!(ok, "{err}");
+    let out = json(&stdout);
+    assert_eq!(
+        (out["n_a"].as_u64(), out["n_b"].as_u64()),
+        (Some(4), Some(4)),
+        "{out}"
+    );
+    assert!(out["fid"].as_f64().unwrap() > 0.0, "{out}");
+}

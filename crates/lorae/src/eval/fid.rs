@@ -1,0 +1,230 @@
+//! The Fréchet Inception Distance between two sets of feature vectors, as pytorch-fid computes it:
+//! `‖μ₁ − μ₂‖² + tr Σ₁ + tr Σ₂ − 2 tr (Σ₁ Σ₂)^½`, with the mean and the unbiased covariance
+//! (`np.cov(rowvar=False)`) of the features in f64.
+//!
+//! pytorch-fid takes `tr sqrtm(Σ₁ Σ₂)` with `scipy.linalg.sqrtm` (a Schur method on the
+//! non-symmetric product). The product of two symmetric positive semi-definite matrices has the
+//! same eigenvalues as the symmetric `Σ₁^½ Σ₂ Σ₁^½`, so the trace is the sum of the square roots
+//! of that matrix's eigenvalues: two symmetric eigendecompositions, no complex arithmetic, and
+//! tiny negative eigenvalues from rounding are clamped to zero instead of producing imaginary parts.
+
+use std::path::Path;
+
+use nalgebra::{DMatrix, DVector, SymmetricEigen};
+
+use crate::error::{Error, Result};
+
+/// Mean and covariance (f64) of `n` feature vectors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureStats {
+    /// Mean, `[dim]`.
+    pub mu: DVector<f64>,
+    /// Unbiased covariance (divided by `n − 1`), `[dim, dim]`.
+    pub sigma: DMatrix<f64>,
+    /// Number of feature vectors the statistics were computed from (0 when unknown, e.g. read
+    /// from a pytorch-fid `.npz`).
+    pub n: usize,
+}
+
+/// Accumulates feature vectors batch by batch into [`FeatureStats`], shifted by the first batch's
+/// mean so that the covariance does not lose precision to large means.
+#[derive(Debug, Clone)]
+pub struct StatsAccumulator {
+    dim: usize,
+    n: usize,
+    shift: Option<DVector<f64>>,
+    sum: DVector<f64>,
+    outer: DMatrix<f64>,
+}
+
+impl StatsAccumulator {
+    /// An empty accumulator for `dim`-dimensional features.
+    pub fn new(dim: usize) -> Self {
+        StatsAccumulator {
+            dim,
+            n: 0,
+            shift: None,
+            sum: DVector::zeros(dim),
+            outer: DMatrix::zeros(dim, dim),
+        }
+    }
+
+    /// Number of feature vectors added so far.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// True before the first feature vector.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Adds row-major `[b, dim]` features.
+    pub fn add(&mut self, features: &[f32]) -> Result<()> {
+        if self.dim == 0 || !features.len().is_multiple_of(self.dim) {
+            return Err(Error::invalid(
+                "features",
+                features.len(),
+                format!("expected a multiple of the feature dimension {}", self.dim),
+            ));
+        }
+        let b = features.len() / self.dim;
+        if b == 0 {
+            return Ok(());
+        }
+        let x = DMatrix::from_row_iterator(b, self.dim, features.iter().map(|&v| v as f64)); // [b, dim]
+        let shift = self
+            .shift
+            .get_or_insert_with(|| x.row_mean().transpose())
+            .clone(); // [dim]
+        let mut y = x; // [b, dim]
+        for mut row in y.row_iter_mut() {
+            row -= shift.transpose();
+        }
+        for row in y.row_iter() {
+            self.sum += row.transpose();
+        }
+        self.outer.gemm_tr(1.0, &y, &y, 1.0); // [dim, dim] += yᵀ y
+        self.n += b;
+        Ok(())
+    }
+
+    /// The mean and unbiased covariance of everything added.
+    pub fn finish(self) -> Result<FeatureStats> {
+        if self.n < 2 {
+            return Err(Error::invalid(
+                "features",
+                self.n,
+                "FID statistics need at least 2 images per set",
+            ));
+        }
+        let n = self.n as f64;
+        let mean_y = &self.sum / n; // [dim]
+        let mut sigma = (&self.outer - &mean_y * mean_y.transpose() * n) / (n - 1.0); // [dim, dim]
+        sigma = (&sigma + sigma.transpose()) * 0.5;
+        let mu = mean_y + self.shift.unwrap_or_else(|| DVector::zeros(self.dim));
+        Ok(FeatureStats {
+            mu,
+            sigma,
+            n: self.n,
+        })
+    }
+}
+
+impl FeatureStats {
+    /// Statistics of row-major `[n, dim]` features.
+    pub fn from_features(features: &[f32], dim: usize) -> Result<Self> {
+        let mut acc = StatsAccumulator::new(dim);
+        acc.add(features)?;
+        acc.finish()
+    }
+
+    /// Feature dimension.
+    pub fn dim(&self) -> usize {
+        self.mu.len()
+    }
+
+    /// Writes `mu` and `sigma` as a `.npz` archive (the layout of pytorch-fid's `--save-stats`),
+    /// plus `n` as a one-element array.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let d = self.dim();
+        let sigma: Vec<f64> = self.sigma.transpose().iter().copied().collect(); // row-major
+        crate::npz::write(
+            path,
+            &[
+                ("mu", self.mu.as_slice(), &[d][..]),
+                ("sigma", &sigma, &[d, d][..]),
+                ("n", &[self.n as f64], &[1][..]),
+            ],
+        )
+    }
+
+    /// Reads statistics written by [`FeatureStats::save`] or by pytorch-fid (`mu`, `sigma`).
+    pub fn load(path: &Path) -> Result<Self> {
+        let arrays = crate::npz::read(path)?;
+        let get = |name: &str| {
+            arrays
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, a)| a)
+                .ok_or_else(|| {
+                    Error::bad_file(
+                        path,
+                        format!("no `{name}` array: FID statistics need `mu` and `sigma`"),
+                    )
+                })
+        };
+        let (mu, sigma) = (get("mu")?, get("sigma")?);
+        let d = mu.values.len();
+        if mu.shape != [d] || sigma.shape != [d, d] {
+            return Err(Error::bad_file(
+                path,
+                format!(
+                    "`mu` has shape {:?} and `sigma` {:?}; expected [d] and [d, d]",
+                    mu.shape, sigma.shape
+                ),
+            ));
+        }
+        let n = get("n")
+            .ok()
+            .and_then(|a| a.values.first())
+            .map_or(0, |&v| v as usize);
+        Ok(FeatureStats {
+            mu: DVector::from_vec(mu.values.clone()),
+            sigma: DMatrix::from_row_slice(d, d, &sigma.values),
+            n,
+        })
+    }
+}
+
+/// The Fréchet distance between two Gaussians given by their statistics.
+pub fn frechet_distance(a: &FeatureStats, b: &FeatureStats) -> Result<f64> {
+    if a.dim() != b.dim()
+        || a.sigma.shape() != (a.dim(), a.dim())
+        || b.sigma.shape() != (b.dim(), b.dim())
+    {
+        return Err(Error::invalid(
+            "statistics",
+            format!("dimensions {} and {}", a.dim(), b.dim()),
+            "both sets need statistics of the same feature dimension (2048 for pool3)",
+        ));
+    }
+    let diff = &a.mu - &b.mu;
+    let tr_covmean = trace_sqrt_product(&a.sigma, &b.sigma)?;
+    let fid = diff.dot(&diff) + a.sigma.trace() + b.sigma.trace() - 2.0 * tr_covmean;
+    if !fid.is_finite() {
+        return Err(Error::Numerical(format!(
+            "the Fréchet distance is {fid}: the statistics hold non-finite values"
+        )));
+    }
+    Ok(fid)
+}
+
+/// `tr (Σ₁ Σ₂)^½` for symmetric positive semi-definite `Σ₁`, `Σ₂`, through the eigenvalues of
+/// `Σ₁^½ Σ₂ Σ₁^½`.
+pub fn trace_sqrt_product(s1: &DMatrix<f64>, s2: &DMatrix<f64>) -> Result<f64> {
+    let root = psd_sqrt(s1)?; // [d, d]
+    let m = &root * s2 * &root; // [d, d]
+    let m = (&m + m.transpose()) * 0.5;
+    let values = m.symmetric_eigenvalues();
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Numerical(
+            "eigenvalues of Σ₁^½ Σ₂ Σ₁^½ are not finite".into(),
+        ));
+    }
+    Ok(values.iter().map(|&v| v.max(0.0).sqrt()).sum())
+}
+
+/// The symmetric square root of a symmetric positive semi-definite matrix (negative eigenvalues
+/// from rounding are clamped to zero).
+pub fn psd_sqrt(s: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+    let sym = (s + s.transpose()) * 0.5;
+    let eig = SymmetricEigen::try_new(sym, 1e-15, 0).ok_or_else(|| {
+        Error::Numerical("the eigendecomposition of a covariance did not converge".into())
+    })?;
+    let mut scaled = eig.eigenvectors.clone(); // [d, d]: column i times sqrt(λᵢ)
+    for (mut column, &v) in scaled.column_iter_mut().zip(eig.eigenvalues.iter()) {
+        column *= v.max(0.0).sqrt();
+    }
+    Ok(scaled * eig.eigenvectors.transpose())
+}

@@ -1,0 +1,12 @@
+//! Evaluation of generated images: the Fréchet Inception Distance. [`fid`] holds the statistics
+//! and the distance, [`inception`] the FID Inception-v3 network (weights read by
+//! [`inception_weights`]), [`features`] the input conventions and batching, [`source`] what a
+//! set of images can be (a folder, a dataset split, cached statistics), [`score`] statistics
+//! of a source with the dataset cache and the default weights.
+
+pub mod features;
+pub mod fid;
+pub mod inception;
+pub mod inception_weights;
+pub mod score;
+pub mod source;

