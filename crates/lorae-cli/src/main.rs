@@ -9,6 +9,11 @@ use lorae::config::{DatasetKind, ModelKind, PixelRange, RunConfig};
 use lorae::device::DeviceKind;
 use lorae::train::{self, TrainOptions};
 
+/// mimalloc keeps freed tensor buffers for reuse; the system allocator returns large ones to the
+/// kernel and faults fresh pages in every training step.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bench;
 mod bench_gmm;
 mod data_info;
