@@ -61,14 +61,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     );
     ensure!(args.batch_size >= 1, "--batch-size must be at least 1");
     ensure!(args.steps >= 1, "--steps must be at least 1");
-    if let Some(t) = args.threads {
-        ensure!(t >= 1, "--threads must be at least 1, got {t}");
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(t)
-            .build_global()
-            .context("cannot set the thread count")?;
-    }
-    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
+    let threads = set_threads(args.threads)?;
     let mut config = RunConfig::for_dataset(kind, dataset);
     if let (Some(l), ModelKind::Irmae) = (args.layers, kind) {
         config.model.layers = l;
@@ -157,6 +150,19 @@ fn median(values: &[f64]) -> f64 {
     } else {
         (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
     }
+}
+
+/// Pins the global thread pool (burn's flex backend and lorae's own loops) to `threads`, if
+/// given; returns the thread count in use, which the peer is then given too.
+pub fn set_threads(threads: Option<usize>) -> Result<usize> {
+    if let Some(t) = threads {
+        ensure!(t >= 1, "--threads must be at least 1, got {t}");
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global()
+            .context("cannot set the thread count")?;
+    }
+    Ok(rayon::current_num_threads())
 }
 
 /// The reference venv's python (`tools/setup-ref-venv.sh`), else `python3`.

@@ -62,13 +62,6 @@ pub struct BenchGmmArgs {
 const PEER_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tools/gmm_bench.py");
 
 pub fn run(args: BenchGmmArgs) -> Result<()> {
-    if let Some(t) = args.threads {
-        ensure!(t >= 1, "--threads must be at least 1, got {t}");
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(t)
-            .build_global()
-            .context("cannot set the thread count")?;
-    }
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
     let codes = match &args.codes {
         Some(path) => {
@@ -102,7 +95,7 @@ pub fn run(args: BenchGmmArgs) -> Result<()> {
         reg_covar: 1e-6,
         seed: args.seed,
     };
-    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
+    let threads = crate::bench::set_threads(args.threads)?;
     eprintln!(
         "fitting a {}-component full-covariance GMM to {} codes of dimension {} ({} restart(s), tol {:.0e}, {threads} thread(s))",
         args.k,

@@ -12,13 +12,8 @@ use lorae::device::DeviceKind;
 use lorae::eval::fid::frechet_distance;
 use lorae::eval::score::{images_statistics, quantise, source_statistics, StatsOptions};
 use lorae::eval::source::ImageSource;
-use lorae::latent::decode_codes;
-use lorae::sampler::SamplerKind;
-use lorae::train::{self, EVAL_BATCH};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
-use crate::sample::fit_sampler;
+use crate::sample::{draw_images, Draw};
 
 #[derive(Args)]
 pub struct FidArgs {
@@ -98,20 +93,14 @@ pub fn run(args: FidArgs) -> Result<()> {
 
     let (a, b) = match (&args.run, args.sets.as_slice()) {
         (Some(run), sets) if sets.len() <= 1 => {
-            let kind: SamplerKind = args.sampler.parse()?;
-            let (config, model) = train::load_run(run, &device)?;
-            let model = model.fold().unwrap_or(model);
-            let sampler = fit_sampler(
-                kind,
-                &config,
-                &model,
-                &args.fit_on,
-                args.k,
-                args.seed,
-                &device,
-            )?;
-            let codes = sampler.sample(args.n, &mut ChaCha8Rng::seed_from_u64(args.seed));
-            let images = decode_codes(&model, &codes, EVAL_BATCH, &device)?;
+            let draw = Draw {
+                kind: args.sampler.parse()?,
+                fit_on: &args.fit_on,
+                k: args.k,
+                n: args.n,
+                seed: args.seed,
+            };
+            let (config, images) = draw_images(run, &draw, &device)?;
             let images = quantise(
                 &images,
                 config.data.layout().image_shape(),

@@ -1,6 +1,6 @@
 //! `lorae sample RUN`: fit a sampler to the run's codes and decode its samples.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use burn::prelude::Device;
@@ -47,20 +47,14 @@ pub struct SampleArgs {
 pub fn run(args: SampleArgs) -> Result<()> {
     let kind: SamplerKind = args.sampler.parse()?;
     let device = args.device.parse::<DeviceKind>()?.device()?;
-    let (config, model) = train::load_run(&args.run, &device)?;
-    let model = model.fold().unwrap_or(model);
-    let sampler = fit_sampler(
+    let draw = Draw {
         kind,
-        &config,
-        &model,
-        &args.fit_on,
-        args.k,
-        args.seed,
-        &device,
-    )?;
-    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-    let codes = sampler.sample(args.n, &mut rng);
-    let images = decode_codes(&model, &codes, EVAL_BATCH, &device)?;
+        fit_on: &args.fit_on,
+        k: args.k,
+        n: args.n,
+        seed: args.seed,
+    };
+    let (config, images) = draw_images(&args.run, &draw, &device)?;
     let shape = config.data.layout().image_shape();
     let range = config.data.pixel_range;
     let out = args
@@ -86,9 +80,38 @@ pub fn run(args: SampleArgs) -> Result<()> {
     Ok(())
 }
 
+/// What to draw from a run: `n` samples of sampler `kind` (GMM with `k` components), fitted to
+/// the codes of split `fit_on`, seeded by `seed`.
+pub struct Draw<'a> {
+    pub kind: SamplerKind,
+    pub fit_on: &'a str,
+    pub k: usize,
+    pub n: usize,
+    pub seed: u64,
+}
+
+/// The run's configuration and its decoded samples, `[n, C, H, W]` floats in the run's pixel
+/// range; shared with `lorae fid --run`.
+pub fn draw_images(run: &Path, draw: &Draw, device: &Device) -> Result<(RunConfig, Vec<f32>)> {
+    let (config, model) = train::load_run(run, device)?;
+    let model = model.fold().unwrap_or(model);
+    let sampler = fit_sampler(
+        draw.kind,
+        &config,
+        &model,
+        draw.fit_on,
+        draw.k,
+        draw.seed,
+        device,
+    )?;
+    let codes = sampler.sample(draw.n, &mut ChaCha8Rng::seed_from_u64(draw.seed));
+    let images = decode_codes(&model, &codes, EVAL_BATCH, device)?;
+    Ok((config, images))
+}
+
 /// The sampler `kind` fitted to the codes of the run's `fit_on` split (train or eval), or the
-/// VAE prior; shared with `lorae fid --run`.
-pub fn fit_sampler(
+/// VAE's or GAN's prior.
+fn fit_sampler(
     kind: SamplerKind,
     config: &RunConfig,
     model: &Autoencoder,

@@ -1,35 +1,8 @@
 //! The command line: bad input gives a one-line error and a non-zero exit; a tiny run works.
 
-use std::process::Command;
+mod common;
 
-fn lorae(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_lorae"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn fails_with(args: &[&str], needle: &str) {
-    let (ok, _, err) = lorae(args);
-    assert!(!ok, "{args:?} should fail");
-    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error")).collect();
-    assert_eq!(
-        errors.len(),
-        1,
-        "{args:?}: expected one error line, got {err}"
-    );
-    assert!(errors[0].contains(needle), "{args:?}: stderr was {err}");
-    assert_eq!(
-        err.trim().lines().last(),
-        Some(errors[0]),
-        "{args:?}: the error comes last"
-    );
-}
+use common::{fails_with, lorae};
 
 #[test]
 fn bad_input_is_a_one_line_error() {

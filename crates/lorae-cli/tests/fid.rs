@@ -2,33 +2,11 @@
 //! weights fetched, folders, --save-stats and --run work end to end (otherwise those print a note).
 
 use std::path::Path;
-use std::process::Command;
+mod common;
+
+use common::{fails_with, lorae};
 
 use lorae::eval::fid::{frechet_distance, FeatureStats};
-
-fn lorae(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_lorae"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn fails_with(args: &[&str], needle: &str) {
-    let (ok, _, err) = lorae(args);
-    assert!(!ok, "{args:?} should fail");
-    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error")).collect();
-    assert_eq!(
-        errors.len(),
-        1,
-        "{args:?}: expected one error line, got {err}"
-    );
-    assert!(errors[0].contains(needle), "{args:?}: stderr was {err}");
-}
 
 fn stats(n: usize, dim: usize, shift: f32) -> FeatureStats {
     let x: Vec<f32> = (0..n * dim)
