@@ -3,7 +3,7 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// A compute device selectable at run time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -26,7 +26,7 @@ impl DeviceKind {
             #[cfg(feature = "wgpu")]
             DeviceKind::Wgpu => Ok(Device::wgpu(Default::default())),
             #[cfg(not(feature = "wgpu"))]
-            DeviceKind::Wgpu => Err(Error::Unsupported(
+            DeviceKind::Wgpu => Err(crate::error::Error::Unsupported(
                 "this lorae was built without GPU support: rebuild with `cargo build --release --features wgpu`".into(),
             )),
         }
