@@ -10,7 +10,10 @@
 //! (gathering its 33 MB im2col buffer costs more than it saves), so the op is used only for inputs
 //! of at most [`MAX_SIDE`] pixels a side.
 
+use std::borrow::Cow;
+
 use burn::prelude::*;
+use burn::tensor::DType;
 use burn_autodiff::checkpoint::base::Checkpointer;
 use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind};
@@ -31,11 +34,21 @@ fn options() -> ConvTransposeOptions<2> {
     ConvTransposeOptions::new([2, 2], [1, 1], [0, 0], [1, 1], 1)
 }
 
-fn values(t: &FlexTensor) -> Vec<f32> {
-    t.clone()
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap_or_default()
+/// The values of `t` in row-major order: borrowed from its storage when it is a contiguous f32
+/// tensor (the usual case), else copied out.
+fn values(t: &FlexTensor) -> Cow<'_, [f32]> {
+    match t.layout().contiguous_offsets() {
+        Some((start, end)) if t.dtype() == DType::F32 => {
+            Cow::Borrowed(&t.storage::<f32>()[start..end])
+        }
+        _ => Cow::Owned(
+            t.clone()
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .unwrap_or_default(),
+        ),
+    }
 }
 
 /// `dW` `[C, O, 4, 4]` of the transposed convolution of `x` `[B, C, H, W]` given the output
