@@ -6,14 +6,21 @@
 use std::time::Instant;
 
 use burn::module::Module;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
 use burn::nn::{LinearConfig, PaddingConfig2d};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
+use burn::tensor::activation::relu;
 use burn::tensor::Distribution;
 use lorae::config::{DatasetKind, Layout, ModelKind, RunConfig};
-use lorae::model::{flex_deconv, gemm_conv, Autoencoder};
+use lorae::kernels::Geometry;
+use lorae::model::{flex_conv, gemm_conv, Autoencoder};
 use lorae::train::step;
+
+/// The allocator the `lorae` binary uses, so that the step times here compare with `lorae bench`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn best_ms(mut f: impl FnMut()) -> f64 {
     for _ in 0..3 {
@@ -73,10 +80,15 @@ fn main() {
     let device = Device::flex().autodiff();
     let normal =
         |shape: [usize; 4]| Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &device);
-    let (mut total_f, mut total_b) = (0.0, 0.0);
-    let mut add = |(f, bw): (f64, f64)| {
-        total_f += f;
-        total_b += bw;
+    // Totals over the layers the model runs: burn's modules, and lorae's kernels where it uses them.
+    let (mut burn_total, mut lorae_total) = ((0.0, 0.0), (0.0, 0.0));
+    let mut add = |(f, bw): (f64, f64), to_burn: bool, to_lorae: bool| {
+        for (on, total) in [(to_burn, &mut burn_total), (to_lorae, &mut lorae_total)] {
+            if on {
+                total.0 += f;
+                total.1 += bw;
+            }
+        }
     };
     println!("batch {b}, ms:");
     for (cin, cout, hw) in [(1, 32, 32), (32, 64, 16), (64, 128, 8), (128, 256, 4)] {
@@ -84,63 +96,74 @@ fn main() {
             .with_stride([2, 2])
             .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
             .init(&device);
-        let name = format!("conv {cin}->{cout} @{hw}");
-        add(profile(
-            &name,
-            &conv,
-            |c, x| c.forward(x),
-            normal([b, cin, hw, hw]),
-        ));
+        let name = format!("conv+relu {cin}->{cout} @{hw}");
+        let x = normal([b, cin, hw, hw]);
+        add(
+            profile(&name, &conv, |c, x| relu(c.forward(x)), x.clone()),
+            true,
+            false,
+        );
+        let own = |c: &Conv2d, x: Tensor<4>| {
+            let bias = c.bias.as_ref().map(|b| b.val()).expect("bias");
+            flex_conv::conv2d(&x, &c.weight.val(), &bias, Geometry::DOWN4, true).expect("flex")
+        };
+        add(profile("  lorae's kernel", &conv, own, x), false, true);
     }
     for (cin, cout, hw) in [(128, 64, 8), (64, 32, 16)] {
         let deconv = ConvTranspose2dConfig::new([cin, cout], [4, 4])
             .with_stride([2, 2])
             .with_padding([1, 1])
             .init(&device);
-        let name = format!("deconv {cin}->{cout} @{hw}");
-        add(profile(
-            &name,
-            &deconv,
-            |c, x| c.forward(x),
-            normal([b, cin, hw, hw]),
-        ));
-        if hw > flex_deconv::MAX_SIDE {
-            continue; // burn's module is faster there: lorae does not use its op
-        }
-        profile(
-            "  as lorae's flex op",
-            &deconv,
-            |c, x| {
-                let bias = c.bias.as_ref().map(|b| b.val()).expect("bias");
-                flex_deconv::conv_transpose2d(&x, &c.weight.val(), &bias).expect("flex autodiff")
-            },
-            normal([b, cin, hw, hw]),
+        let name = format!("deconv+relu {cin}->{cout} @{hw}");
+        let x = normal([b, cin, hw, hw]);
+        add(
+            profile(&name, &deconv, |c, x| relu(c.forward(x)), x.clone()),
+            true,
+            false,
         );
+        let own = |c: &ConvTranspose2d, x: Tensor<4>| {
+            let bias = c.bias.as_ref().map(|b| b.val()).expect("bias");
+            flex_conv::conv_transpose2d(&x, &c.weight.val(), &bias, Geometry::DOWN4, true)
+                .expect("flex")
+        };
+        add(profile("  lorae's kernel", &deconv, own, x), false, true);
     }
     let one = Conv2dConfig::new([32, 1], [1, 1]).init(&device);
-    add(profile(
-        "1x1 conv 32->1 @32 (burn)",
-        &one,
-        |c, x| c.forward(x),
-        normal([b, 32, 32, 32]),
-    ));
-    profile(
-        "1x1 conv as a matmul (lorae)",
-        &one,
-        |c, x| gemm_conv::pointwise(x, c.weight.val(), c.bias.as_ref().map(|b| b.val())),
-        normal([b, 32, 32, 32]),
+    add(
+        profile(
+            "1x1 conv 32->1 @32 (burn)",
+            &one,
+            |c, x| c.forward(x),
+            normal([b, 32, 32, 32]),
+        ),
+        true,
+        false,
+    );
+    let pointwise =
+        |c: &Conv2d, x| gemm_conv::pointwise(x, c.weight.val(), c.bias.as_ref().map(|b| b.val()));
+    add(
+        profile(
+            "  as a matmul (lorae)",
+            &one,
+            pointwise,
+            normal([b, 32, 32, 32]),
+        ),
+        false,
+        true,
     );
     for (i, o) in [(1024, 128), (128, 8192)] {
         let lin = LinearConfig::new(i, o).init(&device);
         let x = Tensor::<2>::random([b, i], Distribution::Normal(0.0, 1.0), &device);
-        add(profile(
-            &format!("linear {i}->{o}"),
-            &lin,
-            |l, x| l.forward(x),
-            x,
-        ));
+        add(
+            profile(&format!("linear {i}->{o}"), &lin, |l, x| l.forward(x), x),
+            true,
+            true,
+        );
     }
-    println!("sum of layers (burn 1x1): forward {total_f:.1}, backward {total_b:.1}");
+    println!(
+        "sum of layers: burn forward {:.1}, backward {:.1}; lorae forward {:.1}, backward {:.1}",
+        burn_total.0, burn_total.1, lorae_total.0, lorae_total.1
+    );
 
     let config = RunConfig::for_dataset(ModelKind::Irmae, DatasetKind::Mnist).model;
     let model = Autoencoder::new(&config, Layout::Mnist, &device);

@@ -241,41 +241,47 @@ fn nuclear_norm_of_a_rank_deficient_matrix() {
 
 #[test]
 fn lorae_kernels_train_like_burns_modules() {
-    // Parity of the optimised paths (1×1 output convolution as a matrix product, flex transposed
-    // convolutions with a GEMM weight gradient) with burn's modules: the same losses over 20 Adam
-    // steps from the same weights.
+    // Parity of the optimised paths (1×1 output convolution as a matrix product, lorae's own
+    // convolution and transposed-convolution kernels on flex with ReLU fused) with burn's modules:
+    // the same losses over 20 Adam steps from the same weights, for the MNIST and shapes layouts.
     let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
     let device = Device::flex().autodiff();
     device.seed(11);
     let mut config = RunConfig::for_dataset(ModelKind::Irmae, DatasetKind::Mnist).model;
     config.latent_dim = 16;
     config.layers = 2;
-    let fast = Autoencoder::new(&config, Layout::Mnist, &device);
-    assert!(fast.decoder.own_kernels);
-    let mut plain = fast.clone();
-    plain.decoder.own_kernels = false;
-    let x = batch([8, 1, 32, 32], 12, &device) * 2.0 - 1.0;
-    let run = |mut model: Autoencoder| {
-        let mut optim = lorae::train::step::adam();
-        (0..20)
-            .map(|_| {
-                let (next, losses) = lorae::train::step::step(
-                    model.clone(),
-                    &mut optim,
-                    x.clone(),
-                    &config,
-                    1e-3,
-                    &[],
-                )
-                .unwrap();
-                model = next;
-                losses.total
-            })
-            .collect::<Vec<f64>>()
-    };
-    let (a, b) = (run(fast), run(plain));
-    assert!(a[19] < a[0], "training lowers the loss: {a:?}");
-    for (i, (a, b)) in a.iter().zip(&b).enumerate() {
-        assert!((a - b).abs() <= 1e-4 * b.abs(), "step {i}: {a} vs {b}");
+    for (layout, channels) in [(Layout::Mnist, 1), (Layout::Shapes, 3)] {
+        let fast = Autoencoder::new(&config, layout, &device);
+        assert!(fast.decoder.own_kernels && fast.encoder.own_kernels);
+        let mut plain = fast.clone();
+        plain.decoder.own_kernels = false;
+        plain.encoder.own_kernels = false;
+        let x = batch([8, channels, 32, 32], 12, &device) * 2.0 - 1.0;
+        let run = |mut model: Autoencoder| {
+            let mut optim = lorae::train::step::adam();
+            (0..20)
+                .map(|_| {
+                    let (next, losses) = lorae::train::step::step(
+                        model.clone(),
+                        &mut optim,
+                        x.clone(),
+                        &config,
+                        1e-3,
+                        &[],
+                    )
+                    .unwrap();
+                    model = next;
+                    losses.total
+                })
+                .collect::<Vec<f64>>()
+        };
+        let (a, b) = (run(fast), run(plain));
+        assert!(a[19] < a[0], "training lowers the loss: {a:?}");
+        for (i, (a, b)) in a.iter().zip(&b).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-4 * b.abs(),
+                "{layout:?} step {i}: {a} vs {b}"
+            );
+        }
     }
 }

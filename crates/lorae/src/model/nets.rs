@@ -19,7 +19,9 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
+use super::flex_conv;
 use crate::config::Layout;
+use crate::kernels::Geometry;
 
 fn down(c_in: usize, c_out: usize, device: &Device) -> Conv2d {
     Conv2dConfig::new([c_in, c_out], [4, 4])
@@ -35,6 +37,12 @@ fn up(c_in: usize, c_out: usize, device: &Device) -> ConvTranspose2d {
         .init(device)
 }
 
+/// `relu?(conv(x))` through lorae's kernels when `own` and on flex; `None` otherwise.
+fn own_conv(conv: &Conv2d, x: &Tensor<4>, own: bool, with_relu: bool) -> Option<Tensor<4>> {
+    let bias = conv.bias.as_ref()?.val();
+    own.then(|| flex_conv::conv2d(x, &conv.weight.val(), &bias, Geometry::DOWN4, with_relu))?
+}
+
 /// Convolutional encoder; its last layer (`head_conv` or `head_fc`) outputs the code.
 #[derive(Module, Debug)]
 pub struct Encoder {
@@ -44,6 +52,9 @@ pub struct Encoder {
     pub head_conv: Option<Conv2d>,
     /// MNIST/CelebA layouts: the fully connected layer producing the code.
     pub head_fc: Option<Linear>,
+    /// Run the convolutions through lorae's kernels on flex ([`super::flex_conv`], ReLU fused),
+    /// the default; `false` keeps burn's modules (a test compares the two).
+    pub own_kernels: bool,
 }
 
 impl Encoder {
@@ -64,6 +75,7 @@ impl Encoder {
             convs,
             head_conv: fc_in.is_none().then(|| down(last, out_dim, device)),
             head_fc: fc_in.map(|n| LinearConfig::new(n, out_dim).init(device)),
+            own_kernels: true,
         }
     }
 
@@ -71,11 +83,16 @@ impl Encoder {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
         let mut h = x;
         for conv in &self.convs {
-            h = relu(conv.forward(h)); // [batch, C', H/2, W/2]
+            h = match own_conv(conv, &h, self.own_kernels, true) {
+                Some(y) => y,
+                None => relu(conv.forward(h)),
+            }; // [batch, C', H/2, W/2]
         }
         match (&self.head_conv, &self.head_fc) {
-            (Some(conv), _) => conv.forward(h).flatten(1, 3), // [batch, d]
-            (None, Some(fc)) => fc.forward(h.flatten(1, 3)),  // [batch, d]
+            (Some(conv), _) => own_conv(conv, &h, self.own_kernels, false)
+                .unwrap_or_else(|| conv.forward(h))
+                .flatten(1, 3), // [batch, d]
+            (None, Some(fc)) => fc.forward(h.flatten(1, 3)), // [batch, d]
             (None, None) => h.flatten(1, 3),
         }
     }
@@ -93,8 +110,8 @@ pub struct Decoder {
     /// `[C, H, W]` the code is reshaped to before the first transposed convolution.
     pub start: [usize; 3],
     /// Use lorae's own CPU paths (the default): `out_conv` as one matrix product
-    /// ([`super::gemm_conv::pointwise`]) and, on flex's autodiff device, the transposed
-    /// convolutions through [`super::flex_deconv`]. Same values; a test checks the training
+    /// ([`super::gemm_conv::pointwise`]) and, on flex, the transposed convolutions through
+    /// [`super::flex_conv`] with their ReLU fused. Same values; a test checks the training
     /// losses against burn's modules (`false`).
     pub own_kernels: bool,
 }
@@ -145,16 +162,22 @@ impl Decoder {
         let mut h: Tensor<4> = h.reshape([batch, self.start[0], self.start[1], self.start[2]]);
         let last = self.deconvs.len() - 1;
         for (i, deconv) in self.deconvs.iter().enumerate() {
+            let with_relu = i < last || self.out_conv.is_some();
             let own = match (&deconv.bias, self.own_kernels) {
-                (Some(bias), true) => {
-                    super::flex_deconv::conv_transpose2d(&h, &deconv.weight.val(), &bias.val())
-                }
+                (Some(bias), true) => flex_conv::conv_transpose2d(
+                    &h,
+                    &deconv.weight.val(),
+                    &bias.val(),
+                    Geometry::DOWN4,
+                    with_relu,
+                ),
                 _ => None,
             };
-            h = own.unwrap_or_else(|| deconv.forward(h)); // [batch, C', 2H, 2W]
-            if i < last || self.out_conv.is_some() {
-                h = relu(h);
-            }
+            h = match own {
+                Some(y) => y,
+                None if with_relu => relu(deconv.forward(h)),
+                None => deconv.forward(h),
+            }; // [batch, C', 2H, 2W]
         }
         if let Some(conv) = &self.out_conv {
             h = if self.own_kernels {

@@ -1,0 +1,12 @@
+//! lorae's own CPU kernels for the layers that dominate a training step: 2-d convolutions and
+//! transposed convolutions as im2col/col2im around a GEMM, with bias and ReLU fused. Plain
+//! functions on `f32` slices; [`crate::model::flex_conv`] wraps them as autodiff ops on flex.
+
+pub mod conv;
+pub mod gemm;
+pub mod im2col;
+
+pub use conv::{
+    conv_backward, conv_forward, deconv_backward, deconv_forward, relu_mask, ConvGrads, ConvShape,
+};
+pub use im2col::Geometry;
