@@ -6,7 +6,8 @@ layout (all-convolutional, d = 32) so that every configuration `lorae bench` tim
 
 Usage: python tools/torch_step.py [--layout mnist|shapes] [--model irmae|lorae|ae] [--batch 32]
                                   [--steps 40] [--warmup 5] [--threads 2] [--layers 8] [--lam 1e-3]
-Prints a human line, then one JSON line: {"torch": version, "median_ms": .., "threads": ..}.
+Prints a human line, then one JSON line: {"torch": version, "median_ms": .., "threads": ..,
+"steps": .., "times_ms": [every timed step]}.
 """
 import argparse
 import json
@@ -92,4 +93,4 @@ median = statistics.median(ts) * 1e3
 print(f"torch {torch.__version__} {a.layout} {a.model} batch={a.batch} threads={torch.get_num_threads()}: "
       f"median {median:.1f} ms/step over {len(ts)} steps (min {min(ts)*1e3:.1f}, max {max(ts)*1e3:.1f})")
 print(json.dumps({"torch": torch.__version__, "median_ms": median, "threads": torch.get_num_threads(),
-                  "steps": len(ts)}))
+                  "steps": len(ts), "times_ms": [t * 1e3 for t in ts]}))

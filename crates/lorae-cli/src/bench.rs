@@ -2,7 +2,7 @@
 //! networks against the PyTorch peer (`tools/torch_step.py`) on the same model, batch and
 //! thread count, printed as a ratio (PyTorch = 1).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, ensure, Context, Result};
@@ -28,12 +28,12 @@ pub struct BenchArgs {
     /// Timed steps (after the warm-up).
     #[arg(long, default_value_t = 40)]
     steps: usize,
+    /// Rounds, each timing lorae then the peer (a fresh model each round).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Untimed warm-up steps.
     #[arg(long, default_value_t = 5)]
     warmup: usize,
-    /// Threads for both sides [default: all cores].
-    #[arg(long)]
-    threads: Option<usize>,
     /// Python with torch [default: ~/.cache/lorae/venv-ref/bin/python if present, else python3].
     #[arg(long)]
     peer: Option<PathBuf>,
@@ -61,37 +61,69 @@ pub fn run(args: BenchArgs) -> Result<()> {
     );
     ensure!(args.batch_size >= 1, "--batch-size must be at least 1");
     ensure!(args.steps >= 1, "--steps must be at least 1");
-    let threads = set_threads(args.threads)?;
+    ensure!(args.rounds >= 1, "--rounds must be at least 1");
+    let threads = rayon::current_num_threads();
     let mut config = RunConfig::for_dataset(kind, dataset);
     if let (Some(l), ModelKind::Irmae) = (args.layers, kind) {
         config.model.layers = l;
     }
     config.validate()?;
     let device = args.device.parse::<DeviceKind>()?.device()?.autodiff();
-    let (times, _) = time_steps(
-        &config.model,
-        config.data.layout(),
-        args.batch_size,
-        args.warmup,
-        args.steps,
-        &device,
-    )?;
-    let ms = median(&times) * 1e3;
-    eprintln!(
-        "lorae {kind} {dataset} batch={} threads={threads} device={}: median {ms:.1} ms/step over {} steps (min {:.1}, max {:.1})",
-        args.batch_size,
-        args.device,
-        times.len(),
-        times.iter().cloned().fold(f64::INFINITY, f64::min) * 1e3,
-        times.iter().cloned().fold(0.0, f64::max) * 1e3,
-    );
+    let python = args.peer.clone().unwrap_or_else(default_python);
     let head = format!("{kind} batch={}", args.batch_size);
+    // Alternate the two sides round by round, so that a slow spell of a shared machine falls on
+    // both; the result is the median over all rounds' steps of each side.
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for round in 1..=args.rounds {
+        let (times, _) = time_steps(
+            &config.model,
+            config.data.layout(),
+            args.batch_size,
+            args.warmup,
+            args.steps,
+            &device,
+        )?;
+        let ms: Vec<f64> = times.iter().map(|t| t * 1e3).collect();
+        eprintln!(
+            "round {round}: lorae {kind} {dataset} batch={} threads={threads} device={}: median {:.1} ms/step over {} steps (min {:.1}, max {:.1})",
+            args.batch_size,
+            args.device,
+            median(&ms),
+            ms.len(),
+            ms.iter().cloned().fold(f64::INFINITY, f64::min),
+            ms.iter().cloned().fold(0.0, f64::max),
+        );
+        ours.extend(ms);
+        if !args.no_peer {
+            let (peer_ms, human) =
+                run_peer(&python, &args, kind, dataset, threads, config.model.layers)?;
+            eprintln!("round {round}: {human}");
+            theirs.extend(peer_ms);
+        }
+    }
+    let ms = median(&ours);
     if args.no_peer {
         println!("{head}: lorae {ms:.1} ms/step");
         return Ok(());
     }
-    let python = args.peer.clone().unwrap_or_else(default_python);
-    let output = Command::new(&python)
+    let peer_ms = median(&theirs);
+    println!(
+        "{head}: lorae {ms:.1} ms/step, pytorch {peer_ms:.1} ms/step, ratio {:.2}",
+        ms / peer_ms
+    );
+    Ok(())
+}
+
+/// One run of the peer: its per-step times in ms and its human-readable summary line.
+fn run_peer(
+    python: &Path,
+    args: &BenchArgs,
+    kind: ModelKind,
+    dataset: DatasetKind,
+    threads: usize,
+    layers: usize,
+) -> Result<(Vec<f64>, String)> {
+    let output = Command::new(python)
         .arg(PEER_SCRIPT)
         .args([
             "--layout",
@@ -100,14 +132,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
             &kind.to_string(),
         ])
         .args(["--batch", &args.batch_size.to_string()])
-        .args([
-            "--steps",
-            &args.steps.to_string(),
-            "--warmup",
-            &args.warmup.to_string(),
-        ])
+        .args(["--steps", &args.steps.to_string()])
+        .args(["--warmup", &args.warmup.to_string()])
         .args(["--threads", &threads.to_string()])
-        .args(["--layers", &config.model.layers.max(1).to_string()])
+        .args(["--layers", &layers.max(1).to_string()])
         .output()
         .with_context(|| {
             format!(
@@ -128,17 +156,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
         .next()
         .and_then(|l| serde_json::from_str(l).ok())
         .context("the peer printed no JSON report on its last line")?;
-    if let Some(human) = lines.next() {
-        eprintln!("{human}");
-    }
-    let peer_ms = report["median_ms"]
-        .as_f64()
-        .context("no median_ms in the peer report")?;
-    println!(
-        "{head}: lorae {ms:.1} ms/step, pytorch {peer_ms:.1} ms/step, ratio {:.2}",
-        ms / peer_ms
-    );
-    Ok(())
+    let human = lines.next().unwrap_or_default().to_string();
+    let times = report["times_ms"]
+        .as_array()
+        .context("no times_ms in the peer report")?
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect();
+    Ok((times, human))
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -150,19 +175,6 @@ fn median(values: &[f64]) -> f64 {
     } else {
         (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
     }
-}
-
-/// Pins the global thread pool (burn's flex backend and lorae's own loops) to `threads`, if
-/// given; returns the thread count in use, which the peer is then given too.
-pub fn set_threads(threads: Option<usize>) -> Result<usize> {
-    if let Some(t) = threads {
-        ensure!(t >= 1, "--threads must be at least 1, got {t}");
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(t)
-            .build_global()
-            .context("cannot set the thread count")?;
-    }
-    Ok(rayon::current_num_threads())
 }
 
 /// The reference venv's python (`tools/setup-ref-venv.sh`), else `python3`.

@@ -47,9 +47,6 @@ pub struct BenchGmmArgs {
     /// Seed of the data and the fits.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Threads for both sides [default: all cores].
-    #[arg(long)]
-    threads: Option<usize>,
     /// Python with scikit-learn [default: ~/.cache/lorae/venv-ref/bin/python if present, else python3].
     #[arg(long)]
     peer: Option<PathBuf>,
@@ -95,7 +92,7 @@ pub fn run(args: BenchGmmArgs) -> Result<()> {
         reg_covar: 1e-6,
         seed: args.seed,
     };
-    let threads = crate::bench::set_threads(args.threads)?;
+    let threads = rayon::current_num_threads();
     eprintln!(
         "fitting a {}-component full-covariance GMM to {} codes of dimension {} ({} restart(s), tol {:.0e}, {threads} thread(s))",
         args.k,

@@ -196,7 +196,7 @@ mod tests {
         for (r, (b, oy, ox)) in [(4, (1, 2, 1)), (0, (0, 0, 0)), (17, (1, 1, 2))] {
             let (ci, ky, kx) = (r / 6, r % 6 / 2, r % 2);
             let (iy, ix) = ((oy * 2 + ky) as isize - 1, (ox + kx) as isize);
-            let want = if iy < 0 || iy >= 5 || ix >= 4 {
+            let want = if !(0..5).contains(&iy) || ix >= 4 {
                 0.0
             } else {
                 x[((b * c + ci) * 5 + iy as usize) * 4 + ix as usize]
