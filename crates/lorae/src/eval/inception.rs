@@ -17,6 +17,8 @@ use burn::tensor::ops::{AvgPoolOptions, ConvOptions, MaxPoolOptions};
 
 use super::inception_weights::{load_params, ConvBnParams};
 use crate::error::{Error, Result};
+use crate::kernels::Geometry;
+use crate::model::flex_conv;
 
 /// Batch-norm ε of the TensorFlow Inception graph.
 pub const BN_EPS: f64 = 0.001;
@@ -36,6 +38,16 @@ struct ConvBn {
 
 impl ConvBn {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let [_, _, kh, kw] = self.weight.dims();
+        let geometry = Geometry {
+            kernel: [kh, kw],
+            stride: [self.stride; 2],
+            padding: self.padding,
+        };
+        // lorae's im2col + GEMM kernel on flex (ReLU fused); burn's convolution elsewhere.
+        if let Some(y) = flex_conv::conv2d(&x, &self.weight, &self.bias, geometry, true) {
+            return y; // [batch, out, H', W']
+        }
         let options = ConvOptions::new([self.stride; 2], self.padding, [1, 1], 1);
         relu(conv2d(
             x,
