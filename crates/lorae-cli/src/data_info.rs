@@ -14,6 +14,31 @@ use serde_json::json;
 pub enum DataCommand {
     /// Counts, shape, pixel mean/std and label counts of a dataset's two splits.
     Info(InfoArgs),
+    /// Writes a split's images, as lorae loads them (e.g. MNIST resized to 32×32), to a folder of
+    /// PNGs: the input `python -m pytorch_fid` and `lorae fid DIR` take.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Dataset: shapes, mnist, fashion-mnist, cifar10, celeba, folder.
+    #[arg(long)]
+    dataset: String,
+    /// Split: train or test.
+    #[arg(long, default_value = "test")]
+    split: String,
+    /// Directory of the dataset's files [default: the fetch cache].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// folder: side the images are resized to (32 or 64).
+    #[arg(long, default_value_t = 32)]
+    image_size: usize,
+    /// Export only the first N images of the split.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Output folder (created); files are 000000.png, 000001.png, ...
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -33,7 +58,46 @@ pub struct InfoArgs {
 }
 
 pub fn run(command: DataCommand) -> Result<()> {
-    let DataCommand::Info(args) = command;
+    match command {
+        DataCommand::Info(args) => info(args),
+        DataCommand::Export(args) => export(args),
+    }
+}
+
+fn export(args: ExportArgs) -> Result<()> {
+    let kind: DatasetKind = args.dataset.parse()?;
+    let mut config = RunConfig::for_dataset(ModelKind::Ae, kind).data;
+    config.data_dir = args.data_dir;
+    config.image_size = args.image_size;
+    if kind == DatasetKind::Folder && config.data_dir.is_none() {
+        anyhow::bail!("--dataset folder needs --data-dir DIR, the folder of images");
+    }
+    let train = match args.split.as_str() {
+        "train" => true,
+        "test" | "eval" => false,
+        other => anyhow::bail!("--split must be train or test, got {other:?}"),
+    };
+    if args.limit == Some(0) {
+        anyhow::bail!("--limit must be at least 1");
+    }
+    let cap = |n: usize| args.limit.map_or(n, |l| l.min(n));
+    if train {
+        (config.train_size, config.eval_size) = (cap(config.train_size), 0);
+    } else {
+        (config.train_size, config.eval_size) = (0, cap(config.eval_size));
+    }
+    let splits = data::load(&config, 0)?;
+    let set = if train { splits.train } else { splits.eval };
+    let n = lorae::report::grid::save_set(&set, &args.out)?;
+    println!(
+        "wrote {n} {kind} {} images to {}",
+        args.split,
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn info(args: InfoArgs) -> Result<()> {
     let kind: DatasetKind = args.dataset.parse()?;
     let mut config = RunConfig::for_dataset(ModelKind::Ae, kind).data;
     config.data_dir = args.data_dir;

@@ -393,3 +393,47 @@ fn baselines_train_and_a_gan_samples_its_prior() {
     ]);
     assert!(ok, "{err}");
 }
+
+#[test]
+fn data_export_writes_the_split_as_lorae_loads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("mnist");
+    write_tiny_mnist(&data, 12);
+    let out = dir.path().join("png");
+    let (data_s, out_s) = (data.to_str().unwrap(), out.to_str().unwrap());
+    let args = ["data", "export", "--dataset", "mnist", "--data-dir", data_s];
+    let (ok, stdout, err) = lorae(&[&args[..], &["--limit", "5", "--out", out_s]].concat());
+    assert!(ok, "{err}");
+    assert!(stdout.contains("wrote 5 mnist test images"), "{stdout}");
+    let mut files: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 5);
+    // The PNGs hold exactly the pixels lorae loads: the 28×28 digits resized to 32×32.
+    let config = {
+        let mut c =
+            lorae::RunConfig::for_dataset(lorae::ModelKind::Ae, lorae::DatasetKind::Mnist).data;
+        c.data_dir = Some(data.clone());
+        (c.train_size, c.eval_size) = (0, 5);
+        c
+    };
+    let set = lorae::data::load(&config, 0).unwrap().eval;
+    for (i, file) in files.iter().enumerate() {
+        let img = image::open(file).unwrap().to_rgb8();
+        assert_eq!((img.width(), img.height()), (32, 32));
+        for (p, px) in img.pixels().enumerate() {
+            let want = set.pixels[i * 1024 + p];
+            assert_eq!(px.0, [want; 3], "{} pixel {p}", file.display());
+        }
+    }
+    fails_with(
+        &[&args[..], &["--split", "val", "--out", out_s]].concat(),
+        "--split must be train or test",
+    );
+    fails_with(
+        &[&args[..], &["--limit", "0", "--out", out_s]].concat(),
+        "--limit must be at least 1",
+    );
+}

@@ -72,7 +72,19 @@ fn profile<const D: usize, M: Module>(
     (fwd, with_x + with_w - 2.0 * fwd)
 }
 
+extern "C" {
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+}
+
 fn main() {
+    // As the `lorae` binary does: freed memory stays committed (mimalloc's purge delay, option
+    // 15, off), and the work runs on a rayon worker rather than beside the pool.
+    // SAFETY: sets an integer option of the linked allocator.
+    unsafe { mi_option_set(15, -1) };
+    rayon::scope(|_| profile_all());
+}
+
+fn profile_all() {
     let b: usize = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())

@@ -6,7 +6,7 @@ use std::path::Path;
 use image::{Rgb, RgbImage};
 
 use crate::config::PixelRange;
-use crate::data::unscale_pixel;
+use crate::data::{unscale_pixel, ImageSet};
 use crate::error::{Error, Result};
 
 const GAP: u32 = 2;
@@ -59,6 +59,26 @@ pub fn save_each(
         count += 1;
     }
     Ok(count)
+}
+
+/// Writes each image of `set` to `dir/000000.png`, ... as 8-bit RGB (grey images on three equal
+/// channels), losslessly: reading the folder back gives the set's pixels. Returns the count.
+pub fn save_set(set: &ImageSet, dir: &Path) -> Result<usize> {
+    let len = image_len(set.shape)?;
+    let [c, h, w] = set.shape;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
+    for (i, image) in set.pixels.chunks_exact(len).enumerate() {
+        let img = RgbImage::from_fn(w as u32, h as u32, |x, y| {
+            let at = |ch: usize| image[ch * h * w + y as usize * w + x as usize];
+            Rgb(if c == 1 {
+                [at(0); 3]
+            } else {
+                [at(0), at(1), at(2)]
+            })
+        });
+        save_png(&img, &dir.join(format!("{i:06}.png")))?;
+    }
+    Ok(set.len())
 }
 
 fn image_len([c, h, w]: [usize; 3]) -> Result<usize> {
