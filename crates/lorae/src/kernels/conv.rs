@@ -9,7 +9,10 @@
 use rayon::prelude::*;
 
 use super::gemm::{matmul_into, Mat};
-use super::im2col::{col2im_plane, from_channel_major, im2col, to_channel_major, Geometry};
+use super::im2col::{
+    col2im_plane, from_channel_major, im2col, im2col_rows, to_channel_major, Geometry,
+};
+use super::scratch::with2;
 
 /// Target size of one chunk's column buffer, in floats (4 MiB).
 pub const CHUNK_FLOATS: usize = 1 << 20;
@@ -148,15 +151,34 @@ pub fn conv_forward(
     let nb = s.chunk(rows * op);
     let mut y = vec![0.0; s.batch * s.c_out * op];
     let weight = Mat::row_major(w, s.c_out, rows);
+    // Images whose columns alone exceed a chunk are done in bands of output rows.
+    let [ho, wo] = s.out_hw;
+    let band = (CHUNK_FLOATS / (rows * wo).max(1)).clamp(1, ho.max(1));
     x.par_chunks(nb * s.c_in * ip)
         .zip(y.par_chunks_mut(nb * s.c_out * op))
         .for_each(|(xc, yc)| {
             let n = xc.len() / (s.c_in * ip);
-            let mut cols = vec![0.0; rows * n * op];
-            im2col(xc, s.c_in, s.in_hw, g, s.out_hw, &mut cols);
-            let mut out = vec![0.0; s.c_out * n * op];
-            matmul_into(&mut out, weight, Mat::row_major(&cols, rows, n * op), false); // [O, n·P]
-            from_channel_major(&out, s.c_out, op, bias, relu, yc);
+            if n == 1 && band < ho {
+                for oy0 in (0..ho).step_by(band) {
+                    let len = band.min(ho - oy0) * wo;
+                    with2(rows * len, s.c_out * len, |cols, out| {
+                        im2col_rows(xc, s.c_in, s.in_hw, g, s.out_hw, oy0..oy0 + len / wo, cols);
+                        matmul_into(out, weight, Mat::row_major(cols, rows, len), false); // [O, len]
+                        for (o, (dst, src)) in yc.chunks_mut(op).zip(out.chunks(len)).enumerate() {
+                            let add = bias.map_or(0.0, |b| b[o]);
+                            for (d, v) in dst[oy0 * wo..oy0 * wo + len].iter_mut().zip(src) {
+                                *d = if relu { (v + add).max(0.0) } else { v + add };
+                            }
+                        }
+                    });
+                }
+                return;
+            }
+            with2(rows * n * op, s.c_out * n * op, |cols, out| {
+                im2col(xc, s.c_in, s.in_hw, g, s.out_hw, cols);
+                matmul_into(out, weight, Mat::row_major(cols, rows, n * op), false); // [O, n·P]
+                from_channel_major(out, s.c_out, op, bias, relu, yc);
+            });
         });
     y
 }
@@ -181,29 +203,21 @@ pub fn conv_backward(x: &[f32], w: &[f32], grad: &[f32], need_x: bool, s: &ConvS
             |(mut dw, mut db), ((xc, gc), dxc)| {
                 let n = xc.len() / (s.c_in * ip);
                 channel_sums(gc, s.c_out, op, &mut db);
-                let mut gcm = vec![0.0; s.c_out * n * op];
-                to_channel_major(gc, s.c_out, op, &mut gcm); // [O, n·P]
-                let gmat = Mat::row_major(&gcm, s.c_out, n * op);
-                let mut cols = vec![0.0; rows * n * op];
-                im2col(xc, s.c_in, s.in_hw, g, s.out_hw, &mut cols);
-                let cmat = Mat::row_major(&cols, rows, n * op);
-                // dWᵀ = cols · gᵀ: in this orientation gemm packs g, not the (larger) columns.
-                matmul_into(&mut dw, cmat, gmat.t(), true); // [C·k·k, O]
-                if let Some(dxc) = dxc {
-                    matmul_into(&mut cols, weight.t(), gmat, false); // [C·k·k, n·P]
-                    for (i, plane) in dxc.chunks_mut(ip).enumerate() {
-                        col2im_plane(
-                            &cols,
-                            n,
-                            i / s.c_in,
-                            i % s.c_in,
-                            s.in_hw,
-                            g,
-                            s.out_hw,
-                            plane,
-                        );
+                with2(s.c_out * n * op, rows * n * op, |gcm, cols| {
+                    to_channel_major(gc, s.c_out, op, gcm); // [O, n·P]
+                    let gmat = Mat::row_major(gcm, s.c_out, n * op);
+                    im2col(xc, s.c_in, s.in_hw, g, s.out_hw, cols);
+                    let cmat = Mat::row_major(cols, rows, n * op);
+                    // dWᵀ = cols · gᵀ: in this orientation gemm packs g, not the (larger) columns.
+                    matmul_into(&mut dw, cmat, gmat.t(), true); // [C·k·k, O]
+                    if let Some(dxc) = dxc {
+                        matmul_into(cols, weight.t(), gmat, false); // [C·k·k, n·P]
+                        for (i, plane) in dxc.chunks_mut(ip).enumerate() {
+                            let (b, ci) = (i / s.c_in, i % s.c_in);
+                            col2im_plane(cols, n, b, ci, s.in_hw, g, s.out_hw, plane);
+                        }
                     }
-                }
+                });
                 (dw, db)
             },
         )
@@ -233,23 +247,19 @@ pub fn deconv_forward(
         .zip(y.par_chunks_mut(nb * s.c_out * op))
         .for_each(|(xc, yc)| {
             let n = xc.len() / (s.c_in * ip);
-            let mut xcm = vec![0.0; s.c_in * n * ip];
-            to_channel_major(xc, s.c_in, ip, &mut xcm); // [C, n·HW]
-            let mut cols = vec![0.0; rows * n * ip];
-            matmul_into(
-                &mut cols,
-                weight.t(),
-                Mat::row_major(&xcm, s.c_in, n * ip),
-                false,
-            ); // [O·k·k, n·HW]
-            for (i, plane) in yc.chunks_mut(op).enumerate() {
-                let ci = i % s.c_out;
-                plane.fill(bias.map_or(0.0, |b| b[ci]));
-                col2im_plane(&cols, n, i / s.c_out, ci, s.out_hw, g, s.in_hw, plane);
-                if relu {
-                    plane.iter_mut().for_each(|v| *v = v.max(0.0));
+            with2(s.c_in * n * ip, rows * n * ip, |xcm, cols| {
+                to_channel_major(xc, s.c_in, ip, xcm); // [C, n·HW]
+                let xmat = Mat::row_major(xcm, s.c_in, n * ip);
+                matmul_into(cols, weight.t(), xmat, false); // [O·k·k, n·HW]
+                for (i, plane) in yc.chunks_mut(op).enumerate() {
+                    let ci = i % s.c_out;
+                    plane.fill(bias.map_or(0.0, |b| b[ci]));
+                    col2im_plane(cols, n, i / s.c_out, ci, s.out_hw, g, s.in_hw, plane);
+                    if relu {
+                        plane.iter_mut().for_each(|v| *v = v.max(0.0));
+                    }
                 }
-            }
+            });
         });
     y
 }
@@ -280,18 +290,18 @@ pub fn deconv_backward(
             |(mut dw, mut db), ((xc, gc), dxc)| {
                 let n = xc.len() / (s.c_in * ip);
                 channel_sums(gc, s.c_out, op, &mut db);
-                let mut cols = vec![0.0; rows * n * ip];
-                im2col(gc, s.c_out, s.out_hw, g, s.in_hw, &mut cols); // [O·k·k, n·HW]
-                let cmat = Mat::row_major(&cols, rows, n * ip);
-                let mut xcm = vec![0.0; s.c_in * n * ip];
-                to_channel_major(xc, s.c_in, ip, &mut xcm); // [C, n·HW]
-                                                            // dWᵀ = cols · x'ᵀ: gemm packs x', not the (larger) columns.
-                let xmat = Mat::row_major(&xcm, s.c_in, n * ip);
-                matmul_into(&mut dw, cmat, xmat.t(), true); // [O·k·k, C]
-                if let Some(dxc) = dxc {
-                    matmul_into(&mut xcm, weight, cmat, false); // [C, n·HW]
-                    from_channel_major(&xcm, s.c_in, ip, None, false, dxc);
-                }
+                with2(rows * n * ip, s.c_in * n * ip, |cols, xcm| {
+                    im2col(gc, s.c_out, s.out_hw, g, s.in_hw, cols); // [O·k·k, n·HW]
+                    let cmat = Mat::row_major(cols, rows, n * ip);
+                    to_channel_major(xc, s.c_in, ip, xcm); // [C, n·HW]
+                                                           // dWᵀ = cols · x'ᵀ: gemm packs x', not the (larger) columns.
+                    let xmat = Mat::row_major(xcm, s.c_in, n * ip);
+                    matmul_into(&mut dw, cmat, xmat.t(), true); // [O·k·k, C]
+                    if let Some(dxc) = dxc {
+                        matmul_into(xcm, weight, cmat, false); // [C, n·HW]
+                        from_channel_major(xcm, s.c_in, ip, None, false, dxc);
+                    }
+                });
                 (dw, db)
             },
         )
@@ -475,6 +485,40 @@ mod tests {
                 .collect();
             close(&grads.bias, &db, "db");
         }
+    }
+
+    /// Images whose column matrix exceeds [`CHUNK_FLOATS`] go through bands of output rows.
+    #[test]
+    fn banded_large_images_match_the_definition() {
+        let g = Geometry {
+            kernel: [3, 3],
+            stride: [1, 1],
+            padding: [1, 1],
+        };
+        let (n, c, o, hw) = (2, 16, 3, [90, 86]);
+        let s = ConvShape::conv(n, c, o, hw, g).unwrap();
+        assert!(
+            c * 9 * hw[0] * hw[1] > CHUNK_FLOATS,
+            "the test must take the banded path"
+        );
+        let (x, w, bias) = (
+            data(n * c * hw[0] * hw[1], 0.37),
+            data(o * c * 9, 0.23),
+            data(o, 0.9),
+        );
+        let mut y = vec![0f64; n * o * hw[0] * hw[1]];
+        visit(n, c, o, hw, g, |xi, wi, yi| y[yi] += (w[wi] * x[xi]) as f64);
+        let plane = hw[0] * hw[1];
+        let want: Vec<f64> = y
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v + bias[i / plane % o] as f64).max(0.0))
+            .collect();
+        close(
+            &conv_forward(&x, &w, Some(&bias), true, &s),
+            &want,
+            "banded relu(y)",
+        );
     }
 
     #[test]

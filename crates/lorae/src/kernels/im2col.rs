@@ -131,7 +131,32 @@ fn shifted(r: &std::ops::Range<usize>, off: isize) -> std::ops::Range<usize> {
 /// `cols` `[C·kh·kw, n·Ho·Wo]` from `x` `[n, C, H, W]`; `out` is `[Ho, Wo]`.
 pub fn im2col(x: &[f32], c: usize, hw: [usize; 2], g: Geometry, out: [usize; 2], cols: &mut [f32]) {
     let ([h, w], [ho, wo]) = (hw, out);
-    let (plane, oplane) = (h * w, ho * wo);
+    if g == Geometry::DOWN4 && w == 2 * wo && h == 2 * ho {
+        let n = x.len() / (c * h * w).max(1);
+        assert_eq!(
+            cols.len(),
+            c * 16 * n * ho * wo,
+            "im2col buffer of the wrong length"
+        );
+        return im2col_down4(x, c, hw, cols);
+    }
+    im2col_rows(x, c, hw, g, out, 0..ho, cols)
+}
+
+/// [`im2col`] restricted to the output rows `oys`: `cols` `[C·kh·kw, n·|oys|·Wo]`. Large images
+/// (the FID network's first layers) are processed a band of rows at a time, so that the columns
+/// stay cache-sized.
+pub fn im2col_rows(
+    x: &[f32],
+    c: usize,
+    hw: [usize; 2],
+    g: Geometry,
+    out: [usize; 2],
+    oys: std::ops::Range<usize>,
+    cols: &mut [f32],
+) {
+    let ([h, w], [ho, wo]) = (hw, out);
+    let (plane, oplane) = (h * w, oys.len() * wo);
     let n = x.len() / (c * plane).max(1);
     let width = n * oplane;
     assert_eq!(
@@ -139,9 +164,6 @@ pub fn im2col(x: &[f32], c: usize, hw: [usize; 2], g: Geometry, out: [usize; 2],
         c * g.taps() * width,
         "im2col buffer of the wrong length"
     );
-    if g == Geometry::DOWN4 && w == 2 * wo && h == 2 * ho {
-        return im2col_down4(x, c, hw, cols);
-    }
     let ph = Phases::new(&g, w);
     let mut split = vec![0f32; ph.len(h)];
     for (ci, b) in (0..c).flat_map(|ci| (0..n).map(move |b| (ci, b))) {
@@ -154,7 +176,7 @@ pub fn im2col(x: &[f32], c: usize, hw: [usize; 2], g: Geometry, out: [usize; 2],
                 let (q, off) = ph.tap(&g, kx);
                 let r = (ci * g.kernel[0] + ky) * g.kernel[1] + kx;
                 let dst = &mut cols[r * width + b * oplane..r * width + (b + 1) * oplane];
-                for (oy, dline) in dst.chunks_mut(wo).enumerate() {
+                for (oy, dline) in oys.clone().zip(dst.chunks_mut(wo)) {
                     if !ys.contains(&oy) {
                         dline.fill(0.0);
                         continue;

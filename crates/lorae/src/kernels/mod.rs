@@ -5,6 +5,7 @@
 pub mod conv;
 pub mod gemm;
 pub mod im2col;
+pub mod scratch;
 
 pub use conv::{
     conv_backward, conv_forward, deconv_backward, deconv_forward, relu_mask, ConvGrads, ConvShape,

@@ -2,9 +2,9 @@
 //! burn's autodiff differentiates it through matrix products. On the flex CPU backend its backward
 //! pass is ~7× faster than `Conv2d`'s generic one (0.16 ms forward both ways; forward + backward
 //! 15.8 ms → 2.2 ms at batch 64, 32 → 1 channels at 32×32; `cargo run --release --example
-//! profile_ops`). The same rewrite of the 4×4 strided convolutions and transposed convolutions
-//! (strided-slice im2col, parity col2im) measured 2–7× slower than flex's own kernels, whose data
-//! movement is the bottleneck there, so those stay on burn's modules.
+//! profile_ops`). It works on every device. The 4×4 convolutions need more than tensor-level
+//! rewrites (strided-slice im2col at the tensor level measured 2–7× slower than flex's kernels):
+//! they run on lorae's own slice-level kernels instead ([`super::flex_conv`]).
 
 use burn::prelude::*;
 
