@@ -263,14 +263,21 @@ fn im2col_down4(x: &[f32], c: usize, [h, w]: [usize; 2], cols: &mut [f32]) {
                     continue;
                 }
                 let line = &src[iy * w..(iy + 1) * w];
+                // Taps 1 and 2 read columns 2·ox and 2·ox + 1; tap 0 reads 2·ox − 1 (zero at
+                // ox = 0) and tap 3 reads 2·ox + 2 (zero at the last ox).
                 for ((pair, e), o) in line.chunks_exact(2).zip(l1.iter_mut()).zip(l2.iter_mut()) {
                     *e = pair[0];
                     *o = pair[1];
                 }
-                // tap 0 reads column 2·ox − 1 (odd, one to the left), tap 3 column 2·ox + 2.
                 l0[0] = 0.0;
-                l0[1..].copy_from_slice(&l2[..wo - 1]);
-                l3[..wo - 1].copy_from_slice(&l1[1..]);
+                for ((d0, d3), pair) in l0[1..]
+                    .iter_mut()
+                    .zip(l3.iter_mut())
+                    .zip(line[1..].chunks_exact(2))
+                {
+                    *d0 = pair[0];
+                    *d3 = pair[1];
+                }
                 l3[wo - 1] = 0.0;
             }
         }
