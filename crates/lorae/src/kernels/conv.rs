@@ -40,8 +40,8 @@ pub struct ConvShape {
 pub struct ConvGrads {
     /// `[batch, c_in, in_hw]`.
     pub x: Option<Vec<f32>>,
-    /// Same shape as the weight.
-    pub weight: Vec<f32>,
+    /// Same shape as the weight; `None` when it was not asked for.
+    pub weight: Option<Vec<f32>>,
     /// `[c_out]`.
     pub bias: Vec<f32>,
 }
@@ -187,7 +187,13 @@ pub fn conv_forward(
 }
 
 /// Gradients of [`conv_forward`] given `grad` of its output (ReLU mask already applied).
-pub fn conv_backward(x: &[f32], w: &[f32], grad: &[f32], need_x: bool, s: &ConvShape) -> ConvGrads {
+pub fn conv_backward(
+    x: &[f32],
+    w: &[f32],
+    grad: &[f32],
+    [need_x, need_w]: [bool; 2],
+    s: &ConvShape,
+) -> ConvGrads {
     let (g, rows) = (s.geometry, s.c_in * s.geometry.taps());
     let (ip, op) = (s.in_plane(), s.out_plane());
     let nb = s.chunk(rows * op);
@@ -202,17 +208,24 @@ pub fn conv_backward(x: &[f32], w: &[f32], grad: &[f32], need_x: bool, s: &ConvS
         .zip(grad.par_chunks(nb * s.c_out * op))
         .zip(dx_chunks)
         .fold(
-            || (vec![0.0; s.c_out * rows], vec![0.0; s.c_out]),
+            || {
+                (
+                    vec![0.0; if need_w { s.c_out * rows } else { 0 }],
+                    vec![0.0; s.c_out],
+                )
+            },
             |(mut dw, mut db), ((xc, gc), dxc)| {
                 let n = xc.len() / (s.c_in * ip);
                 channel_sums(gc, s.c_out, op, &mut db);
                 with2(s.c_out * n * op, rows * n * op, |gcm, cols| {
                     to_channel_major(gc, s.c_out, op, gcm); // [O, n·P]
                     let gmat = Mat::row_major(gcm, s.c_out, n * op);
-                    im2col(xc, s.c_in, s.in_hw, g, s.out_hw, cols);
-                    let cmat = Mat::row_major(cols, rows, n * op);
-                    // dWᵀ = cols · gᵀ: in this orientation gemm packs g, not the (larger) columns.
-                    matmul_into(&mut dw, cmat, gmat.t(), true); // [C·k·k, O]
+                    if need_w {
+                        im2col(xc, s.c_in, s.in_hw, g, s.out_hw, cols);
+                        let cmat = Mat::row_major(cols, rows, n * op);
+                        // dWᵀ = cols · gᵀ: this way round gemm packs g, not the larger columns.
+                        matmul_into(&mut dw, cmat, gmat.t(), true); // [C·k·k, O]
+                    }
                     if let Some(dxc) = dxc {
                         matmul_into(cols, weight.t(), gmat, false); // [C·k·k, n·P]
                         for (i, plane) in dxc.chunks_mut(ip).enumerate() {
@@ -224,10 +237,18 @@ pub fn conv_backward(x: &[f32], w: &[f32], grad: &[f32], need_x: bool, s: &ConvS
                 (dw, db)
             },
         )
-        .reduce(|| (vec![0.0; s.c_out * rows], vec![0.0; s.c_out]), add);
+        .reduce(
+            || {
+                (
+                    vec![0.0; if need_w { s.c_out * rows } else { 0 }],
+                    vec![0.0; s.c_out],
+                )
+            },
+            add,
+        );
     ConvGrads {
         x: dx,
-        weight: transpose(&dwt, rows, s.c_out),
+        weight: need_w.then(|| transpose(&dwt, rows, s.c_out)),
         bias: db,
     }
 }
@@ -272,7 +293,7 @@ pub fn deconv_backward(
     x: &[f32],
     w: &[f32],
     grad: &[f32],
-    need_x: bool,
+    [need_x, need_w]: [bool; 2],
     s: &ConvShape,
 ) -> ConvGrads {
     let (g, rows) = (s.geometry, s.c_out * s.geometry.taps());
@@ -289,17 +310,24 @@ pub fn deconv_backward(
         .zip(grad.par_chunks(nb * s.c_out * op))
         .zip(dx_chunks)
         .fold(
-            || (vec![0.0; s.c_in * rows], vec![0.0; s.c_out]),
+            || {
+                (
+                    vec![0.0; if need_w { s.c_in * rows } else { 0 }],
+                    vec![0.0; s.c_out],
+                )
+            },
             |(mut dw, mut db), ((xc, gc), dxc)| {
                 let n = xc.len() / (s.c_in * ip);
                 channel_sums(gc, s.c_out, op, &mut db);
                 with2(rows * n * ip, s.c_in * n * ip, |cols, xcm| {
                     im2col(gc, s.c_out, s.out_hw, g, s.in_hw, cols); // [O·k·k, n·HW]
                     let cmat = Mat::row_major(cols, rows, n * ip);
-                    to_channel_major(xc, s.c_in, ip, xcm); // [C, n·HW]
-                                                           // dWᵀ = cols · x'ᵀ: gemm packs x', not the (larger) columns.
-                    let xmat = Mat::row_major(xcm, s.c_in, n * ip);
-                    matmul_into(&mut dw, cmat, xmat.t(), true); // [O·k·k, C]
+                    if need_w {
+                        to_channel_major(xc, s.c_in, ip, xcm); // [C, n·HW]
+                                                               // dWᵀ = cols · x'ᵀ: this way round gemm packs x', not the larger columns.
+                        let xmat = Mat::row_major(xcm, s.c_in, n * ip);
+                        matmul_into(&mut dw, cmat, xmat.t(), true); // [O·k·k, C]
+                    }
                     if let Some(dxc) = dxc {
                         matmul_into(xcm, weight, cmat, false); // [C, n·HW]
                         from_channel_major(xcm, s.c_in, ip, None, false, dxc);
@@ -308,10 +336,18 @@ pub fn deconv_backward(
                 (dw, db)
             },
         )
-        .reduce(|| (vec![0.0; s.c_in * rows], vec![0.0; s.c_out]), add);
+        .reduce(
+            || {
+                (
+                    vec![0.0; if need_w { s.c_in * rows } else { 0 }],
+                    vec![0.0; s.c_out],
+                )
+            },
+            add,
+        );
     ConvGrads {
         x: dx,
-        weight: transpose(&dwt, rows, s.c_in),
+        weight: need_w.then(|| transpose(&dwt, rows, s.c_in)),
         bias: db,
     }
 }
@@ -415,9 +451,9 @@ mod tests {
                 &relu,
                 "relu(y)",
             );
-            let grads = conv_backward(&x, &w, &grad, true, &s);
+            let grads = conv_backward(&x, &w, &grad, [true, true], &s);
             close(grads.x.as_deref().unwrap(), &dx, "dx");
-            close(&grads.weight, &dw, "dw");
+            close(grads.weight.as_deref().unwrap(), &dw, "dw");
             let db: Vec<f64> = (0..o)
                 .map(|oi| {
                     grad.iter()
@@ -428,7 +464,10 @@ mod tests {
                 })
                 .collect();
             close(&grads.bias, &db, "db");
-            assert!(conv_backward(&x, &w, &grad, false, &s).x.is_none());
+            let only_x = conv_backward(&x, &w, &grad, [true, false], &s);
+            assert!(only_x.weight.is_none());
+            close(only_x.x.as_deref().unwrap(), &dx, "dx without dw");
+            assert!(conv_backward(&x, &w, &grad, [false, true], &s).x.is_none());
         }
     }
 
@@ -474,9 +513,12 @@ mod tests {
                 &relu,
                 "relu(y)",
             );
-            let grads = deconv_backward(&x, &w, &grad, true, &s);
+            let grads = deconv_backward(&x, &w, &grad, [true, true], &s);
+            let only_x = deconv_backward(&x, &w, &grad, [true, false], &s);
+            assert!(only_x.weight.is_none());
+            close(only_x.x.as_deref().unwrap(), &dx, "dx without dw");
             close(grads.x.as_deref().unwrap(), &dx, "dx");
-            close(&grads.weight, &dw, "dw");
+            close(grads.weight.as_deref().unwrap(), &dw, "dw");
             let db: Vec<f64> = (0..o)
                 .map(|oi| {
                     grad.iter()

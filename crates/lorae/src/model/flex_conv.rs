@@ -109,7 +109,13 @@ impl Backward<Flex, 3> for ConvBackward {
             Kind::Conv => kernels::conv_backward,
             Kind::Transposed => kernels::deconv_backward,
         };
-        let g = backward(&xv, &wv, &gv, node_x.is_some(), &st.shape);
+        let g = backward(
+            &xv,
+            &wv,
+            &gv,
+            [node_x.is_some(), node_w.is_some()],
+            &st.shape,
+        );
         let s = st.shape;
         if let (Some(node), Some(dx)) = (node_x, g.x) {
             grads.register::<Flex>(
@@ -117,8 +123,8 @@ impl Backward<Flex, 3> for ConvBackward {
                 tensor(dx, &[s.batch, s.c_in, s.in_hw[0], s.in_hw[1]]),
             );
         }
-        if let Some(node) = node_w {
-            grads.register::<Flex>(node.id, tensor(g.weight, &weight_shape));
+        if let (Some(node), Some(dw)) = (node_w, g.weight) {
+            grads.register::<Flex>(node.id, tensor(dw, &weight_shape));
         }
         if let Some(node) = node_b {
             grads.register::<Flex>(node.id, tensor(g.bias, &[s.c_out]));
