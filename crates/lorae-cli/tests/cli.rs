@@ -437,3 +437,63 @@ fn data_export_writes_the_split_as_lorae_loads_it() {
         "--limit must be at least 1",
     );
 }
+
+#[test]
+fn bench_times_steps_and_reads_the_peer_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let quick = [
+        "--threads",
+        "1",
+        "bench",
+        "--model",
+        "ae",
+        "--dataset",
+        "shapes",
+        "--batch-size",
+        "2",
+        "--steps",
+        "2",
+        "--warmup",
+        "1",
+        "--rounds",
+        "2",
+    ];
+    let (ok, stdout, err) = lorae(&[&quick[..], &["--no-peer"]].concat());
+    assert!(ok, "{err}");
+    assert_eq!(err.matches("round ").count(), 2, "{err}");
+    let last = stdout.trim().lines().last().unwrap();
+    assert!(
+        last.starts_with("ae batch=2: lorae ") && last.ends_with(" ms/step"),
+        "{last}"
+    );
+    // A stand-in peer that reports 2 steps of 1000 ms each: the ratio is lorae's ms / 1000.
+    let peer = dir.path().join("peer.sh");
+    std::fs::write(
+        &peer,
+        "#!/bin/sh\necho 'stand-in peer'\necho '{\"median_ms\": 1000.0, \"times_ms\": [1000.0, 1000.0]}'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&peer, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (ok, stdout, err) = lorae(&[&quick[..], &["--peer", peer.to_str().unwrap()]].concat());
+    assert!(ok, "{err}");
+    let last = stdout.trim().lines().last().unwrap();
+    let fields: Vec<&str> = last.split_whitespace().collect();
+    assert_eq!(fields[..3], ["ae", "batch=2:", "lorae"], "{last}");
+    assert!(last.contains("pytorch 1000.0 ms/step, ratio "), "{last}");
+    let ms: f64 = fields[3].parse().unwrap();
+    let ratio: f64 = fields.last().unwrap().parse().unwrap();
+    assert!((ratio - ms / 1000.0).abs() < 0.006, "{last}");
+    let missing = dir.path().join("no-python");
+    fails_with(
+        &[&quick[..], &["--peer", missing.to_str().unwrap()]].concat(),
+        "cannot run the peer",
+    );
+    fails_with(
+        &["bench", "--rounds", "0", "--no-peer"],
+        "--rounds must be at least 1",
+    );
+    fails_with(
+        &["--threads", "0", "bench", "--no-peer"],
+        "--threads must be at least 1",
+    );
+}
