@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use lorae::config::{DatasetKind, ModelKind, RunConfig};
+use lorae::config::{DataConfig, DatasetKind, ModelKind, RunConfig};
 use lorae::data::mnist::Mnist;
 use lorae::data::{self, ImageSet};
 use serde_json::json;
@@ -64,14 +64,24 @@ pub fn run(command: DataCommand) -> Result<()> {
     }
 }
 
-fn export(args: ExportArgs) -> Result<()> {
-    let kind: DatasetKind = args.dataset.parse()?;
+/// The data settings of `--dataset`, `--data-dir` and `--image-size`.
+fn dataset_config(
+    dataset: &str,
+    data_dir: Option<PathBuf>,
+    image_size: usize,
+) -> Result<(DatasetKind, DataConfig)> {
+    let kind: DatasetKind = dataset.parse()?;
     let mut config = RunConfig::for_dataset(ModelKind::Ae, kind).data;
-    config.data_dir = args.data_dir;
-    config.image_size = args.image_size;
+    config.data_dir = data_dir;
+    config.image_size = image_size;
     if kind == DatasetKind::Folder && config.data_dir.is_none() {
         anyhow::bail!("--dataset folder needs --data-dir DIR, the folder of images");
     }
+    Ok((kind, config))
+}
+
+fn export(args: ExportArgs) -> Result<()> {
+    let (kind, config) = dataset_config(&args.dataset, args.data_dir, args.image_size)?;
     let train = match args.split.as_str() {
         "train" => true,
         "test" | "eval" => false,
@@ -80,14 +90,7 @@ fn export(args: ExportArgs) -> Result<()> {
     if args.limit == Some(0) {
         anyhow::bail!("--limit must be at least 1");
     }
-    let cap = |n: usize| args.limit.map_or(n, |l| l.min(n));
-    if train {
-        (config.train_size, config.eval_size) = (cap(config.train_size), 0);
-    } else {
-        (config.train_size, config.eval_size) = (0, cap(config.eval_size));
-    }
-    let splits = data::load(&config, 0)?;
-    let set = if train { splits.train } else { splits.eval };
+    let set = data::load_split(&config, 0, train, args.limit)?;
     let n = lorae::report::grid::save_set(&set, &args.out)?;
     println!(
         "wrote {n} {kind} {} images to {}",
@@ -98,13 +101,7 @@ fn export(args: ExportArgs) -> Result<()> {
 }
 
 fn info(args: InfoArgs) -> Result<()> {
-    let kind: DatasetKind = args.dataset.parse()?;
-    let mut config = RunConfig::for_dataset(ModelKind::Ae, kind).data;
-    config.data_dir = args.data_dir;
-    config.image_size = args.image_size;
-    if kind == DatasetKind::Folder && config.data_dir.is_none() {
-        anyhow::bail!("--dataset folder needs --data-dir DIR, the folder of images");
-    }
+    let (kind, config) = dataset_config(&args.dataset, args.data_dir, args.image_size)?;
     let splits = data::load(&config, 0)?;
     // Statistics of the training split, as torchvision's normalisation constants are; for the
     // IDX datasets at their native 28×28 (resizing smooths the digits and lowers the std).

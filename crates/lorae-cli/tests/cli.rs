@@ -412,14 +412,11 @@ fn data_export_writes_the_split_as_lorae_loads_it() {
     files.sort();
     assert_eq!(files.len(), 5);
     // The PNGs hold exactly the pixels lorae loads: the 28×28 digits resized to 32×32.
-    let config = {
-        let mut c =
-            lorae::RunConfig::for_dataset(lorae::ModelKind::Ae, lorae::DatasetKind::Mnist).data;
-        c.data_dir = Some(data.clone());
-        (c.train_size, c.eval_size) = (0, 5);
-        c
-    };
-    let set = lorae::data::load(&config, 0).unwrap().eval;
+    let mut config =
+        lorae::RunConfig::for_dataset(lorae::ModelKind::Ae, lorae::DatasetKind::Mnist).data;
+    config.data_dir = Some(data.clone());
+    let set = lorae::data::load_split(&config, 0, false, Some(5)).unwrap();
+    assert_eq!(set.len(), 5);
     for (i, file) in files.iter().enumerate() {
         let img = image::open(file).unwrap().to_rgb8();
         assert_eq!((img.width(), img.height()), (32, 32));

@@ -116,12 +116,28 @@ pub fn data_dir(config: &DataConfig) -> Result<PathBuf> {
     }
 }
 
+/// The first `limit` images (all, if `None`) of one split (`train`, else evaluation), without
+/// loading the other.
+pub fn load_split(
+    config: &DataConfig,
+    seed: u64,
+    train: bool,
+    limit: Option<usize>,
+) -> Result<ImageSet> {
+    let mut config = config.clone();
+    let cap = |n: usize| limit.map_or(n, |l| l.min(n));
+    if train {
+        (config.train_size, config.eval_size) = (cap(config.train_size), 0);
+    } else {
+        (config.train_size, config.eval_size) = (0, cap(config.eval_size));
+    }
+    let splits = load(&config, seed)?;
+    Ok(if train { splits.train } else { splits.eval })
+}
+
 /// The first `limit` images (all, if `None`) of a run's evaluation split, without its training split.
 pub fn load_eval(config: &DataConfig, seed: u64, limit: Option<usize>) -> Result<ImageSet> {
-    let mut config = config.clone();
-    config.train_size = 0;
-    config.eval_size = limit.map_or(config.eval_size, |n| n.min(config.eval_size));
-    Ok(load(&config, seed)?.eval)
+    load_split(config, seed, false, limit)
 }
 
 impl ImageSet {

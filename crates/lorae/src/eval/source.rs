@@ -78,16 +78,7 @@ impl ImageSource {
             ImageSource::Dataset { kind, train } => {
                 let mut config = RunConfig::for_dataset(ModelKind::Ae, *kind).data;
                 config.data_dir = data_dir.map(Path::to_path_buf);
-                let cap = |n: usize| limit.map_or(n, |l| l.min(n));
-                if *train {
-                    config.train_size = cap(config.train_size);
-                    config.eval_size = 0;
-                } else {
-                    config.eval_size = cap(config.eval_size);
-                    config.train_size = 0;
-                }
-                let splits = data::load(&config, 0)?;
-                Ok(if *train { splits.train } else { splits.eval })
+                data::load_split(&config, 0, *train, limit)
             }
             ImageSource::Stats(p) => Err(Error::invalid(
                 "source",

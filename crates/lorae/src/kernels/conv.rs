@@ -186,6 +186,40 @@ pub fn conv_forward(
     y
 }
 
+/// The skeleton both backward passes share: chunks of `nb` images of `x` and `grad` in parallel,
+/// each calling `chunk(dw, x chunk, grad chunk, dx chunk)`, which adds its part of the (transposed)
+/// weight gradient to the thread's `dw` and writes its part of `dx` when asked. Bias gradients
+/// are the per-channel sums of `grad`. Returns `(dx, dwᵀ, db)`.
+fn backward_chunks(
+    x: &[f32],
+    grad: &[f32],
+    s: &ConvShape,
+    nb: usize,
+    [need_x, need_w]: [bool; 2],
+    dw_len: usize,
+    chunk: impl Fn(&mut [f32], &[f32], &[f32], Option<&mut [f32]>) + Sync,
+) -> (Option<Vec<f32>>, Vec<f32>, Vec<f32>) {
+    let (xs, gs) = (nb * s.c_in * s.in_plane(), nb * s.c_out * s.out_plane());
+    let mut dx = need_x.then(|| vec![0.0; x.len()]);
+    let dx_chunks: Vec<Option<&mut [f32]>> = match dx.as_mut() {
+        Some(d) => d.chunks_mut(xs).map(Some).collect(),
+        None => x.chunks(xs).map(|_| None).collect(),
+    };
+    let dw_len = if need_w { dw_len } else { 0 };
+    let zeros = || (vec![0.0; dw_len], vec![0.0; s.c_out]);
+    let (dwt, db) = x
+        .par_chunks(xs)
+        .zip(grad.par_chunks(gs))
+        .zip(dx_chunks)
+        .fold(zeros, |(mut dw, mut db), ((xc, gc), dxc)| {
+            channel_sums(gc, s.c_out, s.out_plane(), &mut db);
+            chunk(&mut dw, xc, gc, dxc);
+            (dw, db)
+        })
+        .reduce(zeros, add);
+    (dx, dwt, db)
+}
+
 /// Gradients of [`conv_forward`] given `grad` of its output (ReLU mask already applied).
 pub fn conv_backward(
     x: &[f32],
@@ -198,54 +232,34 @@ pub fn conv_backward(
     let (ip, op) = (s.in_plane(), s.out_plane());
     let nb = s.chunk(rows * op);
     let weight = Mat::row_major(w, s.c_out, rows);
-    let mut dx = need_x.then(|| vec![0.0; x.len()]);
-    let dx_chunks: Vec<Option<&mut [f32]>> = match dx.as_mut() {
-        Some(d) => d.chunks_mut(nb * s.c_in * ip).map(Some).collect(),
-        None => x.chunks(nb * s.c_in * ip).map(|_| None).collect(),
-    };
-    let (dwt, db) = x
-        .par_chunks(nb * s.c_in * ip)
-        .zip(grad.par_chunks(nb * s.c_out * op))
-        .zip(dx_chunks)
-        .fold(
-            || {
-                (
-                    vec![0.0; if need_w { s.c_out * rows } else { 0 }],
-                    vec![0.0; s.c_out],
-                )
-            },
-            |(mut dw, mut db), ((xc, gc), dxc)| {
-                let n = xc.len() / (s.c_in * ip);
-                channel_sums(gc, s.c_out, op, &mut db);
-                with2(s.c_out * n * op, rows * n * op, |gcm, cols| {
-                    to_channel_major(gc, s.c_out, op, gcm); // [O, n·P]
-                    let gmat = Mat::row_major(gcm, s.c_out, n * op);
-                    if need_w {
-                        im2col(xc, s.c_in, s.in_hw, g, s.out_hw, cols);
-                        let cmat = Mat::row_major(cols, rows, n * op);
-                        // dWᵀ = cols · gᵀ: this way round gemm packs g, not the larger columns.
-                        matmul_into(&mut dw, cmat, gmat.t(), true); // [C·k·k, O]
+    let (dx, dwt, db) = backward_chunks(
+        x,
+        grad,
+        s,
+        nb,
+        [need_x, need_w],
+        s.c_out * rows,
+        |dw, xc, gc, dxc| {
+            let n = xc.len() / (s.c_in * ip);
+            with2(s.c_out * n * op, rows * n * op, |gcm, cols| {
+                to_channel_major(gc, s.c_out, op, gcm); // [O, n·P]
+                let gmat = Mat::row_major(gcm, s.c_out, n * op);
+                if need_w {
+                    im2col(xc, s.c_in, s.in_hw, g, s.out_hw, cols);
+                    let cmat = Mat::row_major(cols, rows, n * op);
+                    // dWᵀ = cols · gᵀ: this way round gemm packs g, not the larger columns.
+                    matmul_into(dw, cmat, gmat.t(), true); // [C·k·k, O]
+                }
+                if let Some(dxc) = dxc {
+                    matmul_into(cols, weight.t(), gmat, false); // [C·k·k, n·P]
+                    for (i, plane) in dxc.chunks_mut(ip).enumerate() {
+                        let (b, ci) = (i / s.c_in, i % s.c_in);
+                        col2im_plane(cols, n, b, ci, s.in_hw, g, s.out_hw, plane);
                     }
-                    if let Some(dxc) = dxc {
-                        matmul_into(cols, weight.t(), gmat, false); // [C·k·k, n·P]
-                        for (i, plane) in dxc.chunks_mut(ip).enumerate() {
-                            let (b, ci) = (i / s.c_in, i % s.c_in);
-                            col2im_plane(cols, n, b, ci, s.in_hw, g, s.out_hw, plane);
-                        }
-                    }
-                });
-                (dw, db)
-            },
-        )
-        .reduce(
-            || {
-                (
-                    vec![0.0; if need_w { s.c_out * rows } else { 0 }],
-                    vec![0.0; s.c_out],
-                )
-            },
-            add,
-        );
+                }
+            });
+        },
+    );
     ConvGrads {
         x: dx,
         weight: need_w.then(|| transpose(&dwt, rows, s.c_out)),
@@ -297,54 +311,34 @@ pub fn deconv_backward(
     s: &ConvShape,
 ) -> ConvGrads {
     let (g, rows) = (s.geometry, s.c_out * s.geometry.taps());
-    let (ip, op) = (s.in_plane(), s.out_plane());
+    let ip = s.in_plane();
     let nb = s.chunk(rows * ip);
     let weight = Mat::row_major(w, s.c_in, rows);
-    let mut dx = need_x.then(|| vec![0.0; x.len()]);
-    let dx_chunks: Vec<Option<&mut [f32]>> = match dx.as_mut() {
-        Some(d) => d.chunks_mut(nb * s.c_in * ip).map(Some).collect(),
-        None => x.chunks(nb * s.c_in * ip).map(|_| None).collect(),
-    };
-    let (dwt, db) = x
-        .par_chunks(nb * s.c_in * ip)
-        .zip(grad.par_chunks(nb * s.c_out * op))
-        .zip(dx_chunks)
-        .fold(
-            || {
-                (
-                    vec![0.0; if need_w { s.c_in * rows } else { 0 }],
-                    vec![0.0; s.c_out],
-                )
-            },
-            |(mut dw, mut db), ((xc, gc), dxc)| {
-                let n = xc.len() / (s.c_in * ip);
-                channel_sums(gc, s.c_out, op, &mut db);
-                with2(rows * n * ip, s.c_in * n * ip, |cols, xcm| {
-                    im2col(gc, s.c_out, s.out_hw, g, s.in_hw, cols); // [O·k·k, n·HW]
-                    let cmat = Mat::row_major(cols, rows, n * ip);
-                    if need_w {
-                        to_channel_major(xc, s.c_in, ip, xcm); // [C, n·HW]
-                                                               // dWᵀ = cols · x'ᵀ: this way round gemm packs x', not the larger columns.
-                        let xmat = Mat::row_major(xcm, s.c_in, n * ip);
-                        matmul_into(&mut dw, cmat, xmat.t(), true); // [O·k·k, C]
-                    }
-                    if let Some(dxc) = dxc {
-                        matmul_into(xcm, weight, cmat, false); // [C, n·HW]
-                        from_channel_major(xcm, s.c_in, ip, None, false, dxc);
-                    }
-                });
-                (dw, db)
-            },
-        )
-        .reduce(
-            || {
-                (
-                    vec![0.0; if need_w { s.c_in * rows } else { 0 }],
-                    vec![0.0; s.c_out],
-                )
-            },
-            add,
-        );
+    let (dx, dwt, db) = backward_chunks(
+        x,
+        grad,
+        s,
+        nb,
+        [need_x, need_w],
+        s.c_in * rows,
+        |dw, xc, gc, dxc| {
+            let n = xc.len() / (s.c_in * ip);
+            with2(rows * n * ip, s.c_in * n * ip, |cols, xcm| {
+                im2col(gc, s.c_out, s.out_hw, g, s.in_hw, cols); // [O·k·k, n·HW]
+                let cmat = Mat::row_major(cols, rows, n * ip);
+                if need_w {
+                    to_channel_major(xc, s.c_in, ip, xcm); // [C, n·HW]
+                                                           // dWᵀ = cols · x'ᵀ: this way round gemm packs x', not the larger columns.
+                    let xmat = Mat::row_major(xcm, s.c_in, n * ip);
+                    matmul_into(dw, cmat, xmat.t(), true); // [O·k·k, C]
+                }
+                if let Some(dxc) = dxc {
+                    matmul_into(xcm, weight, cmat, false); // [C, n·HW]
+                    from_channel_major(xcm, s.c_in, ip, None, false, dxc);
+                }
+            });
+        },
+    );
     ConvGrads {
         x: dx,
         weight: need_w.then(|| transpose(&dwt, rows, s.c_in)),
