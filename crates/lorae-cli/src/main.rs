@@ -32,6 +32,7 @@ fn keep_freed_memory() {
 
 mod bench;
 mod bench_gmm;
+mod classify;
 mod data_info;
 mod fid;
 mod interpolate;
@@ -39,6 +40,8 @@ mod pca_grid;
 mod reconstruct;
 mod sample;
 mod spectrum;
+mod theory;
+mod tsne;
 
 #[derive(Parser)]
 #[command(
@@ -79,11 +82,19 @@ enum Command {
     /// Fréchet Inception Distance between two image sets (folders, dataset:NAME[:split], .npz),
     /// as pytorch-fid computes it; with --run, of the run's samples against its test split.
     Fid(fid::FidArgs),
+    /// Test error of an MLP head on a frozen encoder's codes with few labels (IRMAE Table 2), or
+    /// of the encoder trained from scratch (--supervised).
+    Classify(classify::ClassifyArgs),
+    /// LoRAE's theory checks: rank against λ, the min–max distance ratio, loss convergence.
+    #[command(subcommand)]
+    Theory(theory::TheoryCommand),
+    /// t-SNE of real evaluation codes and sampler draws, embedded together (IRMAE Fig 13).
+    Tsne(tsne::TsneArgs),
 }
 
 #[derive(Args)]
 struct TrainArgs {
-    /// Model: ae, vae, irmae, lorae, rae, wae, gan.
+    /// Model: ae, ae-l1, ae-l2, vae, irmae, lorae, rae, wae, gan.
     #[arg(long, default_value = "irmae")]
     model: String,
     /// Dataset: shapes, mnist, fashion-mnist, cifar10, celeba, folder.
@@ -102,7 +113,8 @@ struct TrainArgs {
     /// Regulariser weight λ (> 0) [default: lorae 1e-5 (‖M‖*), rae 1e-7 (decoder term), wae 10 (MMD)].
     #[arg(long, allow_negative_numbers = true)]
     lambda: Option<f64>,
-    /// Code penalty weight β (> 0) [default: vae 1 (KL), rae 1e-4 (½‖z‖²)].
+    /// Code penalty weight β (> 0) [default: vae 1 (KL), rae 1e-4 (½‖z‖²), ae-l1 / ae-l2 0.1
+    /// (‖z‖₁ / ‖z‖²)].
     #[arg(long, allow_negative_numbers = true)]
     beta: Option<f64>,
     /// RAE decoder regulariser: l2 (weight decay) or gp (gradient penalty).
@@ -275,6 +287,9 @@ fn run(command: Command) -> Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Data(command) => data_info::run(command),
         Command::Fid(args) => fid::run(args),
+        Command::Classify(args) => classify::run(args),
+        Command::Theory(command) => theory::run(command),
+        Command::Tsne(args) => tsne::run(args),
     }
 }
 

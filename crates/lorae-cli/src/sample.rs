@@ -111,7 +111,7 @@ pub fn draw_images(run: &Path, draw: &Draw, device: &Device) -> Result<(RunConfi
 
 /// The sampler `kind` fitted to the codes of the run's `fit_on` split (train or eval), or the
 /// VAE's or GAN's prior.
-fn fit_sampler(
+pub fn fit_sampler(
     kind: SamplerKind,
     config: &RunConfig,
     model: &Autoencoder,

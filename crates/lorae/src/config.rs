@@ -15,6 +15,12 @@ use crate::error::{Error, Result};
 pub enum ModelKind {
     /// Plain deterministic autoencoder.
     Ae,
+    /// AE with an L1 code penalty `β·mean‖z‖₁` (IRMAE Fig 2's "L1" curve).
+    #[serde(rename = "ae-l1")]
+    AeL1,
+    /// AE with an L2 code penalty `β·mean‖z‖²` (IRMAE Fig 2's "L2" curve).
+    #[serde(rename = "ae-l2")]
+    AeL2,
     /// Variational autoencoder (mean + log-variance, β-weighted KL).
     Vae,
     /// Implicit rank-minimising AE: `l` bias-free d×d linear layers between E and D.
@@ -113,6 +119,8 @@ name_enum!(
     "model",
     [
         (Ae, "ae"),
+        (AeL1, "ae-l1"),
+        (AeL2, "ae-l2"),
         (Vae, "vae"),
         (Irmae, "irmae"),
         (Lorae, "lorae"),
@@ -213,8 +221,8 @@ pub struct ModelConfig {
     /// MSE). RAE: of the decoder regulariser, default 1e-7; WAE: of the MMD, default 10 — these
     /// two against a per-image sum of squares, as in their papers (divided by the pixels here).
     pub lambda: f64,
-    /// Code penalty weight β (> 0). VAE: of the KL term, default 1; RAE: of `½‖z‖²`, default 1e-4
-    /// (both divided by the pixels per image).
+    /// Code penalty weight β (> 0). VAE: of the KL term, default 1; RAE: of `½‖z‖²`, default 1e-4;
+    /// AE-L1 / AE-L2: of `‖z‖₁` / `‖z‖²`, default 0.1 (all divided by the pixels per image).
     pub beta: f64,
     /// RAE: decoder regulariser, `l2` (default) or `gp`.
     #[serde(default)]
@@ -288,6 +296,7 @@ impl RunConfig {
         let (lambda, beta) = match kind {
             ModelKind::Rae => (1e-7, 1e-4),
             ModelKind::Wae => (10.0, 1.0),
+            ModelKind::AeL1 | ModelKind::AeL2 => (1e-5, 0.1),
             _ => (1e-5, 1.0),
         };
         RunConfig {
@@ -344,7 +353,13 @@ impl RunConfig {
                     "lorae has exactly one linear layer M; --layers applies to irmae",
                 ))
             }
-            ModelKind::Ae | ModelKind::Vae | ModelKind::Rae | ModelKind::Wae | ModelKind::Gan
+            ModelKind::Ae
+            | ModelKind::AeL1
+            | ModelKind::AeL2
+            | ModelKind::Vae
+            | ModelKind::Rae
+            | ModelKind::Wae
+            | ModelKind::Gan
                 if m.layers != 0 =>
             {
                 return Err(Error::invalid(

@@ -2,11 +2,15 @@
 //! and the distance, [`inception`] the FID Inception-v3 network (weights read by
 //! [`inception_weights`]), [`features`] the input conventions and batching, [`source`] what a
 //! set of images can be (a folder, a dataset split, cached statistics), [`score`] statistics
-//! of a source with the dataset cache and the default weights.
+//! of a source with the dataset cache and the default weights. Beyond images: [`classify`] (few-label
+//! classification on codes), [`theory`] (LoRAE's rank-vs-λ and min–max checks), [`tsne`].
 
+pub mod classify;
 pub mod features;
 pub mod fid;
 pub mod inception;
 pub mod inception_weights;
 pub mod score;
 pub mod source;
+pub mod theory;
+pub mod tsne;

@@ -6,11 +6,29 @@ pub mod pca;
 pub mod spectrum;
 
 use burn::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::config::PixelRange;
 use crate::data::ImageSet;
 use crate::error::{Error, Result};
 use crate::model::Autoencoder;
+
+/// Where codes are taken: after the linear chain (the codes every analysis uses) or at the
+/// encoder's output before it (what the papers' classification code feeds its head).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CodeSource {
+    /// The encoder's output, before the chain (the VAE's mean).
+    Encoder,
+    /// After the chain: the folded encoder's codes.
+    Chain,
+}
+
+name_enum!(
+    CodeSource,
+    "code source",
+    [(Encoder, "encoder"), (Chain, "chain")]
+);
 
 /// Codes of every image of `set`, row-major `[n, d]`, computed in batches of `batch`.
 /// `model` should be a plain (validation) module on `device`.
@@ -21,13 +39,28 @@ pub fn encode_set(
     batch: usize,
     device: &Device,
 ) -> Result<Codes> {
+    encode_set_from(model, set, range, batch, CodeSource::Chain, device)
+}
+
+/// [`encode_set`] with the codes taken at `source`.
+pub fn encode_set_from(
+    model: &Autoencoder,
+    set: &ImageSet,
+    range: PixelRange,
+    batch: usize,
+    source: CodeSource,
+    device: &Device,
+) -> Result<Codes> {
     let n = set.len();
     let mut values = Vec::new();
     let mut dim = 0;
     let indices: Vec<usize> = (0..n).collect();
     for chunk in indices.chunks(batch.max(1)) {
         let x = set.batch(chunk, range, device); // [b, C, H, W]
-        let z = model.encode(x); // [b, d]
+        let z = match source {
+            CodeSource::Chain => model.encode(x),
+            CodeSource::Encoder => model.encode_before_chain(x),
+        }; // [b, d]
         dim = z.dims()[1];
         values.extend(tensor_values(z)?);
     }

@@ -40,7 +40,8 @@ pub struct Losses {
     /// Mean squared error per pixel.
     pub reconstruction: Tensor<1>,
     /// The weighted regulariser (LoRAE: `λ‖M‖*`; VAE: `β·KL / pixels`; RAE:
-    /// `(β·½‖z‖² + λ·decoder term) / pixels`; WAE: `λ·MMD / pixels`); zero for AE and IRMAE.
+    /// `(β·½‖z‖² + λ·decoder term) / pixels`; WAE: `λ·MMD / pixels`; AE-L1 / AE-L2:
+    /// `β·mean‖z‖₁ / pixels`, `β·mean‖z‖² / pixels`); zero for AE and IRMAE.
     pub regularizer: Tensor<1>,
 }
 
@@ -77,15 +78,21 @@ impl Autoencoder {
 
     /// Codes after the chain, `[batch, d]` (the VAE's mean).
     pub fn encode(&self, x: Tensor<4>) -> Tensor<2> {
-        let h = self.encoder.forward(x); // [batch, d] or [batch, 2d]
-        let z = if self.variational {
-            vae::split_moments(h).0
-        } else {
-            h
-        };
+        let z = self.encode_before_chain(x); // [batch, d]
         match &self.chain {
             Some(chain) => chain.forward(z),
             None => z,
+        }
+    }
+
+    /// Codes before the chain, `[batch, d]`: the encoder's output (the VAE's mean). This is what
+    /// both papers' classification code feeds its head.
+    pub fn encode_before_chain(&self, x: Tensor<4>) -> Tensor<2> {
+        let h = self.encoder.forward(x); // [batch, d] or [batch, 2d]
+        if self.variational {
+            vae::split_moments(h).0
+        } else {
+            h
         }
     }
 
@@ -129,6 +136,8 @@ impl Autoencoder {
                 };
                 (rae::code_penalty(z) * config.beta + decoder_term * config.lambda) / pixels
             }
+            (ModelKind::AeL1, _) => z.abs().sum_dim(1).mean() * (config.beta / pixels),
+            (ModelKind::AeL2, _) => z.powi_scalar(2).sum_dim(1).mean() * (config.beta / pixels),
             (ModelKind::Wae, _) => wae::mmd_to_prior(z) * (config.lambda / pixels),
             (ModelKind::Lorae, _) => match &self.chain {
                 Some(chain) => lorae::nuclear_norm(chain.layers[0].weight.val())? * config.lambda,

@@ -1,4 +1,5 @@
-//! Output images: PNG grids of decoded images and spectrum plots.
+//! Output images: PNG grids of decoded images, spectrum plots and the other charts.
 
+pub mod charts;
 pub mod grid;
 pub mod plot;

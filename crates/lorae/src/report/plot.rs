@@ -13,7 +13,7 @@ use plotters::style::FontStyle;
 use crate::error::{Error, Result};
 
 const FONT: &[u8] = include_bytes!("../../assets/DejaVuSansMono.ttf");
-const FONT_NAME: &str = "sans-serif";
+pub(crate) const FONT_NAME: &str = "sans-serif";
 /// Values below this are drawn at this floor (a log axis cannot show 0).
 pub const LOG_FLOOR: f64 = 1e-8;
 
@@ -26,7 +26,7 @@ pub struct SpectrumSeries {
     pub values: Vec<f64>,
 }
 
-fn register_font() -> Result<()> {
+pub(crate) fn register_font() -> Result<()> {
     static ONCE: Once = Once::new();
     let mut result = Ok(());
     ONCE.call_once(|| {

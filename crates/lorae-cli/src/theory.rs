@@ -1,0 +1,281 @@
+//! `lorae theory`: LoRAE's theory checks on trained runs — rank against λ (Proposition 1), the
+//! min–max distance ratio (Theorem 2), loss convergence per epoch.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use clap::{Args, Subcommand};
+use lorae::data;
+use lorae::device::DeviceKind;
+use lorae::eval::theory::{fit_rank_lambda, minmax_ratios, RankPoint};
+use lorae::latent::encode_set;
+use lorae::model::lorae::host_svd;
+use lorae::report::charts::{line_chart, Series};
+use lorae::train::metrics::{read_all, EpochMetrics, METRICS_FILE};
+use lorae::train::{self, EVAL_BATCH};
+use lorae::ModelKind;
+
+#[derive(Subcommand)]
+pub enum TheoryCommand {
+    /// Effective rank against λ over LoRAE runs, and the fitted slope of log(rank) on log(λ)
+    /// (Proposition 1 predicts −1).
+    RankLambda(RankLambdaArgs),
+    /// Theorem 2's min–max distance ratio (d_max − d_min)/d_min of query codes against the other
+    /// evaluation codes, per run (LoRAE: codes M E(x); other models: their codes).
+    Minmax(MinmaxArgs),
+    /// Training loss and regulariser per epoch, from metrics.jsonl (log y).
+    Convergence(ConvergenceArgs),
+}
+
+#[derive(Args)]
+pub struct RankLambdaArgs {
+    /// LoRAE run directories, trained at different λ.
+    #[arg(required = true)]
+    runs: Vec<PathBuf>,
+    /// Effective rank counts normalised singular values above this [default: each run's].
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// Print one JSON object: the points and the fit.
+    #[arg(long)]
+    json: bool,
+    /// Draw rank against λ (log-log) with the fitted line into this PNG.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct MinmaxArgs {
+    /// Run directories (any model with an encoder).
+    #[arg(required = true)]
+    runs: Vec<PathBuf>,
+    /// Query codes per run (seeded random evaluation images).
+    #[arg(long, default_value_t = 1000)]
+    queries: usize,
+    /// Seed of the query choice.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print one JSON object per run.
+    #[arg(long)]
+    json: bool,
+    /// Compute device: cpu or wgpu.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
+
+#[derive(Args)]
+pub struct ConvergenceArgs {
+    /// Run directory.
+    run: PathBuf,
+    /// Output PNG [default: RUN/convergence.png].
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Print the per-epoch losses as JSON lines.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(command: TheoryCommand) -> Result<()> {
+    match command {
+        TheoryCommand::RankLambda(args) => rank_lambda(args),
+        TheoryCommand::Minmax(args) => minmax(args),
+        TheoryCommand::Convergence(args) => convergence(args),
+    }
+}
+
+fn last_epoch(run: &Path) -> Result<EpochMetrics> {
+    match read_all(&run.join(METRICS_FILE))?.pop() {
+        Some(m) => Ok(m),
+        None => bail!("{} has no finished epoch in {METRICS_FILE}", run.display()),
+    }
+}
+
+fn check_threshold(t: f64) -> Result<()> {
+    if !(t.is_finite() && t > 0.0 && t < 1.0) {
+        bail!("--threshold must be between 0 and 1 (exclusive), got {t}");
+    }
+    Ok(())
+}
+
+fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
+    if let Some(t) = args.threshold {
+        check_threshold(t)?;
+    }
+    let mut points = Vec::new();
+    for run in &args.runs {
+        let config = train::load_config(run)?;
+        if config.model.kind != ModelKind::Lorae {
+            bail!(
+                "{} is a {} run: rank-lambda needs LoRAE runs (--model lorae) at several --lambda",
+                run.display(),
+                config.model.kind
+            );
+        }
+        let last = last_epoch(run)?;
+        let threshold = args.threshold.unwrap_or(last.rank_threshold);
+        let rank = last
+            .singular_values
+            .iter()
+            .filter(|&&v| v > threshold)
+            .count();
+        points.push((
+            run.display().to_string(),
+            RankPoint {
+                lambda: config.model.lambda,
+                rank,
+            },
+        ));
+    }
+    if points.len() < 2 {
+        bail!(
+            "rank-lambda needs LoRAE runs at two or more λ values; got one run ({})",
+            points[0].0
+        );
+    }
+    let fit = fit_rank_lambda(&points.iter().map(|p| p.1.clone()).collect::<Vec<_>>())?;
+    if args.json {
+        let runs: Vec<_> = points
+            .iter()
+            .map(|(run, p)| serde_json::json!({"run": run, "lambda": p.lambda, "rank": p.rank}))
+            .collect();
+        println!("{}", serde_json::json!({"points": runs, "fit": fit}));
+    } else {
+        for (run, p) in &points {
+            println!("{run}: λ {:.0e}, effective rank {}", p.lambda, p.rank);
+        }
+        println!(
+            "slope of log(rank) on log(λ): {:.3} over the {} runs above rank 1 (Proposition 1 predicts -1)",
+            fit.slope, fit.used
+        );
+    }
+    if let Some(path) = &args.plot {
+        let (lo, hi) = points.iter().fold((f64::INFINITY, 0f64), |(lo, hi), p| {
+            (lo.min(p.1.lambda), hi.max(p.1.lambda))
+        });
+        let line = |l: f64| (l, (fit.intercept + fit.slope * l.ln()).exp());
+        let series = [
+            Series {
+                label: "runs".into(),
+                points: points
+                    .iter()
+                    .map(|p| (p.1.lambda, p.1.rank as f64))
+                    .collect(),
+            },
+            Series {
+                label: format!("fit: slope {:.2}", fit.slope),
+                points: vec![line(lo), line(hi)],
+            },
+        ];
+        line_chart(
+            &series,
+            "effective rank against λ",
+            "λ",
+            "effective rank",
+            true,
+            true,
+            &[true, false],
+            path,
+        )?;
+        eprintln!("plot: {}", path.display());
+    }
+    Ok(())
+}
+
+fn minmax(args: MinmaxArgs) -> Result<()> {
+    let device = args.device.parse::<DeviceKind>()?.device()?;
+    for run in &args.runs {
+        let (config, model) = train::load_run(run, &device)?;
+        train::require_encoder(&config, run)?;
+        // rank(M) of a LoRAE run, at the run's threshold on M's normalised singular values.
+        let rank_m = match (&model.chain, config.model.kind) {
+            (Some(chain), ModelKind::Lorae) => {
+                let (_, sigma, _) = host_svd(&chain.layers[0].weight.val())?;
+                let top = sigma.iter().copied().fold(0.0, f64::max);
+                Some(
+                    sigma
+                        .iter()
+                        .filter(|&&s| s > config.eval.rank_threshold * top)
+                        .count(),
+                )
+            }
+            _ => None,
+        };
+        let eval = data::load_eval(&config.data, config.seed, None)?;
+        let codes = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;
+        let mm = minmax_ratios(&codes, args.queries, args.seed)?;
+        if args.json {
+            let mut value = serde_json::to_value(&mm)?;
+            value["run"] = serde_json::json!(run.display().to_string());
+            value["model"] = serde_json::json!(config.model.kind.to_string());
+            value["rank_m"] = serde_json::json!(rank_m);
+            println!("{value}");
+        } else {
+            let q: Vec<String> = mm
+                .quantiles
+                .iter()
+                .map(|(p, v)| format!("q{:.0} {v:.3}", p * 100.0))
+                .collect();
+            println!(
+                "{} ({}{}): min–max ratio over {} queries against {} codes: mean {:.3}, min {:.3}, {}, max {:.3}{}",
+                run.display(),
+                config.model.kind,
+                rank_m.map(|r| format!(", rank(M) {r}")).unwrap_or_default(),
+                mm.queries,
+                codes.len(),
+                mm.mean,
+                mm.min,
+                q.join(", "),
+                mm.max,
+                if mm.skipped > 0 { format!(" ({} queries with an identical code skipped)", mm.skipped) } else { String::new() }
+            );
+        }
+    }
+    Ok(())
+}
+
+fn convergence(args: ConvergenceArgs) -> Result<()> {
+    let metrics = read_all(&args.run.join(METRICS_FILE))?;
+    if metrics.is_empty() {
+        bail!(
+            "{} has no finished epoch in {METRICS_FILE}",
+            args.run.display()
+        );
+    }
+    for m in &metrics {
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({"epoch": m.epoch, "train_loss": m.train_loss,
+                    "train_reconstruction": m.train_reconstruction, "train_regularizer": m.train_regularizer})
+            );
+        } else {
+            println!(
+                "epoch {}: train loss {:.6}, reconstruction {:.6}, regulariser {:.6}",
+                m.epoch, m.train_loss, m.train_reconstruction, m.train_regularizer
+            );
+        }
+    }
+    let curve = |label: &str, f: &dyn Fn(&EpochMetrics) -> f64| Series {
+        label: label.into(),
+        points: metrics.iter().map(|m| (m.epoch as f64, f(m))).collect(),
+    };
+    let mut series = vec![curve("train loss", &|m| m.train_loss)];
+    if metrics.iter().any(|m| m.train_regularizer > 0.0) {
+        series.push(curve("reconstruction", &|m| m.train_reconstruction));
+        series.push(curve("regulariser", &|m| m.train_regularizer));
+    }
+    let path = args
+        .plot
+        .unwrap_or_else(|| args.run.join("convergence.png"));
+    line_chart(
+        &series,
+        "training loss per epoch",
+        "epoch",
+        "loss",
+        false,
+        true,
+        &[],
+        &path,
+    )?;
+    eprintln!("plot: {}", path.display());
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! Charts of the evaluations besides spectra: rank against λ (log-log, points and the fitted
+//! line), loss curves per epoch (log y), a 2-D scatter (t-SNE) coloured by group, and a line
+//! chart of y against a log x (classification error against labels). 800×500 PNGs, text in the
+//! embedded font of [`super::plot`].
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::plot::{register_font, FONT_NAME, LOG_FLOOR};
+use crate::error::{Error, Result};
+
+/// One named line or point set: `(x, y)` pairs.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend text.
+    pub label: String,
+    /// Points, in drawing order.
+    pub points: Vec<(f64, f64)>,
+}
+
+type Root<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+fn open(path: &Path) -> Result<Root<'_>> {
+    register_font()?;
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
+    }
+    let root = BitMapBackend::new(path, (800, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(path, &e))?;
+    Ok(root)
+}
+
+fn fail(path: &Path, e: &dyn std::fmt::Display) -> Error {
+    Error::bad_file(path, format!("cannot draw plot: {e}"))
+}
+
+/// `[lo, hi]` of positive values, widened to whole powers of ten.
+fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::INFINITY, 0f64), |(lo, hi), v| {
+        (lo.min(v.max(LOG_FLOOR)), hi.max(v))
+    });
+    let lo = if lo.is_finite() { lo } else { LOG_FLOOR };
+    let hi = hi.max(lo);
+    (
+        10f64.powf(lo.log10().floor()),
+        10f64.powf(hi.log10().ceil().max(lo.log10().floor() + 1.0)),
+    )
+}
+
+fn check(series: &[Series], what: &'static str) -> Result<()> {
+    if series.is_empty() || series.iter().all(|s| s.points.is_empty()) {
+        return Err(Error::invalid(what, 0, "a chart needs at least one point"));
+    }
+    Ok(())
+}
+
+/// Lines (or, with `points_only`, markers) of `series` on axes that are logarithmic where
+/// `log_x` / `log_y` say, with a caption and axis names.
+#[allow(clippy::too_many_arguments)]
+pub fn line_chart(
+    series: &[Series],
+    caption: &str,
+    x_desc: &str,
+    y_desc: &str,
+    log_x: bool,
+    log_y: bool,
+    points_only: &[bool],
+    path: &Path,
+) -> Result<()> {
+    check(series, "series")?;
+    let root = open(path)?;
+    let xs = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let ys = || series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+    let linear = |v: &mut dyn Iterator<Item = f64>| {
+        let (lo, hi) = v.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
+        let pad = ((hi - lo) * 0.05).max(1e-9);
+        (lo - pad, hi + pad)
+    };
+    let (x0, x1) = if log_x {
+        log_range(xs())
+    } else {
+        linear(&mut xs())
+    };
+    let (y0, y1) = if log_y {
+        log_range(ys())
+    } else {
+        let (lo, hi) = linear(&mut ys());
+        (lo.min(0.0), hi)
+    };
+    let mut builder = ChartBuilder::on(&root);
+    builder
+        .caption(caption, (FONT_NAME, 22))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(70);
+    // Four axis combinations are four chart types in plotters.
+    macro_rules! draw {
+        ($x:expr, $y:expr) => {{
+            let mut chart = builder
+                .build_cartesian_2d($x, $y)
+                .map_err(|e| fail(path, &e))?;
+            chart
+                .configure_mesh()
+                .x_desc(x_desc)
+                .y_desc(y_desc)
+                .label_style((FONT_NAME, 14))
+                .draw()
+                .map_err(|e| fail(path, &e))?;
+            for (i, s) in series.iter().enumerate() {
+                let colour = Palette99::pick(i).to_rgba();
+                let pts = s.points.iter().map(|&(x, y)| {
+                    (
+                        if log_x { x.max(LOG_FLOOR) } else { x },
+                        if log_y { y.max(LOG_FLOOR) } else { y },
+                    )
+                });
+                let anno = if points_only.get(i).copied().unwrap_or(false) {
+                    chart.draw_series(pts.map(|p| Circle::new(p, 5, colour.filled())))
+                } else {
+                    chart.draw_series(LineSeries::new(pts, colour.stroke_width(2)))
+                }
+                .map_err(|e| fail(path, &e))?;
+                anno.label(s.label.clone()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
+            }
+            chart
+                .configure_series_labels()
+                .label_font((FONT_NAME, 14))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(|e| fail(path, &e))?;
+        }};
+    }
+    match (log_x, log_y) {
+        (true, true) => draw!((x0..x1).log_scale(), (y0..y1).log_scale()),
+        (true, false) => draw!((x0..x1).log_scale(), y0..y1),
+        (false, true) => draw!(x0..x1, (y0..y1).log_scale()),
+        (false, false) => draw!(x0..x1, y0..y1),
+    }
+    root.present().map_err(|e| fail(path, &e))
+}
+
+/// A scatter plot of 2-D points, one colour per group (a t-SNE embedding), no axes' units.
+pub fn scatter(groups: &[Series], caption: &str, path: &Path) -> Result<()> {
+    check(groups, "groups")?;
+    let root = open(path)?;
+    let all = || groups.iter().flat_map(|g| g.points.iter().copied());
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for (x, y) in all() {
+        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+    }
+    let (px, py) = (((x1 - x0) * 0.05).max(1e-6), ((y1 - y0) * 0.05).max(1e-6));
+    let mut chart = ChartBuilder::on(&root)
+        .caption(caption, (FONT_NAME, 22))
+        .margin(15)
+        .build_cartesian_2d(x0 - px..x1 + px, y0 - py..y1 + py)
+        .map_err(|e| fail(path, &e))?;
+    for (i, g) in groups.iter().enumerate() {
+        let colour = Palette99::pick(i).to_rgba();
+        chart
+            .draw_series(g.points.iter().map(|&p| Circle::new(p, 2, colour.filled())))
+            .map_err(|e| fail(path, &e))?
+            .label(g.label.clone())
+            .legend(move |(x, y)| Circle::new((x + 10, y), 4, colour.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .label_font((FONT_NAME, 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| fail(path, &e))?;
+    root.present().map_err(|e| fail(path, &e))
+}
