@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use lorae::config::{DatasetKind, ModelKind, PixelRange, RunConfig};
-use lorae::data::{self, ImageSet};
+use lorae::data;
 use lorae::device::DeviceKind;
 use lorae::eval::classify::{
     classify, pool_size, ClassifyConfig, Inputs, LabelResult, Protocol, Subset,
@@ -100,15 +100,6 @@ impl ClassifyArgs {
     }
 }
 
-fn labels_of<'a>(set: &'a ImageSet, dataset: DatasetKind) -> Result<&'a [u8]> {
-    match &set.labels {
-        Some(labels) => Ok(labels),
-        None => bail!(
-            "dataset `{dataset}` has no labels: classification needs mnist, fashion-mnist, cifar10 or shapes (circle/square)"
-        ),
-    }
-}
-
 pub fn run(args: ClassifyArgs) -> Result<()> {
     let config = args.config()?;
     let device = args.device.parse::<DeviceKind>()?.device()?;
@@ -172,10 +163,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         }
         run_config.validate()?;
         let splits = data::load(&run_config.data, run_config.seed)?;
-        let (train_labels, test_labels) = (
-            labels_of(&splits.train, dataset)?,
-            labels_of(&splits.eval, dataset)?,
-        );
+        let (train_labels, test_labels) = splits.labels(dataset)?;
         describe(
             train_labels.len(),
             "supervised (encoder trained with the head)",
@@ -213,10 +201,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     }
     let splits = data::load(&run_config.data, run_config.seed)?;
     let dataset = run_config.data.dataset;
-    let (train_labels, test_labels) = (
-        labels_of(&splits.train, dataset)?,
-        labels_of(&splits.eval, dataset)?,
-    );
+    let (train_labels, test_labels) = splits.labels(dataset)?;
     let range = run_config.data.pixel_range;
     let started = std::time::Instant::now();
     let train_codes = encode_set_from(&model, &splits.train, range, EVAL_BATCH, source, &device)?;

@@ -13,7 +13,7 @@ use lorae::eval::fid::frechet_distance;
 use lorae::eval::score::{images_statistics, quantise, source_statistics, StatsOptions};
 use lorae::eval::source::ImageSource;
 
-use crate::sample::{draw_images, Draw};
+use lorae::sampler::draw::{draw_images, Draw};
 
 #[derive(Args)]
 pub struct FidArgs {
@@ -95,7 +95,7 @@ pub fn run(args: FidArgs) -> Result<()> {
         (Some(run), sets) if sets.len() <= 1 => {
             let draw = Draw {
                 kind: args.sampler.parse()?,
-                fit_on: &args.fit_on,
+                fit_on: args.fit_on.parse()?,
                 k: args.k,
                 n: args.n,
                 seed: args.seed,

@@ -7,9 +7,8 @@ use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use lorae::data;
 use lorae::device::DeviceKind;
-use lorae::eval::theory::{fit_rank_lambda, minmax_ratios, RankPoint};
+use lorae::eval::theory::{fit_rank_lambda, minmax_ratios, rank_of_m, RankPoint};
 use lorae::latent::encode_set;
-use lorae::model::lorae::host_svd;
 use lorae::report::charts::{line_chart, Series};
 use lorae::train::metrics::{read_all, EpochMetrics, METRICS_FILE};
 use lorae::train::{self, EVAL_BATCH};
@@ -185,20 +184,7 @@ fn minmax(args: MinmaxArgs) -> Result<()> {
     for run in &args.runs {
         let (config, model) = train::load_run(run, &device)?;
         train::require_encoder(&config, run)?;
-        // rank(M) of a LoRAE run, at the run's threshold on M's normalised singular values.
-        let rank_m = match (&model.chain, config.model.kind) {
-            (Some(chain), ModelKind::Lorae) => {
-                let (_, sigma, _) = host_svd(&chain.layers[0].weight.val())?;
-                let top = sigma.iter().copied().fold(0.0, f64::max);
-                Some(
-                    sigma
-                        .iter()
-                        .filter(|&&s| s > config.eval.rank_threshold * top)
-                        .count(),
-                )
-            }
-            _ => None,
-        };
+        let rank_m = rank_of_m(&model, config.model.kind, config.eval.rank_threshold)?;
         let eval = data::load_eval(&config.data, config.seed, None)?;
         let codes = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;
         let mm = minmax_ratios(&codes, args.queries, args.seed)?;

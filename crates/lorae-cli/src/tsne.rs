@@ -10,12 +10,11 @@ use lorae::device::DeviceKind;
 use lorae::eval::tsne::{embed, TsneConfig};
 use lorae::latent::{encode_set, Codes};
 use lorae::report::charts::{scatter, Series};
+use lorae::sampler::draw::{fit_sampler, FitOn};
 use lorae::sampler::SamplerKind;
 use lorae::train::{self, EVAL_BATCH};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-
-use crate::sample::fit_sampler;
 
 #[derive(Args)]
 pub struct TsneArgs {
@@ -60,7 +59,15 @@ pub fn run(args: TsneArgs) -> Result<()> {
     let model = model.fold().unwrap_or(model);
     let eval = data::load_eval(&config.data, config.seed, Some(args.n))?;
     let real = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;
-    let sampler = fit_sampler(kind, &config, &model, "train", args.k, args.seed, &device)?;
+    let sampler = fit_sampler(
+        kind,
+        &config,
+        &model,
+        FitOn::Train,
+        args.k,
+        args.seed,
+        &device,
+    )?;
     let drawn = sampler.sample(real.len(), &mut ChaCha8Rng::seed_from_u64(args.seed));
     let mut both = real.values.clone();
     both.extend_from_slice(&drawn.values);

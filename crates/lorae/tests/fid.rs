@@ -92,6 +92,7 @@ fn diagonal_covariances_match_the_closed_form() {
         mu: DVector::from_row_slice(mu),
         sigma: DMatrix::from_diagonal(&DVector::from_row_slice(var)),
         n: 0,
+        factor: None,
     };
     let expected: f64 = mu1
         .iter()
@@ -165,4 +166,26 @@ fn bad_inputs_are_rejected_with_the_reason() {
     lorae::npz::write(&path, &[("x", &[1.0], &[1])]).unwrap();
     let err = FeatureStats::load(&path).unwrap_err().to_string();
     assert!(err.contains("no `mu` array"), "{err}");
+}
+
+#[test]
+fn low_rank_factor_gives_the_full_eigendecomposition_result() {
+    // n < dim: the statistics keep F (Σ = Fᵀ F) and the trace goes through the small F Σ₂ Fᵀ.
+    let (a, b) = (stats(40, 64, 'a'), stats(50, 64, 'b'));
+    assert!(a.factor.is_some() && b.factor.is_some());
+    let f = a.factor.as_ref().unwrap();
+    assert!((f.transpose() * f - &a.sigma).abs().max() < 1e-9 * a.sigma.abs().max());
+    let strip = |s: &FeatureStats| FeatureStats {
+        factor: None,
+        ..s.clone()
+    };
+    let full = frechet_distance(&strip(&a), &strip(&b)).unwrap();
+    for (x, y) in [(&a, &b), (&b, &a), (&a, &strip(&b)), (&strip(&a), &b)] {
+        let fast = frechet_distance(x, y).unwrap();
+        // The full path adds the square roots of rounding-level eigenvalues (~1e-8 of tr Σ, see
+        // fid_of_a_set_with_itself_is_zero); the factored one has none.
+        assert!((fast - full).abs() < 1e-8 * full, "{fast} vs {full}");
+    }
+    // More vectors than dimensions: no factor is kept.
+    assert!(stats(200, 16, 'a').factor.is_none());
 }

@@ -38,6 +38,18 @@ pub struct Splits {
     pub eval: ImageSet,
 }
 
+impl Splits {
+    /// The labels of both splits (training, evaluation); an error for a dataset without them.
+    pub fn labels(&self, dataset: DatasetKind) -> Result<(&[u8], &[u8])> {
+        match (&self.train.labels, &self.eval.labels) {
+            (Some(a), Some(b)) => Ok((a, b)),
+            _ => Err(Error::Unsupported(format!(
+                "dataset `{dataset}` has no labels: classification needs mnist, fashion-mnist, cifar10 or shapes (circle/square)"
+            ))),
+        }
+    }
+}
+
 /// A source of data: one implementation per dataset format.
 pub trait DataSource {
     /// Loads (or generates) both splits.

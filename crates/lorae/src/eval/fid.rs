@@ -7,6 +7,12 @@
 //! same eigenvalues as the symmetric `Σ₁^½ Σ₂ Σ₁^½`, so the trace is the sum of the square roots
 //! of that matrix's eigenvalues: two symmetric eigendecompositions, no complex arithmetic, and
 //! tiny negative eigenvalues from rounding are clamped to zero instead of producing imaginary parts.
+//!
+//! When a set has fewer feature vectors than dimensions (e.g. 100 images against 2048 pool3
+//! features), its covariance is `Σ₁ = Fᵀ F` with `F` the `[n, dim]` centred features divided by
+//! `√(n − 1)`, and `Σ₁^½ Σ₂ Σ₁^½` has the same nonzero eigenvalues as the small `F Σ₂ Fᵀ`
+//! (`[n, n]`): the statistics keep that factor, and the trace costs one `n × dim × dim` product
+//! and an `n × n` eigensolve instead of two `dim × dim` eigendecompositions (seconds → milliseconds).
 
 use std::path::Path;
 
@@ -24,6 +30,8 @@ pub struct FeatureStats {
     /// Number of feature vectors the statistics were computed from (0 when unknown, e.g. read
     /// from a pytorch-fid `.npz`).
     pub n: usize,
+    /// `F`, `[n, dim]`, with `sigma = Fᵀ F`, kept when `n ≤ dim` (not saved to `.npz`).
+    pub factor: Option<DMatrix<f64>>,
 }
 
 /// Accumulates feature vectors batch by batch into [`FeatureStats`], shifted by the first batch's
@@ -35,6 +43,8 @@ pub struct StatsAccumulator {
     shift: Option<DVector<f64>>,
     sum: DVector<f64>,
     outer: DMatrix<f64>,
+    /// The shifted rows, row-major, while there are at most `dim` of them.
+    rows: Option<Vec<f64>>,
 }
 
 impl StatsAccumulator {
@@ -46,6 +56,7 @@ impl StatsAccumulator {
             shift: None,
             sum: DVector::zeros(dim),
             outer: DMatrix::zeros(dim, dim),
+            rows: Some(Vec::new()),
         }
     }
 
@@ -86,6 +97,13 @@ impl StatsAccumulator {
         }
         self.outer.gemm_tr(1.0, &y, &y, 1.0); // [dim, dim] += yᵀ y
         self.n += b;
+        if self.n > self.dim {
+            self.rows = None;
+        } else if let Some(rows) = &mut self.rows {
+            for row in y.row_iter() {
+                rows.extend(row.iter());
+            }
+        }
         Ok(())
     }
 
@@ -102,11 +120,19 @@ impl StatsAccumulator {
         let mean_y = &self.sum / n; // [dim]
         let mut sigma = (&self.outer - &mean_y * mean_y.transpose() * n) / (n - 1.0); // [dim, dim]
         sigma = (&sigma + sigma.transpose()) * 0.5;
+        let factor = self.rows.map(|rows| {
+            let mut f = DMatrix::from_row_slice(self.n, self.dim, &rows); // [n, dim]
+            for mut row in f.row_iter_mut() {
+                row -= mean_y.transpose();
+            }
+            f / (n - 1.0).sqrt()
+        });
         let mu = mean_y + self.shift.unwrap_or_else(|| DVector::zeros(self.dim));
         Ok(FeatureStats {
             mu,
             sigma,
             n: self.n,
+            factor,
         })
     }
 }
@@ -172,6 +198,7 @@ impl FeatureStats {
         Ok(FeatureStats {
             mu: DVector::from_vec(mu.values.clone()),
             sigma: DMatrix::from_row_slice(d, d, &sigma.values),
+            factor: None,
             n,
         })
     }
@@ -190,7 +217,11 @@ pub fn frechet_distance(a: &FeatureStats, b: &FeatureStats) -> Result<f64> {
         ));
     }
     let diff = &a.mu - &b.mu;
-    let tr_covmean = trace_sqrt_product(&a.sigma, &b.sigma)?;
+    let tr_covmean = match (&a.factor, &b.factor) {
+        (Some(f), _) => trace_sqrt_factored(f, &b.sigma)?,
+        (None, Some(f)) => trace_sqrt_factored(f, &a.sigma)?,
+        (None, None) => trace_sqrt_product(&a.sigma, &b.sigma)?,
+    };
     let fid = diff.dot(&diff) + a.sigma.trace() + b.sigma.trace() - 2.0 * tr_covmean;
     if !fid.is_finite() {
         return Err(Error::Numerical(format!(
@@ -210,6 +241,19 @@ pub fn trace_sqrt_product(s1: &DMatrix<f64>, s2: &DMatrix<f64>) -> Result<f64> {
     if values.iter().any(|v| !v.is_finite()) {
         return Err(Error::Numerical(
             "eigenvalues of Σ₁^½ Σ₂ Σ₁^½ are not finite".into(),
+        ));
+    }
+    Ok(values.iter().map(|&v| v.max(0.0).sqrt()).sum())
+}
+
+/// `tr (Fᵀ F Σ)^½` through the eigenvalues of the small `F Σ Fᵀ` (`F`: `[n, dim]`).
+pub fn trace_sqrt_factored(f: &DMatrix<f64>, sigma: &DMatrix<f64>) -> Result<f64> {
+    let m = f * sigma * f.transpose(); // [n, n]
+    let m = (&m + m.transpose()) * 0.5;
+    let values = m.symmetric_eigenvalues();
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Numerical(
+            "eigenvalues of F Σ Fᵀ are not finite".into(),
         ));
     }
     Ok(values.iter().map(|&v| v.max(0.0).sqrt()).sum())

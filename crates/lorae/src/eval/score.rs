@@ -144,3 +144,55 @@ pub fn quantise(values: &[f32], shape: [usize; 3], range: PixelRange) -> ImageSe
         labels: None,
     }
 }
+
+/// The FID of a run's samples against its dataset's test split.
+#[derive(Debug, Clone)]
+pub struct RunFid {
+    /// The distance.
+    pub fid: f64,
+    /// Samples scored.
+    pub n_samples: usize,
+    /// Real images scored.
+    pub n_real: usize,
+    /// The samples as 8-bit images (what PNG files of them would hold).
+    pub samples: ImageSet,
+}
+
+/// Draws `draw` from the run in `run`, quantises the samples to 8-bit pixels and scores them
+/// against the run's test split (at most `options.limit` images, the dataset's folder being the
+/// run's unless `options.data_dir` says otherwise).
+pub fn run_fid(
+    run: &Path,
+    draw: &crate::sampler::draw::Draw,
+    net: &mut Option<FidInception>,
+    options: &StatsOptions,
+    device: &Device,
+) -> Result<RunFid> {
+    let (config, images) = crate::sampler::draw::draw_images(run, draw, device)?;
+    let samples = quantise(
+        &images,
+        config.data.layout().image_shape(),
+        config.data.pixel_range,
+    );
+    let label = format!("{} samples ({})", run.display(), draw.kind);
+    let sample_options = StatsOptions {
+        limit: None,
+        ..options.clone()
+    };
+    let a = images_statistics(&samples, &label, net, &sample_options, device)?;
+    let mut real_options = options.clone();
+    if real_options.data_dir.is_none() {
+        real_options.data_dir = config.data.data_dir.clone();
+    }
+    let real = ImageSource::Dataset {
+        kind: config.data.dataset,
+        train: false,
+    };
+    let b = source_statistics(&real, net, &real_options, device)?;
+    Ok(RunFid {
+        fid: super::fid::frechet_distance(&a, &b)?,
+        n_samples: a.n,
+        n_real: b.n,
+        samples,
+    })
+}

@@ -15,8 +15,24 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::config::ModelKind;
 use crate::error::{Error, Result};
 use crate::latent::Codes;
+use crate::model::lorae::host_svd;
+use crate::model::Autoencoder;
+
+/// rank(M) of a LoRAE model: M's singular values above `threshold` × the largest; `None` for
+/// other models.
+pub fn rank_of_m(model: &Autoencoder, kind: ModelKind, threshold: f64) -> Result<Option<usize>> {
+    match (&model.chain, kind) {
+        (Some(chain), ModelKind::Lorae) => {
+            let (_, sigma, _) = host_svd(&chain.layers[0].weight.val())?;
+            let top = sigma.iter().copied().fold(0.0, f64::max);
+            Ok(Some(sigma.iter().filter(|&&s| s > threshold * top).count()))
+        }
+        _ => Ok(None),
+    }
+}
 
 /// One trained run on the rank-against-λ plot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

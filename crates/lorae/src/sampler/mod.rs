@@ -1,6 +1,7 @@
 //! Samplers fitted to latent codes: a full-covariance Gaussian, a Gaussian mixture fitted by EM,
 //! and the VAE's N(0, I) prior. Decoding their samples generates images (IRMAE Figs 6, 7).
 
+pub mod draw;
 pub mod gaussian;
 pub mod gmm;
 
@@ -12,7 +13,8 @@ use crate::error::{Error, Result};
 use crate::latent::Codes;
 
 /// The samplers lorae offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SamplerKind {
     /// One Gaussian with the codes' mean and full covariance.
     Gaussian,

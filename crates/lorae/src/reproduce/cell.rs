@@ -1,0 +1,339 @@
+//! One unit of a reproduction: train a model, score a sampler's FID, classify with few labels,
+//! measure the min–max ratio. Each cell is a directory `DIR/cells/ID/` holding `cell.json` (what
+//! it computes) and, once finished, `result.json` (written atomically, so its presence means the
+//! cell is done). A training cell keeps its run in `run/` and resumes it from its checkpoint.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::prelude::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{DataConfig, RunConfig};
+use crate::data;
+use crate::error::{Error, Result};
+use crate::eval::classify::{classify, ClassifyConfig, Inputs, LabelResult};
+use crate::eval::inception::FidInception;
+use crate::eval::score::{run_fid, StatsOptions};
+use crate::eval::theory::{minmax_ratios, rank_of_m, MinMax};
+use crate::latent::{encode_set, encode_set_from, CodeSource};
+use crate::model::nets::Encoder;
+use crate::report::grid::save_grid;
+use crate::sampler::draw::Draw;
+use crate::train::checkpoint::{read, write_atomic};
+use crate::train::{self, metrics::EpochMetrics, TrainOptions};
+
+/// What a cell computes. Its JSON is the cell's identity: a directory holding a cell with another
+/// JSON is refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "cell", rename_all = "lowercase")]
+pub enum Cell {
+    /// Train (or resume) one run.
+    Train {
+        /// Short name of the run, e.g. `mnist-irmae-l8`.
+        name: String,
+        /// Its configuration.
+        config: RunConfig,
+    },
+    /// FID of a run's samples against its test split.
+    Fid {
+        /// The training cell's run name.
+        run: String,
+        /// Sampler, samples, seed.
+        draw: Draw,
+        /// Real images scored (the first this many of the test split; all when `None`).
+        real: Option<usize>,
+    },
+    /// Few-label classification on a run's codes.
+    Classify {
+        /// The training cell's run name.
+        run: String,
+        /// Where the codes are taken.
+        codes: CodeSource,
+        /// Protocol, labels, seeds.
+        config: ClassifyConfig,
+    },
+    /// The supervised baseline: the encoder architecture trained with the head.
+    Supervised {
+        /// The labelled data.
+        data: DataConfig,
+        /// Code dimension of the encoder.
+        latent_dim: usize,
+        /// Protocol, labels, seeds.
+        config: ClassifyConfig,
+    },
+    /// Theorem 2's min–max ratio of a run's evaluation codes.
+    Minmax {
+        /// The training cell's run name.
+        run: String,
+        /// Query codes.
+        queries: usize,
+    },
+}
+
+/// What a finished cell measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "lowercase")]
+pub enum Outcome {
+    /// The run's last epoch.
+    Train {
+        /// Its metrics.
+        last: EpochMetrics,
+        /// Seconds spent by this cell (all sessions).
+        seconds: f64,
+    },
+    /// An FID.
+    Fid {
+        /// The distance.
+        fid: f64,
+        /// Samples scored.
+        n_samples: usize,
+        /// Real images scored.
+        n_real: usize,
+        /// Seconds spent.
+        seconds: f64,
+    },
+    /// Test errors per label count.
+    Classify {
+        /// One result per label count.
+        results: Vec<LabelResult>,
+        /// Seconds spent.
+        seconds: f64,
+    },
+    /// Min–max ratios.
+    Minmax {
+        /// The summary.
+        ratios: MinMax,
+        /// rank(M) of a LoRAE run at its threshold.
+        rank_m: Option<usize>,
+        /// Seconds spent.
+        seconds: f64,
+    },
+}
+
+/// File names in a cell directory.
+pub const CELL_FILE: &str = "cell.json";
+/// Present once the cell has finished.
+pub const RESULT_FILE: &str = "result.json";
+
+/// How cells run.
+pub struct Context {
+    /// The reproduction's directory.
+    pub dir: PathBuf,
+    /// Training options (device, progress bar).
+    pub train: TrainOptions,
+    /// FID statistics options (weights, dataset cache).
+    pub stats: StatsOptions,
+    /// The FID network, loaded on first need and kept.
+    pub net: Option<FidInception>,
+}
+
+impl Cell {
+    /// The cell's directory name under `DIR/cells/`.
+    pub fn id(&self) -> String {
+        match self {
+            Cell::Train { name, .. } => format!("train-{name}"),
+            Cell::Fid { run, draw, .. } => match draw.kind {
+                crate::sampler::SamplerKind::Gmm => format!("fid-{run}-gmm{}", draw.k),
+                kind => format!("fid-{run}-{kind}"),
+            },
+            Cell::Classify { run, codes, config } => {
+                format!("classify-{run}-{codes}-{}", config.protocol)
+            }
+            Cell::Supervised { data, config, .. } => {
+                format!("classify-{}-supervised-{}", data.dataset, config.protocol)
+            }
+            Cell::Minmax { run, .. } => format!("minmax-{run}"),
+        }
+    }
+
+    /// The training cell this cell reads, if any.
+    pub fn needs(&self) -> Option<&str> {
+        match self {
+            Cell::Fid { run, .. } | Cell::Classify { run, .. } | Cell::Minmax { run, .. } => {
+                Some(run)
+            }
+            Cell::Train { .. } | Cell::Supervised { .. } => None,
+        }
+    }
+}
+
+/// `DIR/cells/ID`.
+pub fn cell_dir(dir: &Path, id: &str) -> PathBuf {
+    dir.join("cells").join(id)
+}
+
+/// The run directory of training cell `name`.
+pub fn run_dir(dir: &Path, name: &str) -> PathBuf {
+    cell_dir(dir, &format!("train-{name}")).join("run")
+}
+
+/// Checks that `DIR/cells/ID/cell.json`, if present, describes `cell`; writes it if absent.
+pub fn claim(dir: &Path, cell: &Cell) -> Result<()> {
+    let path = cell_dir(dir, &cell.id()).join(CELL_FILE);
+    let json = serde_json::to_vec_pretty(cell)
+        .map_err(|e| Error::Unsupported(format!("cannot serialise cell {}: {e}", cell.id())))?;
+    if path.exists() {
+        let existing: Cell = serde_json::from_slice(&read(&path)?).map_err(|e| {
+            Error::bad_file(
+                &path,
+                format!("not a cell description ({e}): the cell was changed by hand; delete its directory to recompute it"),
+            )
+        })?;
+        if &existing != cell {
+            return Err(Error::bad_file(
+                &path,
+                format!(
+                    "this directory holds cell {} computed with another configuration (another budget, \
+                     data folder or lorae version): use another --out, or delete the cell to recompute it",
+                    cell.id()
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    let parent = path.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent).map_err(|e| Error::io("cannot create directory", parent, e))?;
+    write_atomic(&path, &json)
+}
+
+/// The cell's result, if it has finished.
+pub fn outcome(dir: &Path, cell: &Cell) -> Result<Option<Outcome>> {
+    let path = cell_dir(dir, &cell.id()).join(RESULT_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    serde_json::from_slice(&read(&path)?)
+        .map(Some)
+        .map_err(|e| {
+            Error::bad_file(
+                &path,
+                format!("not a cell result ({e}): delete the file to recompute the cell"),
+            )
+        })
+}
+
+/// Runs `cell` (resuming a training run) and records its result.
+pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
+    claim(&ctx.dir, cell)?;
+    let here = cell_dir(&ctx.dir, &cell.id());
+    let started = Instant::now();
+    let device = ctx.train.device.device()?;
+    let outcome = match cell {
+        Cell::Train { name, config } => {
+            let run = run_dir(&ctx.dir, name);
+            let metrics = if run.join(train::checkpoint::STATE_FILE).exists() {
+                train::resume(&run, None, &ctx.train)?;
+                train::metrics::read_all(&run.join(train::metrics::METRICS_FILE))?
+            } else {
+                // A run killed before its first checkpoint starts again.
+                if run.exists() {
+                    std::fs::remove_dir_all(&run)
+                        .map_err(|e| Error::io("cannot remove unfinished run", &run, e))?;
+                }
+                train::train(config, &run, &ctx.train)?
+            };
+            let last = metrics.last().cloned().ok_or_else(|| {
+                Error::bad_file(&run, "the run finished no epoch")
+            })?;
+            Outcome::Train {
+                last,
+                seconds: started.elapsed().as_secs_f64(),
+            }
+        }
+        Cell::Fid { run, draw, real } => {
+            let options = StatsOptions {
+                limit: *real,
+                ..ctx.stats.clone()
+            };
+            let run = run_dir(&ctx.dir, run);
+            let scored = run_fid(&run, draw, &mut ctx.net, &options, &device)?;
+            let n = scored.samples.len().min(64);
+            let cols = (n as f64).sqrt().ceil().max(1.0) as usize;
+            let values: Vec<f32> = scored.samples.pixels[..n * scored.samples.image_len()]
+                .iter()
+                .map(|&p| p as f32 / 255.0)
+                .collect();
+            save_grid(
+                &values,
+                scored.samples.shape,
+                n.div_ceil(cols),
+                cols,
+                crate::config::PixelRange::ZeroOne,
+                &here.join("samples.png"),
+            )?;
+            Outcome::Fid {
+                fid: scored.fid,
+                n_samples: scored.n_samples,
+                n_real: scored.n_real,
+                seconds: started.elapsed().as_secs_f64(),
+            }
+        }
+        Cell::Classify { run, codes, config } => {
+            let run = run_dir(&ctx.dir, run);
+            let (run_config, model) = train::load_run(&run, &device)?;
+            train::require_encoder(&run_config, &run)?;
+            let splits = data::load(&run_config.data, run_config.seed)?;
+            let (train_labels, test_labels) = splits.labels(run_config.data.dataset)?;
+            let range = run_config.data.pixel_range;
+            let batch = train::EVAL_BATCH;
+            let a = encode_set_from(&model, &splits.train, range, batch, *codes, &device)?;
+            let b = encode_set_from(&model, &splits.eval, range, batch, *codes, &device)?;
+            let results = classify(
+                (Inputs::Codes(&a), train_labels),
+                (Inputs::Codes(&b), test_labels),
+                None,
+                a.dim,
+                &codes.to_string(),
+                config,
+                &device,
+                &mut |_| {},
+            )?;
+            Outcome::Classify {
+                results,
+                seconds: started.elapsed().as_secs_f64(),
+            }
+        }
+        Cell::Supervised {
+            data: data_config,
+            latent_dim,
+            config,
+        } => {
+            let splits = data::load(data_config, 0)?;
+            let (train_labels, test_labels) = splits.labels(data_config.dataset)?;
+            let (layout, d, range) = (data_config.layout(), *latent_dim, data_config.pixel_range);
+            let make = move |device: &Device| Encoder::new(layout, d, device);
+            let results = classify(
+                (Inputs::Images(&splits.train, range), train_labels),
+                (Inputs::Images(&splits.eval, range), test_labels),
+                Some(&make),
+                d,
+                "supervised",
+                config,
+                &device,
+                &mut |_| {},
+            )?;
+            Outcome::Classify {
+                results,
+                seconds: started.elapsed().as_secs_f64(),
+            }
+        }
+        Cell::Minmax { run, queries } => {
+            let run = run_dir(&ctx.dir, run);
+            let (config, model) = train::load_run(&run, &device)?;
+            train::require_encoder(&config, &run)?;
+            let rank_m = rank_of_m(&model, config.model.kind, config.eval.rank_threshold)?;
+            let eval = data::load_eval(&config.data, config.seed, None)?;
+            let codes = encode_set(&model, &eval, config.data.pixel_range, train::EVAL_BATCH, &device)?;
+            Outcome::Minmax {
+                ratios: minmax_ratios(&codes, *queries, 0)?,
+                rank_m,
+                seconds: started.elapsed().as_secs_f64(),
+            }
+        }
+    };
+    let json = serde_json::to_vec_pretty(&outcome)
+        .map_err(|e| Error::Unsupported(format!("cannot serialise the result of {}: {e}", cell.id())))?;
+    write_atomic(&here.join(RESULT_FILE), &json)?;
+    Ok(outcome)
+}
