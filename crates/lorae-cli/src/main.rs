@@ -38,6 +38,7 @@ mod fid;
 mod interpolate;
 mod pca_grid;
 mod reconstruct;
+mod reproduce;
 mod sample;
 mod spectrum;
 mod theory;
@@ -90,6 +91,9 @@ enum Command {
     Theory(theory::TheoryCommand),
     /// t-SNE of real evaluation codes and sampler draws, embedded together (IRMAE Fig 13).
     Tsne(tsne::TsneArgs),
+    /// Reproduce the papers' tables and figures: experiments of resumable cells, a plan for a
+    /// scheduler, a report (DIR/report.md, DIR/report.html).
+    Reproduce(reproduce::ReproduceArgs),
 }
 
 #[derive(Args)]
@@ -290,6 +294,7 @@ fn run(command: Command) -> Result<()> {
         Command::Classify(args) => classify::run(args),
         Command::Theory(command) => theory::run(command),
         Command::Tsne(args) => tsne::run(args),
+        Command::Reproduce(args) => reproduce::run(args),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod model;
 pub mod npy;
 pub mod npz;
 pub mod report;
+pub mod reproduce;
 pub mod sampler;
 pub mod train;
 pub mod weights;

@@ -31,7 +31,7 @@ use crate::latent::{tensor_values, Codes};
 use crate::model::nets::Encoder;
 
 /// How the reported test error is selected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// Early stopping on held-out training images; test error at the best validation epoch.

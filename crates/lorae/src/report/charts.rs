@@ -185,3 +185,53 @@ pub fn scatter(groups: &[Series], caption: &str, path: &Path) -> Result<()> {
         .map_err(|e| fail(path, &e))?;
     root.present().map_err(|e| fail(path, &e))
 }
+
+/// A bar per `(label, value)`, value axis from 0, with a caption and the value axis' name.
+pub fn bar_chart(bars: &[(String, f64)], caption: &str, y_desc: &str, path: &Path) -> Result<()> {
+    if bars.is_empty() || bars.iter().any(|b| !b.1.is_finite()) {
+        return Err(Error::invalid(
+            "bars",
+            bars.len(),
+            "a bar chart needs at least one finite value",
+        ));
+    }
+    let root = open(path)?;
+    let top = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-9) * 1.1;
+    let n = bars.len();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(caption, (FONT_NAME, 22))
+        .margin(15)
+        .x_label_area_size(110)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..n as f64, 0f64..top)
+        .map_err(|e| fail(path, &e))?;
+    let label = |x: &f64| {
+        let i = (x - 0.5).round();
+        if (x - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+            bars[i as usize].0.clone()
+        } else {
+            String::new()
+        }
+    };
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(2 * n + 1)
+        .x_label_formatter(&label)
+        .x_label_style(
+            (FONT_NAME, 12)
+                .into_font()
+                .transform(FontTransform::Rotate90),
+        )
+        .y_desc(y_desc)
+        .label_style((FONT_NAME, 14))
+        .draw()
+        .map_err(|e| fail(path, &e))?;
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
+            let colour = Palette99::pick(i).to_rgba().filled();
+            Rectangle::new([(i as f64 + 0.15, 0.0), (i as f64 + 0.85, *v)], colour)
+        }))
+        .map_err(|e| fail(path, &e))?;
+    root.present().map_err(|e| fail(path, &e))
+}

@@ -233,9 +233,10 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
                 }
                 train::train(config, &run, &ctx.train)?
             };
-            let last = metrics.last().cloned().ok_or_else(|| {
-                Error::bad_file(&run, "the run finished no epoch")
-            })?;
+            let last = metrics
+                .last()
+                .cloned()
+                .ok_or_else(|| Error::bad_file(&run, "the run finished no epoch"))?;
             Outcome::Train {
                 last,
                 seconds: started.elapsed().as_secs_f64(),
@@ -324,7 +325,13 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
             train::require_encoder(&config, &run)?;
             let rank_m = rank_of_m(&model, config.model.kind, config.eval.rank_threshold)?;
             let eval = data::load_eval(&config.data, config.seed, None)?;
-            let codes = encode_set(&model, &eval, config.data.pixel_range, train::EVAL_BATCH, &device)?;
+            let codes = encode_set(
+                &model,
+                &eval,
+                config.data.pixel_range,
+                train::EVAL_BATCH,
+                &device,
+            )?;
             Outcome::Minmax {
                 ratios: minmax_ratios(&codes, *queries, 0)?,
                 rank_m,
@@ -332,8 +339,9 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
             }
         }
     };
-    let json = serde_json::to_vec_pretty(&outcome)
-        .map_err(|e| Error::Unsupported(format!("cannot serialise the result of {}: {e}", cell.id())))?;
+    let json = serde_json::to_vec_pretty(&outcome).map_err(|e| {
+        Error::Unsupported(format!("cannot serialise the result of {}: {e}", cell.id()))
+    })?;
     write_atomic(&here.join(RESULT_FILE), &json)?;
     Ok(outcome)
 }

@@ -1,0 +1,207 @@
+//! `lorae reproduce EXPERIMENT...`: the papers' tables and figures, resumable, schedulable (one
+//! command per cell with --plan), with a report in DIR/report.md and DIR/report.html.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::Args;
+use lorae::data::cache_root;
+use lorae::device::DeviceKind;
+use lorae::eval::score::StatsOptions;
+use lorae::reproduce::cell::Context;
+use lorae::reproduce::{self, report, Budget, Experiment, Setup};
+use lorae::train::TrainOptions;
+
+#[derive(Args)]
+pub struct ReproduceArgs {
+    /// Experiments (see --list), or `all`.
+    experiments: Vec<String>,
+    /// smoke (seconds, what CI runs), quick (≤ about an hour per experiment on 2 cores) or paper
+    /// (the papers' settings; meant for a GPU).
+    #[arg(long, default_value = "quick")]
+    budget: String,
+    /// Directory of the cells and the report.
+    #[arg(long, default_value = "reproduce")]
+    out: PathBuf,
+    /// Folder holding the datasets' folders (mnist/, celeba/, ...) [default: the fetch cache].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// FID weights [default: the fetch cache's fid-weights folder].
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// List the experiments and what each reproduces.
+    #[arg(long)]
+    list: bool,
+    /// Print one shell command per cell, in dependency order (training first), for a scheduler.
+    #[arg(long)]
+    plan: bool,
+    /// Build the report from the cells present, without running any.
+    #[arg(long)]
+    report_only: bool,
+    /// Run only this cell (as --plan prints).
+    #[arg(long)]
+    cell: Option<String>,
+    /// Compute device: cpu or wgpu.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Hide progress bars.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+/// The named experiments; `all` is every experiment whose data is present (CelebA's need its
+/// files: they are left out, with a note, when it is absent).
+fn experiments(names: &[String], setup: &Setup) -> Result<Vec<Experiment>> {
+    if names.is_empty() {
+        bail!("name the experiments to reproduce, or `all`; `lorae reproduce --list` lists them");
+    }
+    if names.iter().any(|n| n == "all") {
+        let mut all = Experiment::ALL.to_vec();
+        if !setup.has_celeba() {
+            eprintln!("note: `all` leaves out celeba-fid: CelebA is not in the data folder (pass --data-dir DIR, the folder holding celeba/)");
+            all.retain(|&e| e != Experiment::CelebaFid);
+        }
+        return Ok(all);
+    }
+    let mut out = Vec::new();
+    for n in names {
+        let e: Experiment = n.parse()?;
+        if !out.contains(&e) {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+pub fn run(args: ReproduceArgs) -> Result<()> {
+    if args.list {
+        for e in Experiment::ALL {
+            println!("{:<22} {}", e.to_string(), e.describe());
+        }
+        return Ok(());
+    }
+    let budget: Budget = args.budget.parse()?;
+    let device: DeviceKind = args.device.parse()?;
+    let setup = Setup {
+        budget,
+        data_root: args.data_dir.clone(),
+    };
+    let list = experiments(&args.experiments, &setup)?;
+    let cells = reproduce::plan(&list, &setup)?;
+    let names: Vec<String> = list.iter().map(|e| e.to_string()).collect();
+    if args.plan {
+        reproduce::check_existing(&args.out, &cells)?;
+        let mut stage = 0;
+        for c in &cells {
+            let s = if c.needs().is_some() { 2 } else { 1 };
+            if s != stage {
+                stage = s;
+                let what = if s == 1 {
+                    "training and supervised cells (independent)"
+                } else {
+                    "cells reading a trained run (after stage 1)"
+                };
+                println!("# stage {s}: {what}");
+            }
+            let mut cmd = format!(
+                "lorae reproduce {} --budget {budget} --out {} --cell {} --no-progress",
+                names.join(" "),
+                shell(&args.out.display().to_string()),
+                c.id()
+            );
+            if let Some(d) = &args.data_dir {
+                cmd.push_str(&format!(" --data-dir {}", shell(&d.display().to_string())));
+            }
+            if let Some(w) = &args.weights {
+                cmd.push_str(&format!(" --weights {}", shell(&w.display().to_string())));
+            }
+            if device != DeviceKind::Cpu {
+                cmd.push_str(&format!(" --device {device}"));
+            }
+            println!("{cmd}");
+        }
+        println!(
+            "# then: lorae reproduce {} --budget {budget} --out {} --report-only",
+            names.join(" "),
+            shell(&args.out.display().to_string())
+        );
+        return Ok(());
+    }
+    if !args.report_only {
+        std::fs::create_dir_all(&args.out)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.out.display()))?;
+        let mut ctx = Context {
+            dir: args.out.clone(),
+            train: TrainOptions {
+                device,
+                progress: !args.no_progress,
+            },
+            stats: StatsOptions {
+                weights: args.weights.clone(),
+                data_dir: None,
+                limit: None,
+                batch: 50,
+                cache_dir: Some(cache_root().join("fid-stats")),
+                progress: !args.no_progress,
+            },
+            net: None,
+        };
+        let total = cells.len();
+        eprintln!(
+            "{total} cells planned for {} at budget {budget} in {}",
+            names.join(", "),
+            args.out.display()
+        );
+        reproduce::execute(
+            &cells,
+            &mut ctx,
+            args.cell.as_deref(),
+            &mut |i, n, id, left| {
+                let eta = left.map_or(String::new(), |s| format!(", about {} left", duration(s)));
+                eprintln!("[{i}/{n}] {id}{eta}");
+            },
+        )?;
+        if args.cell.is_some() {
+            return Ok(());
+        }
+    }
+    let outcomes = reproduce::collect(&args.out, &cells)?;
+    let doc = report::build(&list, &setup, &outcomes, &args.out)?;
+    let (md, html) = doc.write(&args.out, "report")?;
+    let missing = cells.len() - outcomes.len();
+    println!(
+        "report: {} and {} ({} of {} cells finished{})",
+        md.display(),
+        html.display(),
+        outcomes.len(),
+        cells.len(),
+        if missing > 0 {
+            format!("; {missing} missing, marked in the report")
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}
+
+fn duration(seconds: f64) -> String {
+    if seconds < 90.0 {
+        format!("{seconds:.0} s")
+    } else if seconds < 5400.0 {
+        format!("{:.0} min", seconds / 60.0)
+    } else {
+        format!("{:.1} h", seconds / 3600.0)
+    }
+}
+
+/// `text` quoted for a POSIX shell when it needs it.
+fn shell(text: &str) -> String {
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,".contains(c))
+    {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
