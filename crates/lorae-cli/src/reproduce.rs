@@ -128,6 +128,12 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
         return Ok(());
     }
     if !args.report_only {
+        if let Some(id) = &args.cell {
+            if !cells.iter().any(|c| &c.id() == id) {
+                bail!("--cell {id} is not a cell of these experiments at budget {budget}: `lorae reproduce {} --budget {budget} --plan` lists them", names.join(" "));
+            }
+        }
+        reproduce::check_existing(&args.out, &cells)?;
         std::fs::create_dir_all(&args.out)
             .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.out.display()))?;
         let mut ctx = Context {

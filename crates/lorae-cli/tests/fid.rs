@@ -22,6 +22,10 @@ fn json(stdout: &str) -> serde_json::Value {
 fn weights() -> Option<std::path::PathBuf> {
     let w = lorae::eval::score::default_weights().ok();
     if w.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "FID weights missing under CI, which fetches them: scripts/fetch-data.sh fid-weights"
+        );
         eprintln!("skipped: no FID weights in the fetch cache (scripts/fetch-data.sh fid-weights)");
     }
     w

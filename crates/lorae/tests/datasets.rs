@@ -302,6 +302,10 @@ fn real_mnist_from_the_fetch_cache_has_the_known_counts_and_mean() {
     // are MNIST's published ones (mean 0.1307 of the 28×28 training pixels).
     let dir = data::cache_root().join("mnist");
     if !dir.join("train-images-idx3-ubyte").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "data missing under CI, which fetches it: scripts/fetch-data.sh mnist fid-weights"
+        );
         eprintln!(
             "skipped: no MNIST in {} (run scripts/fetch-data.sh mnist)",
             dir.display()

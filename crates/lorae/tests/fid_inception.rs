@@ -46,6 +46,10 @@ fn weights() -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "data missing under CI, which fetches it: scripts/fetch-data.sh mnist fid-weights"
+        );
         eprintln!(
             "skipped: {} is absent (scripts/fetch-data.sh fid-weights)",
             path.display()

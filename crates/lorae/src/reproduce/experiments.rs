@@ -243,10 +243,10 @@ pub fn scale(budget: Budget, dataset: DatasetKind) -> (Option<usize>, Option<usi
     }
 }
 
-/// FID samples and real images: smoke 32, quick 1 000, paper 10 000 against the whole test split.
+/// FID samples and real images: smoke 10, quick 1 000, paper 10 000 against the whole test split.
 pub fn fid_sizes(budget: Budget) -> (usize, Option<usize>) {
     match budget {
-        Budget::Smoke => (32, Some(32)),
+        Budget::Smoke => (10, Some(10)),
         Budget::Quick => (1_000, Some(1_000)),
         Budget::Paper => (10_000, None),
     }
