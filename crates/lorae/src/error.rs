@@ -48,7 +48,7 @@ pub enum Error {
     },
 
     /// Training diverged (a loss became NaN or infinite).
-    #[error("training diverged at epoch {epoch}, step {step}: loss is {loss}; lower --lr (now {lr}) or check the data; the last good checkpoint is kept")]
+    #[error("training diverged at epoch {epoch}, step {step}: loss is {loss}; lower --lr (now {lr}) or check the data; checkpoints written before are unchanged")]
     Diverged {
         /// Epoch (1-based) where it happened.
         epoch: usize,

@@ -222,15 +222,17 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
     let outcome = match cell {
         Cell::Train { name, config } => {
             let run = run_dir(&ctx.dir, name);
-            let metrics = if run.join(train::checkpoint::STATE_FILE).exists() {
+            let metrics = if run.join(train::CONFIG_FILE).exists() {
+                // Resumes from the current checkpoint (from scratch if none was written).
+                if &train::load_config(&run)? != config {
+                    return Err(Error::bad_file(
+                        run.join(train::CONFIG_FILE),
+                        "this run was started with another configuration than its cell's: delete the cell to recompute it",
+                    ));
+                }
                 train::resume(&run, None, &ctx.train)?;
                 train::metrics::read_all(&run.join(train::metrics::METRICS_FILE))?
             } else {
-                // A run killed before its first checkpoint starts again.
-                if run.exists() {
-                    std::fs::remove_dir_all(&run)
-                        .map_err(|e| Error::io("cannot remove unfinished run", &run, e))?;
-                }
                 train::train(config, &run, &ctx.train)?
             };
             let last = metrics

@@ -111,6 +111,9 @@ pub fn collect(dir: &Path, cells: &[Cell]) -> Result<report::Outcomes> {
     Ok(outcomes)
 }
 
+/// Called before each cell with (position, total, cell id, estimated seconds left).
+pub type Progress<'a> = &'a mut dyn FnMut(usize, usize, &str, Option<f64>);
+
 /// Runs every unfinished cell of `cells` in order (or only the cell `only`), calling `progress`
 /// with (position, total, cell id, estimated seconds left) before each. A cell whose training
 /// cell has not finished is an error naming both.
@@ -118,7 +121,7 @@ pub fn execute(
     cells: &[Cell],
     ctx: &mut cell::Context,
     only: Option<&str>,
-    progress: &mut dyn FnMut(usize, usize, &str, Option<f64>),
+    progress: Progress<'_>,
 ) -> Result<()> {
     check_existing(&ctx.dir, cells)?;
     let todo: Vec<&Cell> = match only {

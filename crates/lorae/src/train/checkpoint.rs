@@ -1,6 +1,6 @@
-//! Checkpoints: model weights as safetensors (named by module path, f32), Adam state as burn's
-//! optimizer record, and a small JSON state. Every file is written atomically (temp + rename),
-//! so an interrupted write never replaces a good checkpoint.
+//! The files of a checkpoint: model weights as safetensors (named by module path, f32), Adam
+//! state as burn's optimizer record, and a small JSON state; [`super::snapshot`] writes them as
+//! one atomic unit. `write_atomic` (temp + rename) is the single-file version.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -200,26 +200,12 @@ pub fn load_model(model: Autoencoder, path: &Path) -> Result<Autoencoder> {
     load_model_bytes(model, &read(path)?, path)
 }
 
-/// Saves the optimizer state atomically.
-pub fn save_optimizer(optim: &ModuleOptimizer, path: &Path) -> Result<()> {
-    let bytes = optim
-        .into_bytes()
-        .map_err(|e| Error::Numerical(format!("serialising the optimizer state: {e:?}")))?;
-    write_atomic(path, &bytes)
-}
-
-/// Loads optimizer state saved by [`save_optimizer`].
+/// Loads optimizer state (burn's record bytes, as [`super::snapshot::save`] writes them).
 pub fn load_optimizer(optim: ModuleOptimizer, path: &Path) -> Result<ModuleOptimizer> {
     let bytes = read(path)?;
     optim
         .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
         .map_err(|e| Error::bad_file(path, format!("not an optimizer state ({e:?})")))
-}
-
-/// Saves the training state atomically.
-pub fn save_state(state: &TrainState, path: &Path) -> Result<()> {
-    let json = serde_json::to_vec_pretty(state).map_err(|e| Error::Numerical(e.to_string()))?;
-    write_atomic(path, &json)
 }
 
 /// Loads the training state.

@@ -1,6 +1,5 @@
 //! Per-epoch metrics, appended to `RUN/metrics.jsonl` (one JSON object per line).
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -44,17 +43,6 @@ pub struct EpochMetrics {
     pub seconds: f64,
 }
 
-/// Appends one line to `path`.
-pub fn append(path: &Path, metrics: &EpochMetrics) -> Result<()> {
-    let line = serde_json::to_string(metrics).map_err(|e| Error::Numerical(e.to_string()))?;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| Error::io("cannot open", path, e))?;
-    writeln!(file, "{line}").map_err(|e| Error::io("cannot append to", path, e))
-}
-
 /// Reads every line of a metrics log.
 pub fn read_all(path: &Path) -> Result<Vec<EpochMetrics>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io("cannot read", path, e))?;
@@ -66,21 +54,4 @@ pub fn read_all(path: &Path) -> Result<Vec<EpochMetrics>> {
                 .map_err(|e| Error::bad_file(path, format!("line {}: {e}", i + 1)))
         })
         .collect()
-}
-
-/// Keeps the lines of epochs up to `last_epoch` (used on resume, after an interrupted epoch).
-pub fn truncate_after(path: &Path, last_epoch: usize) -> Result<()> {
-    if !path.exists() {
-        return Ok(());
-    }
-    let kept: Vec<EpochMetrics> = read_all(path)?
-        .into_iter()
-        .filter(|m| m.epoch <= last_epoch)
-        .collect();
-    let mut text = String::new();
-    for m in &kept {
-        text.push_str(&serde_json::to_string(m).map_err(|e| Error::Numerical(e.to_string()))?);
-        text.push('\n');
-    }
-    super::checkpoint::write_atomic(path, text.as_bytes())
 }

@@ -1,18 +1,19 @@
 //! The training loop: Adam on the model's objective, one epoch at a time, evaluating the
 //! reconstruction error and the latent rank after each epoch and checkpointing atomically.
 //!
-//! A run directory holds `config.json` (the resolved [`RunConfig`]), `metrics.jsonl`,
-//! `model.safetensors`, `optimizer.bpk` and `state.json`.
+//! A run directory holds `config.json` (the resolved [`RunConfig`]), the current checkpoint
+//! `checkpoint-NNNN/` named by `latest` (model, Adam state, training state and metrics as one
+//! atomic unit, see [`snapshot`]), and copies of its `model.safetensors` and `metrics.jsonl`.
 
 pub mod checkpoint;
 pub mod gan;
 pub mod metrics;
+pub mod snapshot;
 pub mod step;
 
 use std::path::Path;
 use std::time::Instant;
 
-use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -22,8 +23,8 @@ use crate::device::DeviceKind;
 use crate::error::{Error, Result};
 use crate::latent::{spectrum::spectrum, tensor_values, Codes};
 use crate::model::Autoencoder;
-use checkpoint::{TrainState, MODEL_FILE, OPTIMIZER_FILE, STATE_FILE};
-use metrics::{EpochMetrics, METRICS_FILE};
+use checkpoint::MODEL_FILE;
+use metrics::EpochMetrics;
 
 /// File name of the resolved configuration in a run directory.
 pub const CONFIG_FILE: &str = "config.json";
@@ -65,11 +66,21 @@ pub fn require_encoder(config: &RunConfig, run: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A trained model loaded from a run directory, on `device` (plain, for inference).
+/// A trained model loaded from a run directory's current checkpoint, on `device` (plain, for
+/// inference).
 pub fn load_run(run: &Path, device: &Device) -> Result<(RunConfig, Autoencoder)> {
     let config = load_config(run)?;
     let template = Autoencoder::new(&config.model, config.data.layout(), device);
-    let model = checkpoint::load_model(template, &run.join(MODEL_FILE))?;
+    let path = match snapshot::latest(run)? {
+        Some(s) => s.model(),
+        None => {
+            return Err(Error::bad_file(
+                run,
+                "the run has no checkpoint yet (no epoch finished): train it, or resume it with --resume",
+            ))
+        }
+    };
+    let model = checkpoint::load_model(template, &path)?;
     Ok((config, model))
 }
 
@@ -80,7 +91,7 @@ pub fn train(config: &RunConfig, out: &Path, options: &TrainOptions) -> Result<V
         return Err(Error::invalid(
             "out",
             out.display(),
-            "this directory already holds a run: pass --resume to continue it, or choose another --out",
+            "this directory already holds a run: pass --resume to continue it (one killed before its first checkpoint starts over), or choose another --out",
         ));
     }
     // Data before the run directory: a dataset that cannot be read leaves nothing behind.
@@ -126,12 +137,19 @@ fn run_epochs(
     let is_gan = config.model.kind == ModelKind::Gan;
     let mut optim = if is_gan { gan::adam() } else { step::adam() };
     let mut start = 1;
+    let mut history: Vec<EpochMetrics> = Vec::new();
     if resume {
-        let state = checkpoint::load_state(&out.join(STATE_FILE))?;
-        model = checkpoint::load_model(model, &out.join(MODEL_FILE))?;
-        optim = checkpoint::load_optimizer(optim, &out.join(OPTIMIZER_FILE))?;
-        metrics::truncate_after(&out.join(METRICS_FILE), state.epoch)?;
-        start = state.epoch + 1;
+        // A run killed before its first checkpoint has none: it starts over.
+        if let Some(s) = snapshot::latest(out)? {
+            model = checkpoint::load_model(model, &s.model())?;
+            optim = checkpoint::load_optimizer(optim, &s.optimizer())?;
+            history = metrics::read_all(&s.metrics())?
+                .into_iter()
+                .filter(|m| m.epoch <= s.state.epoch)
+                .collect();
+            start = s.state.epoch + 1;
+        }
+        snapshot::clean(out)?;
     }
     let frozen = if config.model.frozen_linear {
         model.chain_param_ids()
@@ -224,23 +242,12 @@ fn run_epochs(
             generator_loss: is_gan.then_some(sum_g / n),
             seconds: started.elapsed().as_secs_f64(),
         };
-        save_checkpoint(out, &model, &optim, epoch)?;
-        metrics::append(&out.join(METRICS_FILE), &m)?;
+        history.push(m.clone());
+        snapshot::save(out, &model, &optim, epoch, &history)?;
         report_epoch(&m, config.train.epochs);
         all.push(m);
     }
     Ok(all)
-}
-
-fn save_checkpoint(
-    out: &Path,
-    model: &Autoencoder,
-    optim: &ModuleOptimizer,
-    epoch: usize,
-) -> Result<()> {
-    checkpoint::save_model(model, &out.join(MODEL_FILE))?;
-    checkpoint::save_optimizer(optim, &out.join(OPTIMIZER_FILE))?;
-    checkpoint::save_state(&TrainState { epoch }, &out.join(STATE_FILE))
 }
 
 fn report_epoch(m: &EpochMetrics, epochs: usize) {

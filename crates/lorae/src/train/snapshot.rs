@@ -1,0 +1,191 @@
+//! A checkpoint as one atomic unit: the model, the Adam state, the training state and the
+//! metrics up to that epoch, in one directory `RUN/checkpoint-NNNN/`, made current by one atomic
+//! rename of the pointer file `RUN/latest`.
+//!
+//! Saving epoch N writes every file into `RUN/.checkpoint-NNNN.tmp/`, syncs them and the
+//! directory, renames it to `checkpoint-NNNN/`, then replaces `latest` (temporary file + rename)
+//! with its name, and only then deletes the previous checkpoint. A process killed at any moment
+//! leaves `latest` naming a complete checkpoint (or no `latest` before the first), so resuming
+//! always reads a consistent set; leftovers (`.tmp` directories, a checkpoint that `latest` does
+//! not name) are removed when the run resumes. Runs written before this layout (the files
+//! directly in `RUN/`) still load and resume.
+
+use std::path::{Path, PathBuf};
+
+use burn::optim::ModuleOptimizer;
+
+use super::checkpoint::{
+    self, read, write_atomic, TrainState, MODEL_FILE, OPTIMIZER_FILE, STATE_FILE,
+};
+use super::metrics::{EpochMetrics, METRICS_FILE};
+use crate::error::{Error, Result};
+use crate::model::Autoencoder;
+
+/// The pointer file naming the current checkpoint directory.
+pub const LATEST_FILE: &str = "latest";
+
+/// Where the files of the current checkpoint are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// The checkpoint's directory (the run directory itself for the old flat layout).
+    pub dir: PathBuf,
+    /// Its training state.
+    pub state: TrainState,
+}
+
+impl Snapshot {
+    /// Its model weights.
+    pub fn model(&self) -> PathBuf {
+        self.dir.join(MODEL_FILE)
+    }
+    /// Its Adam state.
+    pub fn optimizer(&self) -> PathBuf {
+        self.dir.join(OPTIMIZER_FILE)
+    }
+    /// Its metrics, one line per finished epoch.
+    pub fn metrics(&self) -> PathBuf {
+        self.dir.join(METRICS_FILE)
+    }
+}
+
+fn name(epoch: usize) -> String {
+    format!("checkpoint-{epoch:04}")
+}
+
+/// Writes `bytes` to a new file and syncs it to disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(path)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    };
+    write().map_err(|e| Error::io("cannot write", path, e))
+}
+
+/// Syncs a directory's entries (a rename in it) to disk.
+fn sync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io("cannot sync directory", dir, e))
+}
+
+/// Saves epoch `epoch` of the run in `run` as its current checkpoint. `history` holds the metrics
+/// of every finished epoch, this one included. `RUN/model.safetensors` and `RUN/metrics.jsonl`
+/// are then refreshed as copies for readers of the run.
+pub fn save(
+    run: &Path,
+    model: &Autoencoder,
+    optim: &ModuleOptimizer,
+    epoch: usize,
+    history: &[EpochMetrics],
+) -> Result<()> {
+    let model_bytes = checkpoint::model_bytes(model)?;
+    let optim_bytes = optim
+        .into_bytes()
+        .map_err(|e| Error::Numerical(format!("serialising the optimizer state: {e:?}")))?;
+    let state = serde_json::to_vec_pretty(&TrainState { epoch })
+        .map_err(|e| Error::Unsupported(format!("cannot serialise the training state: {e}")))?;
+    let metrics = metrics_text(history)?;
+
+    let tmp = run.join(format!(".{}.tmp", name(epoch)));
+    let done = run.join(name(epoch));
+    for stale in [&tmp, &done] {
+        // Left by a process killed before `latest` named it: not current, safe to replace.
+        if stale.exists() {
+            std::fs::remove_dir_all(stale)
+                .map_err(|e| Error::io("cannot remove unfinished checkpoint", stale, e))?;
+        }
+    }
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::io("cannot create directory", &tmp, e))?;
+    write_synced(&tmp.join(MODEL_FILE), &model_bytes)?;
+    write_synced(&tmp.join(OPTIMIZER_FILE), &optim_bytes)?;
+    write_synced(&tmp.join(STATE_FILE), &state)?;
+    write_synced(&tmp.join(METRICS_FILE), metrics.as_bytes())?;
+    sync_dir(&tmp)?;
+    std::fs::rename(&tmp, &done).map_err(|e| Error::io("cannot rename into", &done, e))?;
+    sync_dir(run)?;
+    write_atomic(
+        &run.join(LATEST_FILE),
+        format!("{}\n", name(epoch)).as_bytes(),
+    )?;
+    sync_dir(run)?;
+
+    // The switch is done: copies for readers, then the superseded checkpoints go.
+    write_atomic(&run.join(MODEL_FILE), &model_bytes)?;
+    write_atomic(&run.join(METRICS_FILE), metrics.as_bytes())?;
+    clean(run)
+}
+
+fn metrics_text(history: &[EpochMetrics]) -> Result<String> {
+    let mut text = String::new();
+    for m in history {
+        text.push_str(
+            &serde_json::to_string(m)
+                .map_err(|e| Error::Unsupported(format!("cannot serialise metrics: {e}")))?,
+        );
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+/// The run's current checkpoint: the one `RUN/latest` names, else the flat files of a run
+/// written before checkpoints were directories, else `None` (no epoch finished).
+pub fn latest(run: &Path) -> Result<Option<Snapshot>> {
+    let pointer = run.join(LATEST_FILE);
+    if pointer.exists() {
+        let text = String::from_utf8(read(&pointer)?).map_err(|_| {
+            Error::bad_file(&pointer, "not text: it should name a checkpoint directory")
+        })?;
+        let dir_name = text.trim();
+        let valid = dir_name
+            .strip_prefix("checkpoint-")
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        let dir = run.join(dir_name);
+        if !valid || !dir.is_dir() {
+            return Err(Error::bad_file(
+                &pointer,
+                format!("names `{dir_name}`, which is not a checkpoint directory of this run: the run was changed by hand"),
+            ));
+        }
+        let state = checkpoint::load_state(&dir.join(STATE_FILE))?;
+        return Ok(Some(Snapshot { dir, state }));
+    }
+    let flat = run.join(STATE_FILE);
+    if flat.exists() {
+        let state = checkpoint::load_state(&flat)?;
+        return Ok(Some(Snapshot {
+            dir: run.to_path_buf(),
+            state,
+        }));
+    }
+    Ok(None)
+}
+
+/// Removes what a killed save can leave: `.checkpoint-*.tmp` directories and checkpoint
+/// directories other than the current one; and the flat files of the old layout once a
+/// checkpoint directory is current.
+pub fn clean(run: &Path) -> Result<()> {
+    let current = match latest(run)? {
+        Some(s) if s.dir != run => s.dir,
+        _ => return Ok(()),
+    };
+    let entries = std::fs::read_dir(run).map_err(|e| Error::io("cannot list", run, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("cannot list", run, e))?;
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        let ours = file_name.starts_with("checkpoint-") || file_name.starts_with(".checkpoint-");
+        if ours && path != current && path.is_dir() {
+            std::fs::remove_dir_all(&path)
+                .map_err(|e| Error::io("cannot remove superseded checkpoint", &path, e))?;
+        }
+    }
+    for flat in [OPTIMIZER_FILE, STATE_FILE] {
+        let path = run.join(flat);
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(|e| Error::io("cannot remove", &path, e))?;
+        }
+    }
+    Ok(())
+}
