@@ -48,7 +48,8 @@ class Mnist(nn.Module):
                               conv(128, 256), nn.ReLU(), nn.Flatten(), nn.Linear(1024, d))
         s.lin = nn.Sequential(*[nn.Linear(d, d, bias=False) for _ in range(n_lin)])
         s.fc = nn.Linear(d, 8 * 8 * 128)
-        s.dec = nn.Sequential(convt(128, 64), nn.ReLU(), convt(64, 32), nn.ReLU(), nn.Conv2d(32, 1, 1), nn.Tanh())
+        # ReLU after the FC layer, as the official MNIST_Decoder (and lorae's MNIST decoder).
+        s.dec = nn.Sequential(nn.ReLU(), convt(128, 64), nn.ReLU(), convt(64, 32), nn.ReLU(), nn.Conv2d(32, 1, 1), nn.Tanh())
         s.shape = (1, 32, 32)
 
     def forward(s, x):

@@ -98,59 +98,63 @@ enum Command {
 
 #[derive(Args)]
 struct TrainArgs {
-    /// Model: ae, ae-l1, ae-l2, vae, irmae, lorae, rae, wae, gan.
-    #[arg(long, default_value = "irmae")]
-    model: String,
-    /// Dataset: shapes, mnist, fashion-mnist, cifar10, celeba, folder.
-    #[arg(long, default_value = "shapes")]
-    dataset: String,
+    /// Model: ae, ae-l1, ae-l2, vae, irmae, lorae, rae, wae, gan [default: irmae].
+    #[arg(long)]
+    model: Option<String>,
+    /// Dataset: shapes, mnist, fashion-mnist, cifar10, celeba, folder [default: shapes].
+    #[arg(long)]
+    dataset: Option<String>,
     /// Directory of the dataset's files [default: the fetch cache, ~/.cache/lorae/data/NAME or
     /// $LORAE_DATA_DIR/NAME; required for folder].
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// folder: side the images are resized to (32 or 64).
-    #[arg(long, default_value_t = 32)]
-    image_size: usize,
+    /// folder: side the images are resized to, 32 or 64 [default: 32].
+    #[arg(long)]
+    image_size: Option<usize>,
     /// IRMAE: number of extra linear layers l [default: shapes 2, mnist 8, celeba 4].
     #[arg(long)]
     layers: Option<usize>,
     /// Regulariser weight λ (> 0) [default: lorae 1e-5 (‖M‖*), rae 1e-7 (decoder term), wae 10 (MMD)].
     #[arg(long, allow_negative_numbers = true)]
     lambda: Option<f64>,
-    /// Code penalty weight β (> 0) [default: vae 1 (KL), rae 1e-4 (½‖z‖²), ae-l1 / ae-l2 0.1
+    /// Code penalty weight β (> 0) [default: vae 0.1 (KL), rae 1e-4 (½‖z‖²), ae-l1 / ae-l2 0.1
     /// (‖z‖₁ / ‖z‖²)].
     #[arg(long, allow_negative_numbers = true)]
     beta: Option<f64>,
-    /// RAE decoder regulariser: l2 (weight decay) or gp (gradient penalty).
-    #[arg(long, default_value = "l2")]
-    rae_reg: String,
+    /// RAE decoder regulariser: l2 (weight decay) or gp (gradient penalty) [default: l2].
+    #[arg(long)]
+    rae_reg: Option<String>,
+    /// VAE objective: bce (the official code's: Sigmoid output, binary cross-entropy, mean KL
+    /// term, β 0.1) or gaussian (MSE + β·KL/pixels, Tanh output) [default: bce].
+    #[arg(long)]
+    vae_loss: Option<String>,
     /// Latent dimension d [default: shapes 32, mnist 128, celeba 512].
     #[arg(long)]
     latent_dim: Option<usize>,
     /// Epochs [default: shapes 100 (paper)].
     #[arg(long)]
     epochs: Option<usize>,
-    /// Batch size.
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
-    lr: f64,
-    /// Seed of data generation, initialisation and shuffling.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// Batch size [default: 32].
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Adam learning rate [default: 1e-4].
+    #[arg(long, allow_negative_numbers = true)]
+    lr: Option<f64>,
+    /// Seed of data generation, initialisation and shuffling [default: 0].
+    #[arg(long)]
+    seed: Option<u64>,
     /// Training images: generated (shapes, default 50000) or at most this many [default: all].
     #[arg(long)]
     train_size: Option<usize>,
     /// Evaluation images: generated (shapes, default 10000) or at most this many [default: all].
     #[arg(long)]
     eval_size: Option<usize>,
-    /// Pixel range: 01 or pm1 [default: 01 for shapes, pm1 for real images].
+    /// Pixel range: 01 (both official codes) or pm1.
     #[arg(long)]
     pixel_range: Option<String>,
-    /// Effective rank counts normalised singular values above this.
-    #[arg(long, default_value_t = 1e-2, allow_negative_numbers = true)]
-    rank_threshold: f64,
+    /// Effective rank counts normalised singular values above this [default: 1e-2].
+    #[arg(long, allow_negative_numbers = true)]
+    rank_threshold: Option<f64>,
     /// IRMAE ablation: keep the linear layers at their initial values.
     #[arg(long)]
     frozen_linear: bool,
@@ -160,14 +164,14 @@ struct TrainArgs {
     /// IRMAE ablation: one matrix applied l times.
     #[arg(long)]
     shared_linear: bool,
-    /// IRMAE/LoRAE: multiply the initial variance of the linear layers by k.
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
-    init_scale: f64,
+    /// IRMAE/LoRAE: multiply the initial variance of the linear layers by k [default: 1].
+    #[arg(long, allow_negative_numbers = true)]
+    init_scale: Option<f64>,
     /// Run directory.
     #[arg(long, default_value = "runs/default")]
     out: PathBuf,
-    /// Continue the run in --out from its last checkpoint (other settings come from its
-    /// config.json; --epochs raises the total).
+    /// Continue the run in --out from its last checkpoint (settings come from its config.json:
+    /// other flags must agree with it; --epochs raises the total).
     #[arg(long)]
     resume: bool,
     /// Compute device: cpu or wgpu.
@@ -179,11 +183,22 @@ struct TrainArgs {
 }
 
 impl TrainArgs {
+    /// The configuration of a new run: the paper's defaults for the model and dataset, then the
+    /// flags given.
     fn config(&self) -> Result<RunConfig> {
-        let kind: ModelKind = self.model.parse()?;
-        let dataset: DatasetKind = self.dataset.parse()?;
+        let kind: ModelKind = self.model.as_deref().unwrap_or("irmae").parse()?;
+        let dataset: DatasetKind = self.dataset.as_deref().unwrap_or("shapes").parse()?;
         let mut config = RunConfig::for_dataset(kind, dataset);
-        config.seed = self.seed;
+        self.apply(&mut config)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Writes every flag given (other than --model, --dataset, --epochs) into `config`.
+    fn apply(&self, config: &mut RunConfig) -> Result<()> {
+        if let Some(seed) = self.seed {
+            config.seed = seed;
+        }
         let m = &mut config.model;
         if let Some(layers) = self.layers {
             m.layers = layers;
@@ -197,17 +212,28 @@ impl TrainArgs {
         if let Some(beta) = self.beta {
             m.beta = beta;
         }
-        m.rae_reg = self.rae_reg.parse()?;
-        m.frozen_linear = self.frozen_linear;
-        m.relu_between = self.relu_between;
-        m.shared_linear = self.shared_linear;
-        m.init_scale = self.init_scale;
+        if let Some(reg) = &self.rae_reg {
+            m.rae_reg = reg.parse()?;
+        }
+        if let Some(loss) = &self.vae_loss {
+            m.vae_loss = loss.parse()?;
+        }
+        m.frozen_linear |= self.frozen_linear;
+        m.relu_between |= self.relu_between;
+        m.shared_linear |= self.shared_linear;
+        if let Some(k) = self.init_scale {
+            m.init_scale = k;
+        }
         let t = &mut config.train;
         if let Some(epochs) = self.epochs {
             t.epochs = epochs;
         }
-        t.batch_size = self.batch_size;
-        t.lr = self.lr;
+        if let Some(b) = self.batch_size {
+            t.batch_size = b;
+        }
+        if let Some(lr) = self.lr {
+            t.lr = lr;
+        }
         let d = &mut config.data;
         if let Some(n) = self.train_size {
             d.train_size = n;
@@ -215,14 +241,64 @@ impl TrainArgs {
         if let Some(n) = self.eval_size {
             d.eval_size = n;
         }
-        d.data_dir = self.data_dir.clone();
-        d.image_size = self.image_size;
+        if let Some(dir) = &self.data_dir {
+            d.data_dir = Some(dir.clone());
+        }
+        if let Some(size) = self.image_size {
+            d.image_size = size;
+        }
         if let Some(range) = &self.pixel_range {
             d.pixel_range = range.parse::<PixelRange>()?;
         }
-        config.eval.rank_threshold = self.rank_threshold;
-        config.validate()?;
-        Ok(config)
+        if let Some(t) = self.rank_threshold {
+            config.eval.rank_threshold = t;
+        }
+        Ok(())
+    }
+
+    /// With --resume: every flag given must agree with the run's config.json (only --epochs may
+    /// change it); a contradiction names the setting and both values.
+    fn check_resume(&self) -> Result<()> {
+        let run = train::load_config(&self.out)?;
+        let mut wanted = run.clone();
+        if let Some(kind) = &self.model {
+            wanted.model.kind = kind.parse()?;
+        }
+        if let Some(dataset) = &self.dataset {
+            wanted.data.dataset = dataset.parse()?;
+        }
+        self.apply(&mut wanted)?;
+        wanted.train.epochs = run.train.epochs;
+        let (a, b) = (serde_json::to_value(&run)?, serde_json::to_value(&wanted)?);
+        let mut diffs = Vec::new();
+        for (section, fields) in a.as_object().into_iter().flatten() {
+            match fields.as_object() {
+                Some(fields) => {
+                    for (name, value) in fields {
+                        let other = &b[section][name];
+                        if other != value {
+                            diffs.push(format!(
+                                "{section}.{name}: the run has {value}, the flags say {other}"
+                            ));
+                        }
+                    }
+                }
+                None if &b[section] != fields => {
+                    diffs.push(format!(
+                        "{section}: the run has {fields}, the flags say {}",
+                        b[section]
+                    ));
+                }
+                None => {}
+            }
+        }
+        anyhow::ensure!(
+            diffs.is_empty(),
+            "--resume continues {} as configured in its config.json; these flags contradict it: {} (drop them, or start a new run with another --out)",
+            self.out.display(),
+            diffs.join("; ")
+        );
+        Ok(())
     }
 }
 
@@ -232,6 +308,7 @@ fn run_train(args: TrainArgs) -> Result<()> {
         progress: !args.no_progress,
     };
     let metrics = if args.resume {
+        args.check_resume()?;
         train::resume(&args.out, args.epochs, &options)?
     } else {
         let config = args.config()?;

@@ -263,7 +263,7 @@ fn data_info_and_training_on_an_idx_directory() {
     assert!(ok, "{err}");
     let config: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run.join("config.json")).unwrap()).unwrap();
-    assert_eq!(config["data"]["pixel_range"], "pm1");
+    assert_eq!(config["data"]["pixel_range"], "01");
     assert_eq!(
         config["data"]["train_size"].as_u64(),
         Some(60_000),

@@ -154,3 +154,67 @@ fn a_run_killed_before_its_first_checkpoint_starts_over() {
     assert!(train(&run, true).status().unwrap().success());
     assert_eq!(metrics(&run).len(), 6);
 }
+
+#[test]
+fn resume_refuses_contradicting_flags_and_changes_nothing_when_it_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let run_s = run.to_str().unwrap();
+    let base = [
+        "train",
+        "--model",
+        "ae",
+        "--train-size",
+        "64",
+        "--eval-size",
+        "16",
+        "--batch-size",
+        "32",
+        "--epochs",
+        "2",
+        "--no-progress",
+        "--out",
+        run_s,
+    ];
+    let (ok, _, err) = common::lorae(&base);
+    assert!(ok, "{err}");
+    let config = std::fs::read(run.join("config.json")).unwrap();
+    let model = std::fs::read(run.join("model.safetensors")).unwrap();
+    for (flags, needle) in [
+        (
+            vec!["--lr", "0.5"],
+            "train.lr: the run has 0.0001, the flags say 0.5",
+        ),
+        (vec!["--model", "irmae"], "model.kind"),
+        (vec!["--dataset", "mnist"], "data.dataset"),
+        (vec!["--batch-size", "8"], "train.batch_size"),
+        (vec!["--frozen-linear"], "model.frozen_linear"),
+    ] {
+        let mut args = vec!["train", "--resume", "--out", run_s, "--no-progress"];
+        args.extend(flags);
+        common::fails_with(&args, needle);
+    }
+    // Fewer epochs than finished: an error, and config.json is not rewritten.
+    common::fails_with(
+        &["train", "--resume", "--out", run_s, "--epochs", "1"],
+        "already finished 2 epochs",
+    );
+    assert_eq!(std::fs::read(run.join("config.json")).unwrap(), config);
+    assert_eq!(std::fs::read(run.join("model.safetensors")).unwrap(), model);
+    // Flags equal to the run's are accepted; --epochs raises the total.
+    let (ok, _, err) = common::lorae(&[
+        "train",
+        "--resume",
+        "--out",
+        run_s,
+        "--model",
+        "ae",
+        "--batch-size",
+        "32",
+        "--epochs",
+        "3",
+        "--no-progress",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(metrics(&run).len(), 3);
+}

@@ -46,6 +46,20 @@ pub enum RaeReg {
     Gp,
 }
 
+/// The VAE's objective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum VaeLoss {
+    /// Mean squared error plus `β·KL / pixels` (KL summed over the latent dimensions), Tanh
+    /// output: lorae's first VAE, and what runs written before `vae_loss` existed used.
+    #[default]
+    Gaussian,
+    /// The official IRMAE code's VAE: Sigmoid output, mean binary cross-entropy plus
+    /// `β · mean(−(1 + log σ² − μ² − σ²))` over batch and latent dimensions, β = 0.1; needs [0, 1]
+    /// pixels. Default of new VAE runs.
+    Bce,
+}
+
 /// The datasets lorae can train on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -130,6 +144,7 @@ name_enum!(
     ]
 );
 name_enum!(RaeReg, "RAE regulariser", [(L2, "l2"), (Gp, "gp")]);
+name_enum!(VaeLoss, "VAE loss", [(Gaussian, "gaussian"), (Bce, "bce")]);
 name_enum!(
     DatasetKind,
     "dataset",
@@ -197,7 +212,7 @@ pub struct DataConfig {
     /// Evaluation images: generated for shapes (default 10 000), at most this many of the test
     /// split otherwise (default: all of it).
     pub eval_size: usize,
-    /// Pixel scaling. Default `01` for shapes, `pm1` for real images (reference code).
+    /// Pixel scaling. Default `01` (both official codes' `ToTensor()` images).
     pub pixel_range: PixelRange,
     /// Where the dataset's files are. Default: the fetch cache, `$LORAE_DATA_DIR/NAME` or
     /// `~/.cache/lorae/data/NAME`. Required for `folder`.
@@ -221,12 +236,21 @@ pub struct ModelConfig {
     /// MSE). RAE: of the decoder regulariser, default 1e-7; WAE: of the MMD, default 10 — these
     /// two against a per-image sum of squares, as in their papers (divided by the pixels here).
     pub lambda: f64,
-    /// Code penalty weight β (> 0). VAE: of the KL term, default 1; RAE: of `½‖z‖²`, default 1e-4;
+    /// Code penalty weight β (> 0). VAE: of the KL term, default 0.1 (official; the `gaussian`
+    /// objective's first default was 1); RAE: of `½‖z‖²`, default 1e-4;
     /// AE-L1 / AE-L2: of `‖z‖₁` / `‖z‖²`, default 0.1 (all divided by the pixels per image).
     pub beta: f64,
     /// RAE: decoder regulariser, `l2` (default) or `gp`.
     #[serde(default)]
     pub rae_reg: RaeReg,
+    /// VAE: objective, `bce` (the official code's; default of new runs) or `gaussian`. Absent in
+    /// runs written before it existed, which used `gaussian`.
+    #[serde(default)]
+    pub vae_loss: VaeLoss,
+    /// MNIST/CIFAR decoders: a ReLU after the FC layer, as the official code's MNIST decoder has
+    /// (default of new runs). Absent in runs written before it existed, which had none.
+    #[serde(default)]
+    pub decoder_fc_relu: bool,
     /// IRMAE ablation: the linear layers keep their initial values.
     pub frozen_linear: bool,
     /// IRMAE ablation: ReLU between the linear layers (then the chain cannot be folded).
@@ -279,14 +303,14 @@ impl RunConfig {
             Layout::Mnist | Layout::Cifar => (128, 8, 50),
             Layout::Celeba => (512, 4, 100),
         };
-        let (train_size, eval_size, pixel_range) = match dataset {
-            DatasetKind::Shapes => (50_000, 10_000, PixelRange::ZeroOne),
-            DatasetKind::Mnist | DatasetKind::FashionMnist => {
-                (60_000, 10_000, PixelRange::PlusMinusOne)
-            }
-            DatasetKind::Cifar10 => (50_000, 10_000, PixelRange::PlusMinusOne),
-            DatasetKind::Celeba => (162_770, 19_962, PixelRange::PlusMinusOne),
-            DatasetKind::Folder => (1_000_000, 1_000_000, PixelRange::PlusMinusOne),
+        // Both official codes train on `ToTensor()` images: [0, 1] under the Tanh decoder.
+        let pixel_range = PixelRange::ZeroOne;
+        let (train_size, eval_size) = match dataset {
+            DatasetKind::Shapes => (50_000, 10_000),
+            DatasetKind::Mnist | DatasetKind::FashionMnist => (60_000, 10_000),
+            DatasetKind::Cifar10 => (50_000, 10_000),
+            DatasetKind::Celeba => (162_770, 19_962),
+            DatasetKind::Folder => (1_000_000, 1_000_000),
         };
         let layers = match kind {
             ModelKind::Irmae => layers,
@@ -297,6 +321,7 @@ impl RunConfig {
             ModelKind::Rae => (1e-7, 1e-4),
             ModelKind::Wae => (10.0, 1.0),
             ModelKind::AeL1 | ModelKind::AeL2 => (1e-5, 0.1),
+            ModelKind::Vae => (1e-5, 0.1),
             _ => (1e-5, 1.0),
         };
         RunConfig {
@@ -316,6 +341,8 @@ impl RunConfig {
                 lambda,
                 beta,
                 rae_reg: RaeReg::L2,
+                vae_loss: VaeLoss::Bce,
+                decoder_fc_relu: true,
                 frozen_linear: false,
                 relu_between: false,
                 shared_linear: false,
@@ -376,6 +403,16 @@ impl RunConfig {
                 "model",
                 m.kind,
                 "--frozen-linear, --relu-between and --shared-linear are IRMAE ablations: use --model irmae",
+            ));
+        }
+        if m.kind == ModelKind::Vae
+            && m.vae_loss == VaeLoss::Bce
+            && self.data.pixel_range != PixelRange::ZeroOne
+        {
+            return Err(Error::invalid(
+                "pixel-range",
+                self.data.pixel_range,
+                "the BCE VAE decodes through a Sigmoid to [0, 1]: use --pixel-range 01, or --vae-loss gaussian",
             ));
         }
         positive("lambda", m.lambda)?;

@@ -19,5 +19,5 @@ pub mod sampler;
 pub mod train;
 pub mod weights;
 
-pub use config::{DatasetKind, ModelKind, PixelRange, RunConfig};
+pub use config::{DatasetKind, ModelKind, PixelRange, RunConfig, VaeLoss};
 pub use error::{Error, Result};

@@ -112,14 +112,33 @@ fn training_steps_lower_the_loss_on_a_fixed_batch_and_change_the_weights() {
             tensor_values(m.losses(x.clone(), &config).unwrap().total).unwrap()[0]
         };
         let first = loss_of(&model);
-        for _ in 0..10 {
+        // The Sigmoid/BCE VAE starts at ln 2 on every pixel and moves more slowly on noise.
+        let steps = if kind == ModelKind::Vae { 40 } else { 10 };
+        for _ in 0..steps {
             device.seed(99);
             let losses = model.losses(x.clone(), &config).unwrap();
             let grads = GradientsParams::from_grads(losses.total.backward(), &model);
             model = optim.step(1e-3, model, grads);
         }
         let last = loss_of(&model);
-        assert!(last < first * 0.9, "{kind}: loss {first} -> {last}");
+        // The BCE VAE's loss cannot fall below the targets' entropy, mean of
+        // −(x ln x + (1 − x) ln(1 − x)): measure the progress above that floor.
+        let floor = if kind == ModelKind::Vae {
+            let xs = tensor_values(x.clone()).unwrap();
+            xs.iter()
+                .map(|&v| {
+                    let v = (v as f64).clamp(1e-7, 1.0 - 1e-7);
+                    -(v * v.ln() + (1.0 - v) * (1.0 - v).ln())
+                })
+                .sum::<f64>() as f32
+                / xs.len() as f32
+        } else {
+            0.0
+        };
+        assert!(
+            last - floor < (first - floor) * 0.9,
+            "{kind}: loss {first} -> {last} (floor {floor})"
+        );
         let after = tensor_values(model.decoder.deconvs[0].weight.val()).unwrap();
         assert_ne!(before, after, "{kind}: weights did not change");
     }
@@ -284,4 +303,86 @@ fn lorae_kernels_train_like_burns_modules() {
             );
         }
     }
+}
+
+#[test]
+fn official_vae_loss_is_mean_bce_plus_beta_mean_kl_term() {
+    // The official IRMAE code: F.binary_cross_entropy(x̂, x) − β·mean(1 + logvar − μ² − e^logvar)
+    // with a Sigmoid decoder; computed here by hand from the model's own moments and output.
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let device = Device::flex();
+    let config = model_config(ModelKind::Vae);
+    assert_eq!(config.vae_loss, lorae::VaeLoss::Bce);
+    assert_eq!(config.beta, 0.1);
+    device.seed(3);
+    let model = Autoencoder::new(&config, Layout::Shapes, &device);
+    assert!(model.decoder.sigmoid);
+    let x = batch([2, 3, 32, 32], 4, &device);
+    let h = tensor_values(model.encoder.forward(x.clone())).unwrap(); // [2, 64]
+    let d = config.latent_dim;
+    let mut kl = 0.0f64;
+    for row in h.chunks(2 * d) {
+        for j in 0..d {
+            let (mu, lv) = (row[j] as f64, row[d + j] as f64);
+            kl -= 1.0 + lv - mu * mu - lv.exp();
+        }
+    }
+    kl /= (2 * d) as f64;
+    device.seed(7);
+    let losses = model.losses(x.clone(), &config).unwrap();
+    // The same reparameterised draw: decode it by hand.
+    device.seed(7);
+    let (mean, log_var) = lorae::model::vae::split_moments(model.encoder.forward(x.clone()));
+    let z = lorae::model::vae::reparameterize(mean, log_var);
+    let p = tensor_values(model.decode(z)).unwrap();
+    let xs = tensor_values(x).unwrap();
+    assert!(p.iter().all(|&v| v > 0.0 && v < 1.0), "Sigmoid output");
+    let bce = -p
+        .iter()
+        .zip(&xs)
+        .map(|(&p, &x)| x as f64 * (p as f64).ln() + (1.0 - x as f64) * (1.0 - p as f64).ln())
+        .sum::<f64>()
+        / p.len() as f64;
+    let total = tensor_values(losses.total).unwrap()[0] as f64;
+    let reg = tensor_values(losses.regularizer).unwrap()[0] as f64;
+    assert!(
+        (reg - 0.1 * kl).abs() < 1e-5 * (0.1 * kl).abs().max(1e-3),
+        "{reg} vs {}",
+        0.1 * kl
+    );
+    assert!(
+        (total - (bce + 0.1 * kl)).abs() < 1e-4 * total,
+        "{total} vs {}",
+        bce + 0.1 * kl
+    );
+}
+
+#[test]
+fn configs_written_before_vae_loss_and_fc_relu_keep_their_models() {
+    // A config.json of an earlier lorae: no `vae_loss`, no `decoder_fc_relu`, β 1, pm1 pixels.
+    let json = r#"{"seed":0,"data":{"dataset":"mnist","train_size":60000,"eval_size":10000,
+        "pixel_range":"pm1","data_dir":null,"image_size":32},
+        "model":{"kind":"vae","latent_dim":128,"layers":0,"lambda":1e-5,"beta":1.0,"rae_reg":"l2",
+        "frozen_linear":false,"relu_between":false,"shared_linear":false,"init_scale":1.0},
+        "train":{"epochs":50,"batch_size":32,"lr":1e-4},"eval":{"rank_threshold":0.01}}"#;
+    let old: RunConfig = serde_json::from_str(json).unwrap();
+    old.validate().unwrap();
+    assert_eq!(old.model.vae_loss, lorae::VaeLoss::Gaussian);
+    assert!(!old.model.decoder_fc_relu);
+    let device = Device::flex();
+    let model = Autoencoder::new(&old.model, old.data.layout(), &device);
+    assert!(!model.decoder.sigmoid && !model.decoder.fc_relu);
+    // New MNIST runs: ReLU after the FC layer, [0, 1] pixels, the BCE VAE.
+    let new = RunConfig::for_dataset(ModelKind::Vae, DatasetKind::Mnist);
+    assert_eq!(new.data.pixel_range, lorae::PixelRange::ZeroOne);
+    let model = Autoencoder::new(&new.model, new.data.layout(), &device);
+    assert!(model.decoder.sigmoid && model.decoder.fc_relu);
+    // The BCE VAE needs [0, 1] pixels.
+    let mut bad = new.clone();
+    bad.data.pixel_range = lorae::PixelRange::PlusMinusOne;
+    assert!(bad
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("pixel-range"));
 }

@@ -235,28 +235,25 @@ pub fn frechet_distance(a: &FeatureStats, b: &FeatureStats) -> Result<f64> {
 /// `Σ₁^½ Σ₂ Σ₁^½`.
 pub fn trace_sqrt_product(s1: &DMatrix<f64>, s2: &DMatrix<f64>) -> Result<f64> {
     let root = psd_sqrt(s1)?; // [d, d]
-    let m = &root * s2 * &root; // [d, d]
+    sum_sqrt_eigenvalues(&root * s2 * &root, "Σ₁^½ Σ₂ Σ₁^½") // [d, d]
+}
+
+/// The sum of the square roots of the eigenvalues of the symmetric part of `m` (rounding-level
+/// negative ones count as zero).
+fn sum_sqrt_eigenvalues(m: DMatrix<f64>, what: &str) -> Result<f64> {
     let m = (&m + m.transpose()) * 0.5;
     let values = m.symmetric_eigenvalues();
     if values.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Numerical(
-            "eigenvalues of Σ₁^½ Σ₂ Σ₁^½ are not finite".into(),
-        ));
+        return Err(Error::Numerical(format!(
+            "eigenvalues of {what} are not finite"
+        )));
     }
     Ok(values.iter().map(|&v| v.max(0.0).sqrt()).sum())
 }
 
 /// `tr (Fᵀ F Σ)^½` through the eigenvalues of the small `F Σ Fᵀ` (`F`: `[n, dim]`).
 pub fn trace_sqrt_factored(f: &DMatrix<f64>, sigma: &DMatrix<f64>) -> Result<f64> {
-    let m = f * sigma * f.transpose(); // [n, n]
-    let m = (&m + m.transpose()) * 0.5;
-    let values = m.symmetric_eigenvalues();
-    if values.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Numerical(
-            "eigenvalues of F Σ Fᵀ are not finite".into(),
-        ));
-    }
-    Ok(values.iter().map(|&v| v.max(0.0).sqrt()).sum())
+    sum_sqrt_eigenvalues(f * sigma * f.transpose(), "F Σ Fᵀ") // [n, n]
 }
 
 /// The symmetric square root of a symmetric positive semi-definite matrix (negative eigenvalues

@@ -13,7 +13,7 @@ pub mod wae;
 use burn::module::{ModuleMapper, Param, ParamId};
 use burn::prelude::*;
 
-use crate::config::{ModelConfig, ModelKind, RaeReg};
+use crate::config::{ModelConfig, ModelKind, RaeReg, VaeLoss};
 use crate::error::Result;
 use irmae::LinearChain;
 use nets::{Decoder, Encoder};
@@ -70,7 +70,13 @@ impl Autoencoder {
         Autoencoder {
             encoder,
             chain,
-            decoder: Decoder::new(layout, d, device),
+            decoder: Decoder::new(
+                layout,
+                d,
+                config.decoder_fc_relu,
+                variational && config.vae_loss == VaeLoss::Bce,
+                device,
+            ),
             variational,
         }
         .with_stable_ids()
@@ -111,9 +117,14 @@ impl Autoencoder {
         let [_, c, h, w] = x.dims();
         let device = x.device();
         let code = self.encoder.forward(x.clone());
+        let bce = config.kind == ModelKind::Vae && config.vae_loss == VaeLoss::Bce;
         let (z, kl) = if self.variational {
             let (mean, log_var) = vae::split_moments(code);
-            let kl = vae::kl_to_standard_normal(mean.clone(), log_var.clone());
+            let kl = if bce {
+                vae::mean_kl_term(mean.clone(), log_var.clone())
+            } else {
+                vae::kl_to_standard_normal(mean.clone(), log_var.clone())
+            };
             (vae::reparameterize(mean, log_var), Some(kl))
         } else {
             (code, None)
@@ -123,7 +134,17 @@ impl Autoencoder {
             None => z,
         };
         let pixels = (c * h * w) as f64;
-        let reconstruction = (self.decode(z.clone()) - x).powi_scalar(2).mean(); // [1]
+        let decoded = self.decode(z.clone()); // [batch, C, H, W]
+        let reconstruction = (decoded.clone() - x.clone()).powi_scalar(2).mean(); // [1]
+        if bce {
+            // The official VAE: mean BCE + β · mean(−(1 + log σ² − μ² − σ²)); MSE is reported.
+            let regularizer = kl.map_or_else(|| Tensor::zeros([1], &device), |kl| kl * config.beta);
+            return Ok(Losses {
+                total: vae::binary_cross_entropy(decoded, x) + regularizer.clone(),
+                reconstruction,
+                regularizer,
+            });
+        }
         let regularizer = match (config.kind, kl) {
             (ModelKind::Vae, Some(kl)) => kl * (config.beta / pixels),
             (ModelKind::Rae, _) => {

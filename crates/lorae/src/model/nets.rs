@@ -4,7 +4,7 @@
 //! | layout | encoder | decoder |
 //! |---|---|---|
 //! | shapes 3×32×32 | Conv32-64-128-256 (ReLU), Conv d (2×2 → 1×1) | ConvT256-128-64-32 (ReLU), ConvT3, Tanh |
-//! | mnist 1×32×32 | Conv32-64-128-256 (ReLU), flatten 1024, FC d | FC 8·8·128, ConvT64-32 (ReLU), 1×1 Conv1, Tanh |
+//! | mnist 1×32×32 | Conv32-64-128-256 (ReLU), flatten 1024, FC d | FC 8·8·128, ReLU, ConvT64-32 (ReLU), 1×1 Conv1, Tanh |
 //! | cifar 3×32×32 | as mnist, 3 input channels | as mnist, 1×1 Conv3 |
 //! | celeba 3×64×64 | Conv128-256-512-1024 (ReLU), flatten 16384, FC d | FC 8·8·1024, ConvT512-256-128 (ReLU), 1×1 Conv3, Tanh |
 //!
@@ -13,6 +13,10 @@
 //! to the output channels, which produces the stated 32×32 output. CelebA is resolved the same
 //! way (1×1 convolution to 3 channels keeps 64×64). The shapes encoder has no ReLU on its last
 //! convolution: the code feeds a linear chain and must be able to take negative values.
+//!
+//! The MNIST decoder's ReLU after the FC layer is the official code's (`MNIST_Decoder`); runs
+//! written before lorae had it keep decoding without it (`ModelConfig::decoder_fc_relu`). The
+//! official VAE decodes through a Sigmoid instead of the Tanh (`sigmoid`).
 
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
@@ -109,6 +113,10 @@ pub struct Decoder {
     pub out_conv: Option<Conv2d>,
     /// `[C, H, W]` the code is reshaped to before the first transposed convolution.
     pub start: [usize; 3],
+    /// A ReLU after `fc` (the official MNIST decoder).
+    pub fc_relu: bool,
+    /// Sigmoid output to [0, 1] (the official VAE) instead of Tanh.
+    pub sigmoid: bool,
     /// Use lorae's own CPU paths (the default): `out_conv` as one matrix product
     /// ([`super::gemm_conv::pointwise`]) and, on flex, the transposed convolutions through
     /// [`super::flex_conv`] with their ReLU fused. Same values; a test checks the training
@@ -117,8 +125,16 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    /// A decoder for `layout` from codes of `latent_dim` values.
-    pub fn new(layout: Layout, latent_dim: usize, device: &Device) -> Self {
+    /// A decoder for `layout` from codes of `latent_dim` values; `fc_relu` puts a ReLU after the
+    /// FC layer of the MNIST/CIFAR layout (none of the others has one), `sigmoid` replaces the
+    /// output Tanh.
+    pub fn new(
+        layout: Layout,
+        latent_dim: usize,
+        fc_relu: bool,
+        sigmoid: bool,
+        device: &Device,
+    ) -> Self {
         let one_by_one = |c_in, c_out| Conv2dConfig::new([c_in, c_out], [1, 1]).init(device);
         let (channels, fc, out_conv, start): (&[usize], _, _, _) = match layout {
             Layout::Shapes => (
@@ -148,15 +164,18 @@ impl Decoder {
                 .collect(),
             out_conv,
             start,
+            fc_relu: fc_relu && matches!(layout, Layout::Mnist | Layout::Cifar),
+            sigmoid,
             own_kernels: true,
         }
     }
 
-    /// `[batch, d]` → `[batch, C, H, W]` in (−1, 1).
+    /// `[batch, d]` → `[batch, C, H, W]` in (−1, 1) (Tanh) or (0, 1) (Sigmoid).
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
         let [batch, _] = z.dims();
         let h = match &self.fc {
-            Some(fc) => fc.forward(z), // [batch, C·8·8]
+            Some(fc) if self.fc_relu => relu(fc.forward(z)), // [batch, C·8·8]
+            Some(fc) => fc.forward(z),                       // [batch, C·8·8]
             None => z,
         };
         let mut h: Tensor<4> = h.reshape([batch, self.start[0], self.start[1], self.start[2]]);
@@ -187,6 +206,10 @@ impl Decoder {
                 conv.forward(h) // [batch, channels, H, W]
             };
         }
-        h.tanh()
+        if self.sigmoid {
+            burn::tensor::activation::sigmoid(h)
+        } else {
+            h.tanh()
+        }
     }
 }

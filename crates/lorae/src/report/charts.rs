@@ -49,6 +49,22 @@ fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     )
 }
 
+/// The legend box, upper right, as every lorae chart has it.
+fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, path: &Path) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .label_font((FONT_NAME, 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| fail(path, &e))
+}
+
 fn check(series: &[Series], what: &'static str) -> Result<()> {
     if series.is_empty() || series.iter().all(|s| s.points.is_empty()) {
         return Err(Error::invalid(what, 0, "a chart needs at least one point"));
@@ -128,14 +144,7 @@ pub fn line_chart(
                     PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
                 });
             }
-            chart
-                .configure_series_labels()
-                .label_font((FONT_NAME, 14))
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(|e| fail(path, &e))?;
+            legend(&mut chart, path)?;
         }};
     }
     match (log_x, log_y) {
@@ -175,14 +184,7 @@ pub fn scatter(groups: &[Series], caption: &str, path: &Path) -> Result<()> {
             .label(g.label.clone())
             .legend(move |(x, y)| Circle::new((x + 10, y), 4, colour.filled()));
     }
-    chart
-        .configure_series_labels()
-        .label_font((FONT_NAME, 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(|e| fail(path, &e))?;
+    legend(&mut chart, path)?;
     root.present().map_err(|e| fail(path, &e))
 }
 

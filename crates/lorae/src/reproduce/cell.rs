@@ -282,9 +282,11 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
             let batch = train::EVAL_BATCH;
             let a = encode_set_from(&model, &splits.train, range, batch, *codes, &device)?;
             let b = encode_set_from(&model, &splits.eval, range, batch, *codes, &device)?;
+            let train = (Inputs::Codes(&a), train_labels);
+            let test = (Inputs::Codes(&b), test_labels);
             let results = classify(
-                (Inputs::Codes(&a), train_labels),
-                (Inputs::Codes(&b), test_labels),
+                train,
+                test,
                 None,
                 a.dim,
                 &codes.to_string(),
@@ -306,9 +308,11 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
             let (train_labels, test_labels) = splits.labels(data_config.dataset)?;
             let (layout, d, range) = (data_config.layout(), *latent_dim, data_config.pixel_range);
             let make = move |device: &Device| Encoder::new(layout, d, device);
+            let train = (Inputs::Images(&splits.train, range), train_labels);
+            let test = (Inputs::Images(&splits.eval, range), test_labels);
             let results = classify(
-                (Inputs::Images(&splits.train, range), train_labels),
-                (Inputs::Images(&splits.eval, range), test_labels),
+                train,
+                test,
                 Some(&make),
                 d,
                 "supervised",

@@ -102,21 +102,37 @@ pub fn train(config: &RunConfig, out: &Path, options: &TrainOptions) -> Result<V
     run_epochs(config, &splits, out, options, false)
 }
 
-/// Continues the run in `run` from its last checkpoint, up to `epochs` (default: the run's).
+/// Continues the run in `run` from its last checkpoint, up to `epochs` (default: the run's). A
+/// new total is written to `config.json` only once the data has loaded; one below the epochs
+/// already finished is an error, and a failed resume changes nothing on disk.
 pub fn resume(
     run: &Path,
     epochs: Option<usize>,
     options: &TrainOptions,
 ) -> Result<Vec<EpochMetrics>> {
     let mut config = load_config(run)?;
+    let finished = snapshot::latest(run)?.map_or(0, |s| s.state.epoch);
+    let changed = epochs.is_some_and(|e| e != config.train.epochs);
     if let Some(epochs) = epochs {
+        if epochs < finished {
+            return Err(Error::invalid(
+                "epochs",
+                epochs,
+                format!(
+                    "{} already finished {finished} epochs: give at least that many",
+                    run.display()
+                ),
+            ));
+        }
         config.train.epochs = epochs;
         config.validate()?;
+    }
+    let splits = data::load(&config.data, config.seed)?;
+    if changed {
         let json =
             serde_json::to_vec_pretty(&config).map_err(|e| Error::Numerical(e.to_string()))?;
         checkpoint::write_atomic(&run.join(CONFIG_FILE), &json)?;
     }
-    let splits = data::load(&config.data, config.seed)?;
     run_epochs(&config, &splits, run, options, true)
 }
 
