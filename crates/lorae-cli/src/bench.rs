@@ -84,7 +84,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             &device,
         )?;
         let ms: Vec<f64> = times.iter().map(|t| t * 1e3).collect();
-        eprintln!(
+        lorae::note!(
             "round {round}: lorae {kind} {dataset} batch={} threads={threads} device={}: median {:.1} ms/step over {} steps (min {:.1}, max {:.1})",
             args.batch_size,
             args.device,
@@ -97,17 +97,17 @@ pub fn run(args: BenchArgs) -> Result<()> {
         if !args.no_peer {
             let (peer_ms, human) =
                 run_peer(&python, &args, kind, dataset, threads, config.model.layers)?;
-            eprintln!("round {round}: {human}");
+            lorae::note!("round {round}: {human}");
             theirs.extend(peer_ms);
         }
     }
     let ms = median(&ours);
     if args.no_peer {
-        println!("{head}: lorae {ms:.1} ms/step");
+        lorae::say!("{head}: lorae {ms:.1} ms/step");
         return Ok(());
     }
     let peer_ms = median(&theirs);
-    println!(
+    lorae::say!(
         "{head}: lorae {ms:.1} ms/step, pytorch {peer_ms:.1} ms/step, ratio {:.2}",
         ms / peer_ms
     );

@@ -93,7 +93,7 @@ pub fn run(args: BenchGmmArgs) -> Result<()> {
         seed: args.seed,
     };
     let threads = rayon::current_num_threads();
-    eprintln!(
+    lorae::note!(
         "fitting a {}-component full-covariance GMM to {} codes of dimension {} ({} restart(s), tol {:.0e}, {threads} thread(s))",
         args.k,
         codes.len(),
@@ -106,7 +106,7 @@ pub fn run(args: BenchGmmArgs) -> Result<()> {
     let seconds = start.elapsed().as_secs_f64();
     let ll = gmm.log_likelihood.last().copied().unwrap_or(f64::NAN);
     let iterations = gmm.log_likelihood.len();
-    eprintln!(
+    lorae::note!(
         "lorae: {seconds:.2} s, {iterations} EM iterations ({:.2} s each), converged {}, mean log-likelihood {ll:.3}",
         seconds / iterations.max(1) as f64,
         gmm.converged
@@ -115,7 +115,7 @@ pub fn run(args: BenchGmmArgs) -> Result<()> {
     let floor = covariance_floor(&to_matrix(&codes), config.reg_covar);
     let head = format!("gmm n={} dim={} k={}", codes.len(), codes.dim, args.k);
     if args.no_peer {
-        println!("{head}: lorae {seconds:.2} s");
+        lorae::say!("{head}: lorae {seconds:.2} s");
         return Ok(());
     }
     let python = args
@@ -159,20 +159,20 @@ pub fn run(args: BenchGmmArgs) -> Result<()> {
         .as_f64()
         .context("no float64_seconds in the peer report")?;
     match report["float32_error"].as_str() {
-        Some(e) => eprintln!("scikit-learn float32: failed: {e}"),
-        None => eprintln!(
+        Some(e) => lorae::note!("scikit-learn float32: failed: {e}"),
+        None => lorae::note!(
             "scikit-learn float32: {:.2} s",
             report["float32_seconds"].as_f64().unwrap_or(f64::NAN)
         ),
     }
     let peer_iterations = report["float64_n_iter"].as_f64().unwrap_or(f64::NAN);
-    eprintln!(
+    lorae::note!(
         "scikit-learn {} float64 (reg_covar {floor:.2e}): {peer_seconds:.2} s, {peer_iterations} EM iterations ({:.2} s each), mean log-likelihood {:.3}",
         report["sklearn_version"].as_str().unwrap_or("?"),
         peer_seconds / peer_iterations,
         report["mean_log_likelihood"].as_f64().unwrap_or(f64::NAN)
     );
-    println!(
+    lorae::say!(
         "{head}: lorae {seconds:.2} s, scikit-learn {peer_seconds:.2} s, ratio {:.2}",
         seconds / peer_seconds
     );

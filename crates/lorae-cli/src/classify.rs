@@ -106,12 +106,12 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let print = |r: &LabelResult| {
         if args.json {
             match serde_json::to_string(r) {
-                Ok(line) => println!("{line}"),
-                Err(e) => eprintln!("error: cannot serialise a result: {e}"),
+                Ok(line) => lorae::say!("{line}"),
+                Err(e) => lorae::note!("error: cannot serialise a result: {e}"),
             }
         } else {
             let errors: Vec<String> = r.errors.iter().map(|e| format!("{e:.2}")).collect();
-            println!(
+            lorae::say!(
                 "labels {}: test error {:.2} ± {:.2} % over {} seeds [{}], epochs {:?}, {:.1}s",
                 r.labels,
                 r.error_mean,
@@ -134,7 +134,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
                     .to_string()
             }
         };
-        eprintln!(
+        lorae::note!(
             "classification: protocol {protocol}; labelled images: {} of a pool of {}; codes: {codes}; \
              head 2×(Linear d→d, ReLU, dropout 0.5) + Linear d→classes, Adam lr {}, batch {}, {} epochs (at least {} steps)",
             config.subset,
@@ -206,7 +206,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let train_codes = encode_set_from(&model, &splits.train, range, EVAL_BATCH, source, &device)?;
     let test_codes = encode_set_from(&model, &splits.eval, range, EVAL_BATCH, source, &device)?;
-    eprintln!(
+    lorae::note!(
         "codes of {} training and {} test images ({source}, d = {}) in {:.1}s",
         train_codes.len(),
         test_codes.len(),

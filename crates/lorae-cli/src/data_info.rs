@@ -92,7 +92,7 @@ fn export(args: ExportArgs) -> Result<()> {
     }
     let set = data::load_split(&config, 0, train, args.limit)?;
     let n = lorae::report::grid::save_set(&set, &args.out)?;
-    println!(
+    lorae::say!(
         "wrote {n} {kind} {} images to {}",
         args.split,
         args.out.display()
@@ -130,21 +130,21 @@ fn info(args: InfoArgs) -> Result<()> {
             "label_counts": labels,
             "test_label_counts": test_labels,
         });
-        println!("{report}");
+        lorae::say!("{report}");
     } else {
-        println!("dataset {kind} ({})", data::data_dir(&config)?.display());
-        println!(
+        lorae::say!("dataset {kind} ({})", data::data_dir(&config)?.display());
+        lorae::say!(
             "  train {} images, test {} images, each {:?} (C, H, W)",
             splits.train.len(),
             splits.eval.len(),
             splits.train.shape
         );
-        println!(
+        lorae::say!(
             "  training pixels on [0, 1] (at the files' resolution): mean {mean:.4}, std {std:.4}"
         );
         match labels {
-            Some(counts) => println!("  training labels 0..{}: {counts:?}", counts.len()),
-            None => println!("  no labels"),
+            Some(counts) => lorae::say!("  training labels 0..{}: {counts:?}", counts.len()),
+            None => lorae::say!("  no labels"),
         }
     }
     Ok(())

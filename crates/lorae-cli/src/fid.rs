@@ -87,7 +87,7 @@ pub fn run(args: FidArgs) -> Result<()> {
         };
         let stats = source_statistics(&ImageSource::parse(set)?, &mut net, &options, &device)?;
         stats.save(out)?;
-        println!("{} images: statistics in {}", stats.n, out.display());
+        lorae::say!("{} images: statistics in {}", stats.n, out.display());
         return Ok(());
     }
 
@@ -133,7 +133,7 @@ pub fn run(args: FidArgs) -> Result<()> {
     let statistics_s = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let fid = frechet_distance(&a, &b)?;
-    eprintln!(
+    lorae::note!(
         "statistics of {} + {} images in {statistics_s:.1} s (network loading and cached sets \
          included), Fréchet distance in {:.1} s",
         a.n,
@@ -141,12 +141,12 @@ pub fn run(args: FidArgs) -> Result<()> {
         start.elapsed().as_secs_f64()
     );
     if args.json {
-        println!(
+        lorae::say!(
             "{}",
             serde_json::json!({"fid": fid, "n_a": a.n, "n_b": b.n})
         );
     } else {
-        println!("FID: {fid:.6} ({} vs {} images)", a.n, b.n);
+        lorae::say!("FID: {fid:.6} ({} vs {} images)", a.n, b.n);
     }
     Ok(())
 }

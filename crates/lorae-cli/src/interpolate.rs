@@ -65,6 +65,6 @@ pub fn run(args: InterpolateArgs) -> Result<()> {
         .out
         .unwrap_or_else(|| args.run.join("interpolation.png"));
     save_grid(&cells, eval.shape, args.pairs, args.steps + 2, range, &out)?;
-    println!("{}", out.display());
+    lorae::say!("{}", out.display());
     Ok(())
 }

@@ -312,7 +312,7 @@ fn run_train(args: TrainArgs) -> Result<()> {
         train::resume(&args.out, args.epochs, &options)?
     } else {
         let config = args.config()?;
-        eprintln!(
+        lorae::note!(
             "training {} on {} ({} train / {} eval images, {} epochs, batch {}, lr {}) into {}",
             config.model.kind,
             config.data.dataset,
@@ -327,19 +327,19 @@ fn run_train(args: TrainArgs) -> Result<()> {
     };
     match metrics.last() {
         Some(m) => match (m.eval_mse, m.effective_rank) {
-            (Some(mse), Some(rank)) => println!(
+            (Some(mse), Some(rank)) => lorae::say!(
                 "done: eval mse {mse:.5}, effective rank {rank} (threshold {:.0e}); outputs in {} (config.json, metrics.jsonl, model.safetensors)",
                 m.rank_threshold,
                 args.out.display()
             ),
-            _ => println!(
+            _ => lorae::say!(
                 "done: discriminator loss {:.5}, generator loss {:.5}; outputs in {} (sample with `lorae sample RUN --sampler prior`)",
                 m.discriminator_loss.unwrap_or(f64::NAN),
                 m.generator_loss.unwrap_or(f64::NAN),
                 args.out.display()
             ),
         },
-        None => println!("nothing to do: {} already finished its epochs", args.out.display()),
+        None => lorae::say!("nothing to do: {} already finished its epochs", args.out.display()),
     }
     Ok(())
 }
@@ -386,7 +386,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            lorae::note!("error: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -43,7 +43,7 @@ pub fn run(args: PcaGridArgs) -> Result<()> {
     let eval = data::load_eval(&config.data, config.seed, None)?;
     let codes = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;
     let pca = Pca::fit(&codes)?;
-    eprintln!(
+    lorae::note!(
         "PCA of {} evaluation codes: σ1 = {:.3}, σ2 = {:.3}",
         codes.len(),
         pca.std[0],
@@ -60,6 +60,6 @@ pub fn run(args: PcaGridArgs) -> Result<()> {
         config.data.pixel_range,
         &out,
     )?;
-    println!("{}", out.display());
+    lorae::say!("{}", out.display());
     Ok(())
 }

@@ -45,6 +45,6 @@ pub fn run(args: ReconstructArgs) -> Result<()> {
         config.data.pixel_range,
         &out,
     )?;
-    println!("{}", out.display());
+    lorae::say!("{}", out.display());
     Ok(())
 }

@@ -58,7 +58,7 @@ fn experiments(names: &[String], setup: &Setup) -> Result<Vec<Experiment>> {
     if names.iter().any(|n| n == "all") {
         let mut all = Experiment::ALL.to_vec();
         if !setup.has_celeba() {
-            eprintln!("note: `all` leaves out celeba-fid: CelebA is not in the data folder (pass --data-dir DIR, the folder holding celeba/)");
+            lorae::note!("note: `all` leaves out celeba-fid: CelebA is not in the data folder (pass --data-dir DIR, the folder holding celeba/)");
             all.retain(|&e| e != Experiment::CelebaFid);
         }
         return Ok(all);
@@ -76,7 +76,7 @@ fn experiments(names: &[String], setup: &Setup) -> Result<Vec<Experiment>> {
 pub fn run(args: ReproduceArgs) -> Result<()> {
     if args.list {
         for e in Experiment::ALL {
-            println!("{:<22} {}", e.to_string(), e.describe());
+            lorae::say!("{:<22} {}", e.to_string(), e.describe());
         }
         return Ok(());
     }
@@ -101,7 +101,7 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
                 } else {
                     "cells reading a trained run (after stage 1)"
                 };
-                println!("# stage {s}: {what}");
+                lorae::say!("# stage {s}: {what}");
             }
             let mut cmd = format!(
                 "lorae reproduce {} --budget {budget} --out {} --cell {} --no-progress",
@@ -118,9 +118,9 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
             if device != DeviceKind::Cpu {
                 cmd.push_str(&format!(" --device {device}"));
             }
-            println!("{cmd}");
+            lorae::say!("{cmd}");
         }
-        println!(
+        lorae::say!(
             "# then: lorae reproduce {} --budget {budget} --out {} --report-only",
             names.join(" "),
             shell(&args.out.display().to_string())
@@ -153,7 +153,7 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
             net: None,
         };
         let total = cells.len();
-        eprintln!(
+        lorae::note!(
             "{total} cells planned for {} at budget {budget} in {}",
             names.join(", "),
             args.out.display()
@@ -164,7 +164,7 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
             args.cell.as_deref(),
             &mut |i, n, id, left| {
                 let eta = left.map_or(String::new(), |s| format!(", about {} left", duration(s)));
-                eprintln!("[{i}/{n}] {id}{eta}");
+                lorae::note!("[{i}/{n}] {id}{eta}");
             },
         )?;
         if args.cell.is_some() {
@@ -175,7 +175,7 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
     let doc = report::build(&list, &setup, &outcomes, &args.out)?;
     let (md, html) = doc.write(&args.out, "report")?;
     let missing = cells.len() - outcomes.len();
-    println!(
+    lorae::say!(
         "report: {} and {} ({} of {} cells finished{})",
         md.display(),
         html.display(),

@@ -66,6 +66,6 @@ pub fn run(args: SampleArgs) -> Result<()> {
     } else {
         save_each(&images, shape, range, &out)?;
     }
-    println!("{}", out.display());
+    lorae::say!("{}", out.display());
     Ok(())
 }

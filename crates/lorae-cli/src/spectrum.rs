@@ -51,7 +51,7 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
             values: spec.singular_values.clone(),
         });
         if args.json {
-            println!("{json}");
+            lorae::say!("{json}");
         } else {
             let head: Vec<String> = spec
                 .singular_values
@@ -59,7 +59,7 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
                 .take(12)
                 .map(|v| format!("{v:.2e}"))
                 .collect();
-            println!(
+            lorae::say!(
                 "{}: effective rank {} (threshold {:.0e}) of {} codes in {} dimensions; normalised singular values {} ...",
                 run.display(),
                 spec.effective_rank,
@@ -72,7 +72,7 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
     }
     if let (Some(path), Some(threshold)) = (&args.plot, plot_threshold) {
         plot_spectra(&series, threshold, path)?;
-        eprintln!("spectrum plot: {}", path.display());
+        lorae::note!("spectrum plot: {}", path.display());
     }
     Ok(())
 }

@@ -136,12 +136,12 @@ fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
             .iter()
             .map(|(run, p)| serde_json::json!({"run": run, "lambda": p.lambda, "rank": p.rank}))
             .collect();
-        println!("{}", serde_json::json!({"points": runs, "fit": fit}));
+        lorae::say!("{}", serde_json::json!({"points": runs, "fit": fit}));
     } else {
         for (run, p) in &points {
-            println!("{run}: λ {:.0e}, effective rank {}", p.lambda, p.rank);
+            lorae::say!("{run}: λ {:.0e}, effective rank {}", p.lambda, p.rank);
         }
-        println!(
+        lorae::say!(
             "slope of log(rank) on log(λ): {:.3} over the {} runs above rank 1 (Proposition 1 predicts -1)",
             fit.slope, fit.used
         );
@@ -174,7 +174,7 @@ fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
             &[true, false],
             path,
         )?;
-        eprintln!("plot: {}", path.display());
+        lorae::note!("plot: {}", path.display());
     }
     Ok(())
 }
@@ -193,14 +193,14 @@ fn minmax(args: MinmaxArgs) -> Result<()> {
             value["run"] = serde_json::json!(run.display().to_string());
             value["model"] = serde_json::json!(config.model.kind.to_string());
             value["rank_m"] = serde_json::json!(rank_m);
-            println!("{value}");
+            lorae::say!("{value}");
         } else {
             let q: Vec<String> = mm
                 .quantiles
                 .iter()
                 .map(|(p, v)| format!("q{:.0} {v:.3}", p * 100.0))
                 .collect();
-            println!(
+            lorae::say!(
                 "{} ({}{}): min–max ratio over {} queries against {} codes: mean {:.3}, min {:.3}, {}, max {:.3}{}",
                 run.display(),
                 config.model.kind,
@@ -228,15 +228,18 @@ fn convergence(args: ConvergenceArgs) -> Result<()> {
     }
     for m in &metrics {
         if args.json {
-            println!(
+            lorae::say!(
                 "{}",
                 serde_json::json!({"epoch": m.epoch, "train_loss": m.train_loss,
                     "train_reconstruction": m.train_reconstruction, "train_regularizer": m.train_regularizer})
             );
         } else {
-            println!(
+            lorae::say!(
                 "epoch {}: train loss {:.6}, reconstruction {:.6}, regulariser {:.6}",
-                m.epoch, m.train_loss, m.train_reconstruction, m.train_regularizer
+                m.epoch,
+                m.train_loss,
+                m.train_reconstruction,
+                m.train_regularizer
             );
         }
     }
@@ -262,6 +265,6 @@ fn convergence(args: ConvergenceArgs) -> Result<()> {
         &[],
         &path,
     )?;
-    eprintln!("plot: {}", path.display());
+    lorae::note!("plot: {}", path.display());
     Ok(())
 }

@@ -84,7 +84,7 @@ pub fn run(args: TsneArgs) -> Result<()> {
             seed: args.seed,
         },
     )?;
-    eprintln!(
+    lorae::note!(
         "t-SNE of {} real and {} {kind} codes in {:.1}s",
         real.len(),
         drawn.len(),
@@ -125,6 +125,6 @@ pub fn run(args: TsneArgs) -> Result<()> {
         &format!("t-SNE: real codes and {kind} samples"),
         &out,
     )?;
-    println!("{}", out.display());
+    lorae::say!("{}", out.display());
     Ok(())
 }

@@ -218,3 +218,99 @@ fn resume_refuses_contradicting_flags_and_changes_nothing_when_it_fails() {
     assert!(ok, "{err}");
     assert_eq!(metrics(&run).len(), 3);
 }
+
+#[test]
+fn a_second_writer_is_refused_with_the_holders_pid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let mut first = Command::new(env!("CARGO_BIN_EXE_lorae"));
+    first
+        .args([
+            "train",
+            "--model",
+            "ae",
+            "--train-size",
+            "2000",
+            "--eval-size",
+            "64",
+            "--epochs",
+            "50",
+            "--no-progress",
+            "--out",
+        ])
+        .arg(&run)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = first.spawn().unwrap();
+    let started = Instant::now();
+    let lock = run.join("lock");
+    while std::fs::read_to_string(&lock).map_or(true, |s| s.trim().is_empty())
+        && started.elapsed() < Duration::from_secs(60)
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let pid = child.id().to_string();
+    let run_s = run.to_str().unwrap();
+    common::fails_with(
+        &["train", "--resume", "--out", run_s, "--no-progress"],
+        &format!("being written by another lorae process (pid {pid})"),
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The killed writer's lock went with it: the run resumes (to one more epoch than finished).
+    let finished = metrics_len(&run);
+    let (ok, _, err) = common::lorae(&[
+        "train",
+        "--resume",
+        "--out",
+        run_s,
+        "--epochs",
+        &(finished + 1).to_string(),
+        "--no-progress",
+    ]);
+    assert!(ok, "{err}");
+}
+
+fn metrics_len(run: &Path) -> usize {
+    std::fs::read_to_string(run.join("metrics.jsonl")).map_or(0, |t| t.lines().count())
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    // `lorae train … | true`: the reader is gone before training ends.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lorae"))
+        .args([
+            "train",
+            "--model",
+            "ae",
+            "--train-size",
+            "64",
+            "--eval-size",
+            "16",
+            "--epochs",
+            "1",
+            "--out",
+        ])
+        .arg(&run)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert_eq!(metrics(&run).len(), 1);
+    // `lorae spectrum RUN | head -0`.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lorae"))
+        .arg("spectrum")
+        .arg(&run)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    assert!(child.wait().unwrap().success());
+}

@@ -2,6 +2,25 @@
 //!
 //! Data flows one way: [`data`] → [`model`] → [`train`] → [`latent`] codes → [`report`].
 
+/// `println!` that ignores a closed stdout (`lorae … | head -1` must not crash a command whose
+/// files are what matter).
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::writeln!(::std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that ignores a closed stderr (training goes on when its log reader goes away).
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::writeln!(::std::io::stderr(), $($arg)*);
+    }};
+}
+
 #[macro_use]
 pub mod config;
 pub mod data;

@@ -75,7 +75,7 @@ pub fn source_statistics(
         _ => None,
     };
     if let Some(path) = cache.as_ref().filter(|p| p.exists()) {
-        eprintln!("{}: cached statistics {}", source.label(), path.display());
+        crate::note!("{}: cached statistics {}", source.label(), path.display());
         return FeatureStats::load(path);
     }
     let images = source.load(options.data_dir.as_deref(), options.limit)?;
@@ -101,7 +101,7 @@ pub fn images_statistics(
     if net.is_none() {
         let (path, start) = (weights_path(options)?, std::time::Instant::now());
         *net = Some(FidInception::load(&path, device)?);
-        eprintln!(
+        crate::note!(
             "FID network loaded from {} in {:.1} s",
             path.display(),
             start.elapsed().as_secs_f64()

@@ -101,7 +101,7 @@ pub fn fit_sampler(
                 FitOn::Eval => &splits.eval,
             };
             let codes = encode_set(model, set, config.data.pixel_range, EVAL_BATCH, device)?;
-            eprintln!("fitting {kind} to {} codes of the {fit_on} split", codes.len());
+            crate::note!("fitting {kind} to {} codes of the {fit_on} split", codes.len());
             Ok(match kind {
                 SamplerKind::Gaussian => Box::new(Gaussian::fit(&codes)?),
                 _ => Box::new(Gmm::fit(

@@ -7,6 +7,7 @@
 
 pub mod checkpoint;
 pub mod gan;
+pub mod lock;
 pub mod metrics;
 pub mod snapshot;
 pub mod step;
@@ -97,6 +98,14 @@ pub fn train(config: &RunConfig, out: &Path, options: &TrainOptions) -> Result<V
     // Data before the run directory: a dataset that cannot be read leaves nothing behind.
     let splits = data::load(&config.data, config.seed)?;
     std::fs::create_dir_all(out).map_err(|e| Error::io("cannot create run directory", out, e))?;
+    let _lock = lock::acquire(out)?;
+    if out.join(CONFIG_FILE).exists() {
+        return Err(Error::invalid(
+            "out",
+            out.display(),
+            "another process started a run in this directory just now: choose another --out",
+        ));
+    }
     let json = serde_json::to_vec_pretty(config).map_err(|e| Error::Numerical(e.to_string()))?;
     checkpoint::write_atomic(&out.join(CONFIG_FILE), &json)?;
     run_epochs(config, &splits, out, options, false)
@@ -111,6 +120,7 @@ pub fn resume(
     options: &TrainOptions,
 ) -> Result<Vec<EpochMetrics>> {
     let mut config = load_config(run)?;
+    let _lock = lock::acquire(run)?;
     let finished = snapshot::latest(run)?.map_or(0, |s| s.state.epoch);
     let changed = epochs.is_some_and(|e| e != config.train.epochs);
     if let Some(epochs) = epochs {
@@ -268,11 +278,11 @@ fn run_epochs(
 
 fn report_epoch(m: &EpochMetrics, epochs: usize) {
     match (m.eval_mse, m.effective_rank) {
-        (Some(eval_mse), Some(rank)) => eprintln!(
+        (Some(eval_mse), Some(rank)) => crate::note!(
             "epoch {}/{}: train loss {:.5}, eval mse {:.5} (mean-image baseline {:.5}), effective rank {} (threshold {:.0e}), {:.1}s",
             m.epoch, epochs, m.train_loss, eval_mse, m.baseline_mse, rank, m.rank_threshold, m.seconds
         ),
-        _ => eprintln!(
+        _ => crate::note!(
             "epoch {}/{}: discriminator loss {:.5}, generator loss {:.5}, {:.1}s",
             m.epoch,
             epochs,
@@ -282,7 +292,7 @@ fn report_epoch(m: &EpochMetrics, epochs: usize) {
         ),
     }
     if m.collapsed {
-        eprintln!(
+        crate::note!(
             "warning: eval mse {:.5} is not below the mean-image baseline {:.5}: the model reconstructs nothing yet. \
              If this persists the run has collapsed (e.g. --pixel-range pm1 on shapes saturates the Tanh output): \
              use --pixel-range 01 or a lower --lr.",
