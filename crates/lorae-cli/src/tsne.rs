@@ -35,6 +35,10 @@ pub struct TsneArgs {
     /// t-SNE iterations.
     #[arg(long, default_value_t = 1000)]
     epochs: usize,
+    /// Split whose codes the sampler is fitted to: train (as `lorae sample`) or eval (faster: the
+    /// GMM fit on MNIST's 60 000 training codes takes minutes, the t-SNE itself about a second).
+    #[arg(long, default_value = "train")]
+    fit_on: String,
     /// Seed of the sampler and of the initial embedding.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -59,11 +63,12 @@ pub fn run(args: TsneArgs) -> Result<()> {
     let model = model.fold().unwrap_or(model);
     let eval = data::load_eval(&config.data, config.seed, Some(args.n))?;
     let real = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;
+    let fit_on: FitOn = args.fit_on.parse()?;
     let sampler = fit_sampler(
         kind,
         &config,
         &model,
-        FitOn::Train,
+        fit_on,
         args.k,
         args.seed,
         &device,
