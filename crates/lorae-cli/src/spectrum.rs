@@ -38,6 +38,10 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
         let (config, model) = train::load_run(run, &device)?;
         train::require_encoder(&config, run)?;
         let threshold = args.threshold.unwrap_or(config.eval.rank_threshold);
+        anyhow::ensure!(
+            threshold.is_finite() && threshold > 0.0 && threshold < 1.0,
+            "--threshold must be between 0 and 1 (exclusive): singular values are divided by the largest; got {threshold}"
+        );
         let eval = data::load_eval(&config.data, config.seed, None)?;
         // The folded encoder gives the same codes faster; a ReLU chain cannot fold.
         let model = model.fold().unwrap_or(model);

@@ -155,6 +155,14 @@ fn classify_theory_and_tsne_on_tiny_runs() {
         "--threshold",
     );
 
+    // spectrum: a threshold outside (0, 1) is refused.
+    for t in ["2", "0", "NaN"] {
+        fails_with(
+            &["spectrum", low_s, "--threshold", t],
+            "--threshold must be between 0 and 1",
+        );
+    }
+
     // theory minmax: LoRAE reports rank(M); an AE has none.
     let (ok, out, err) = lorae(&["theory", "minmax", low_s, ae_s, "--queries", "50", "--json"]);
     assert!(ok, "{err}");

@@ -139,3 +139,24 @@ fn metrics_have_the_documented_fields() {
         dir.path().join("config.json").exists() && dir.path().join("model.safetensors").exists()
     );
 }
+
+#[test]
+fn a_checkpoint_with_non_finite_weights_is_refused_naming_the_tensor() {
+    let device = Device::flex();
+    let config = lorae::RunConfig::for_dataset(lorae::ModelKind::Ae, lorae::DatasetKind::Shapes);
+    let model = Autoencoder::new(&config.model, config.data.layout(), &device);
+    let bytes = lorae::train::checkpoint::model_bytes(&model).unwrap();
+    // Overwrite the first f32 of the data section (after the 8-byte length and the JSON header).
+    let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut bad = bytes.clone();
+    bad[8 + header..8 + header + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    std::fs::write(&path, &bad).unwrap();
+    let template = Autoencoder::new(&config.model, config.data.layout(), &device);
+    let err = load_model(template, &path).unwrap_err().to_string();
+    assert!(
+        err.contains("holds NaN") && err.contains("model.safetensors"),
+        "{err}"
+    );
+}

@@ -169,11 +169,17 @@ pub fn load_model_bytes(model: Autoencoder, bytes: &[u8], file: &Path) -> Result
                 format!("tensor `{name}` is {:?}, expected F32", view.dtype()),
             ));
         }
-        let values = view
+        let values: Vec<f32> = view
             .data()
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
+        if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+            return Err(Error::bad_file(
+                file,
+                format!("tensor `{name}` holds {bad}: the weights are damaged (or the run diverged); resume from an earlier copy or retrain"),
+            ));
+        }
         tensors.insert(name, (view.shape().to_vec(), values));
     }
     let mut assign = Assign {

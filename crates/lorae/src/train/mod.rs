@@ -184,6 +184,7 @@ fn run_epochs(
     };
 
     let mut all = Vec::new();
+    let (mut first_loss, mut warned) = (None::<f64>, false);
     for epoch in start..=config.train.epochs {
         let started = Instant::now();
         // Shuffling and VAE noise depend on (seed, epoch) only, so a resumed run matches.
@@ -233,6 +234,17 @@ fn run_epochs(
                 });
             }
             model = next;
+            // A loss a million times its first value has diverged even while it is finite
+            // (a GAN's reached 1e25): say so once, and keep training as asked.
+            let first = *first_loss.get_or_insert(total.abs().max(f64::MIN_POSITIVE));
+            if !warned && total.abs() > 1e6 * first {
+                warned = true;
+                crate::note!(
+                    "warning: epoch {epoch}, step {}: loss {total:.3e} is over 1e6 times its first value {first:.3e}: the run is diverging; lower --lr (now {})",
+                    step + 1,
+                    config.train.lr
+                );
+            }
             sum_total += total;
             sum_recon += losses.reconstruction;
             sum_reg += losses.regularizer;
