@@ -50,7 +50,7 @@ fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 }
 
 /// The legend box, upper right, as every lorae chart has it.
-fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, path: &Path) -> Result<()>
+pub(crate) fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, path: &Path) -> Result<()>
 where
     DB: DrawingBackend + 'a,
     CT: CoordTranslate,

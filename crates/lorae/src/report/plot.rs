@@ -106,14 +106,7 @@ pub fn plot_spectra(series: &[SpectrumSeries], threshold: f64, path: &Path) -> R
         .map_err(|e| fail(&e))?
         .label(format!("threshold {threshold:.0e}"))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
-    chart
-        .configure_series_labels()
-        .label_font((FONT_NAME, 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(|e| fail(&e))?;
+    super::charts::legend(&mut chart, path)?;
     root.present().map_err(|e| fail(&e))?;
     Ok(())
 }
