@@ -244,7 +244,9 @@ fn a_second_writer_is_refused_with_the_holders_pid() {
     let mut child = first.spawn().unwrap();
     let started = Instant::now();
     let lock = run.join("lock");
-    while std::fs::read_to_string(&lock).map_or(true, |s| s.trim().is_empty())
+    // The writer holds the lock (its pid is in the file) and has written config.json.
+    while (std::fs::read_to_string(&lock).map_or(true, |s| s.trim().is_empty())
+        || !run.join("config.json").exists())
         && started.elapsed() < Duration::from_secs(60)
     {
         std::thread::sleep(Duration::from_millis(5));

@@ -191,7 +191,7 @@ fn run_epochs(
         device.seed(config.seed.wrapping_add(epoch as u64));
         let order = epoch_order(splits.train.len(), config.seed, epoch);
         let steps = order.len().div_ceil(config.train.batch_size);
-        let bar = progress_bar(options.progress, steps, epoch, config.train.epochs);
+        let bar = progress_bar(options.progress, steps, epoch, config.train.epochs, out);
         let (mut sum_total, mut sum_recon, mut sum_reg) = (0.0, 0.0, 0.0);
         let (mut sum_d, mut sum_g) = (0.0, 0.0);
         for (step, indices) in order.chunks(config.train.batch_size).enumerate() {
@@ -282,20 +282,22 @@ fn run_epochs(
         };
         history.push(m.clone());
         snapshot::save(out, &model, &optim, epoch, &history)?;
-        report_epoch(&m, config.train.epochs);
+        report_epoch(&m, config.train.epochs, out);
         all.push(m);
     }
     Ok(all)
 }
 
-fn report_epoch(m: &EpochMetrics, epochs: usize) {
+/// One line per epoch on stderr, naming the run (runs trained side by side interleave).
+fn report_epoch(m: &EpochMetrics, epochs: usize, run: &Path) {
+    let run = run.display();
     match (m.eval_mse, m.effective_rank) {
         (Some(eval_mse), Some(rank)) => crate::note!(
-            "epoch {}/{}: train loss {:.5}, eval mse {:.5} (mean-image baseline {:.5}), effective rank {} (threshold {:.0e}), {:.1}s",
+            "{run}: epoch {}/{}: train loss {:.5}, eval mse {:.5} (mean-image baseline {:.5}), effective rank {} (threshold {:.0e}), {:.1}s",
             m.epoch, epochs, m.train_loss, eval_mse, m.baseline_mse, rank, m.rank_threshold, m.seconds
         ),
         _ => crate::note!(
-            "epoch {}/{}: discriminator loss {:.5}, generator loss {:.5}, {:.1}s",
+            "{run}: epoch {}/{}: discriminator loss {:.5}, generator loss {:.5}, {:.1}s",
             m.epoch,
             epochs,
             m.discriminator_loss.unwrap_or(f64::NAN),
@@ -313,7 +315,7 @@ fn report_epoch(m: &EpochMetrics, epochs: usize) {
     }
 }
 
-fn progress_bar(show: bool, steps: usize, epoch: usize, epochs: usize) -> ProgressBar {
+fn progress_bar(show: bool, steps: usize, epoch: usize, epochs: usize, run: &Path) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
@@ -323,7 +325,7 @@ fn progress_bar(show: bool, steps: usize, epoch: usize, epochs: usize) -> Progre
     ) {
         bar.set_style(style);
     }
-    bar.set_prefix(format!("{epoch}/{epochs}"));
+    bar.set_prefix(format!("{epoch}/{epochs} of {}", run.display()));
     bar
 }
 
