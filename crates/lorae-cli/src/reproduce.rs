@@ -16,7 +16,7 @@ use lorae::train::TrainOptions;
 pub struct ReproduceArgs {
     /// Experiments (see --list), or `all`.
     experiments: Vec<String>,
-    /// smoke (seconds, what CI runs), quick (≤ about an hour per experiment on 2 cores) or paper
+    /// smoke (seconds, what CI runs), quick (a few epochs; shapes-spectra took 19 min on 2 cores) or paper
     /// (the papers' settings; meant for a GPU).
     #[arg(long, default_value = "quick")]
     budget: String,

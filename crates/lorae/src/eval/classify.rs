@@ -240,6 +240,19 @@ pub fn pool_size(train_len: usize, config: &ClassifyConfig) -> usize {
     }
 }
 
+/// The error for a label count `n` outside the pool of `train_len` training images.
+fn too_many_labels(n: usize, train_len: usize, config: &ClassifyConfig) -> Error {
+    let pool = pool_size(train_len, config);
+    let why = match config.protocol {
+        Protocol::Honest => format!(
+            "at most {pool}: the honest protocol keeps the last {} of the {train_len} training images for validation",
+            config.validation
+        ),
+        Protocol::Paper => format!("between 1 and the {pool} training images"),
+    };
+    Error::invalid("labels", n, why)
+}
+
 /// Chooses `n` labelled images of the pool and the validation tail.
 pub fn split_labels(
     labels: &[u8],
@@ -249,15 +262,7 @@ pub fn split_labels(
 ) -> Result<LabelSplit> {
     let pool = pool_size(labels.len(), config);
     if n == 0 || n > pool {
-        let why = match config.protocol {
-            Protocol::Honest => format!(
-                "at most {pool}: the honest protocol keeps the last {} of the {} training images for validation",
-                config.validation,
-                labels.len()
-            ),
-            Protocol::Paper => format!("between 1 and the {pool} training images"),
-        };
-        return Err(Error::invalid("labels", n, why));
+        return Err(too_many_labels(n, labels.len(), config));
     }
     let labelled = match config.subset {
         Subset::First => (0..n).collect(),
@@ -335,7 +340,7 @@ pub fn validate(config: &ClassifyConfig, train_len: usize) -> Result<()> {
         .iter()
         .find(|&&n| n == 0 || (n > pool && n != usize::MAX))
     {
-        Some(&n) => split_labels(&vec![0; train_len], n, config, 0).map(|_| ()),
+        Some(&n) => Err(too_many_labels(n, train_len, config)),
         None => Ok(()),
     }
 }

@@ -26,7 +26,8 @@ pub use experiments::Experiment;
 pub enum Budget {
     /// Seconds per experiment: tiny subsets, one epoch; checks that everything runs (CI).
     Smoke,
-    /// Minutes to an hour per experiment on 2 CPU cores: few epochs, 1 000 FID samples.
+    /// A few epochs, 1 000 FID samples (`shapes-spectra` took 19 min on 2 CPU cores; the MNIST
+    /// experiments take hours there).
     Quick,
     /// The papers' settings: Table 4's epochs, 10 000 FID samples, 5 seeds. Meant for a GPU.
     Paper,
