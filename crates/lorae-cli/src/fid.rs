@@ -99,6 +99,7 @@ pub fn run(args: FidArgs) -> Result<()> {
                 k: args.k,
                 n: args.n,
                 seed: args.seed,
+                fit_limit: None,
             };
             let (config, images) = draw_images(run, &draw, &device)?;
             let images = quantise(

@@ -39,6 +39,15 @@ pub fn run(args: InterpolateArgs) -> Result<()> {
     let device = args.device.parse::<DeviceKind>()?.device()?;
     let (config, model) = train::load_run(&args.run, &device)?;
     train::require_encoder(&config, &args.run)?;
+    let shape = config.data.layout().image_shape();
+    let per_row = (args.steps as u128).saturating_add(2);
+    lorae::limits::check_images("steps", args.steps, per_row, shape)?;
+    lorae::limits::check_images(
+        "pairs",
+        args.pairs,
+        per_row.saturating_mul(args.pairs as u128),
+        shape,
+    )?;
     let model = model.fold().unwrap_or(model);
     let range = config.data.pixel_range;
     let eval = data::load_eval(&config.data, config.seed, Some(2 * args.pairs))?;

@@ -174,6 +174,10 @@ struct TrainArgs {
     /// other flags must agree with it; --epochs raises the total).
     #[arg(long)]
     resume: bool,
+    /// Also checkpoint inside epochs: every N steps (`500`) or after a duration (`90s`, `10m`,
+    /// `2h`); a killed run resumes from there to the same model [default: at each epoch's end].
+    #[arg(long)]
+    checkpoint_every: Option<String>,
     /// Compute device: cpu or wgpu.
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -306,6 +310,11 @@ fn run_train(args: TrainArgs) -> Result<()> {
     let options = TrainOptions {
         device: args.device.parse::<DeviceKind>()?,
         progress: !args.no_progress,
+        checkpoint_every: args
+            .checkpoint_every
+            .as_deref()
+            .map(str::parse)
+            .transpose()?,
     };
     let metrics = if args.resume {
         args.check_resume()?;

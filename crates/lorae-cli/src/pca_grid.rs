@@ -39,6 +39,8 @@ pub fn run(args: PcaGridArgs) -> Result<()> {
     let device = args.device.parse::<DeviceKind>()?.device()?;
     let (config, model) = train::load_run(&args.run, &device)?;
     train::require_encoder(&config, &args.run)?;
+    let cells = (args.size as u128).saturating_mul(args.size as u128);
+    lorae::limits::check_images("size", args.size, cells, config.data.layout().image_shape())?;
     let model = model.fold().unwrap_or(model);
     let eval = data::load_eval(&config.data, config.seed, None)?;
     let codes = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;

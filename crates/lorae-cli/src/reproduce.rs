@@ -10,7 +10,7 @@ use lorae::device::DeviceKind;
 use lorae::eval::score::StatsOptions;
 use lorae::reproduce::cell::Context;
 use lorae::reproduce::{self, report, Budget, Experiment, Setup};
-use lorae::train::TrainOptions;
+use lorae::train::{CheckpointEvery, TrainOptions};
 
 #[derive(Args)]
 pub struct ReproduceArgs {
@@ -141,6 +141,8 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
             train: TrainOptions {
                 device,
                 progress: !args.no_progress,
+                // Long cells (CelebA epochs take hours on a CPU) lose at most ten minutes.
+                checkpoint_every: Some(CheckpointEvery::Time(std::time::Duration::from_secs(600))),
             },
             stats: StatsOptions {
                 weights: args.weights.clone(),

@@ -43,6 +43,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
         k: args.k,
         n: args.n,
         seed: args.seed,
+        fit_limit: None,
     };
     let (config, images) = draw_images(&args.run, &draw, &device)?;
     let shape = config.data.layout().image_shape();

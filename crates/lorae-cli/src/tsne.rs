@@ -64,7 +64,15 @@ pub fn run(args: TsneArgs) -> Result<()> {
     let eval = data::load_eval(&config.data, config.seed, Some(args.n))?;
     let real = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;
     let fit_on: FitOn = args.fit_on.parse()?;
-    let sampler = fit_sampler(kind, &config, &model, fit_on, args.k, args.seed, &device)?;
+    let sampler = fit_sampler(
+        kind,
+        &config,
+        &model,
+        (fit_on, None),
+        args.k,
+        args.seed,
+        &device,
+    )?;
     let drawn = sampler.sample(real.len(), &mut ChaCha8Rng::seed_from_u64(args.seed));
     let mut both = real.values.clone();
     both.extend_from_slice(&drawn.values);

@@ -180,3 +180,87 @@ fn a_run_is_sampled_and_scored() {
     );
     assert!(out["fid"].as_f64().unwrap() > 0.0, "{out}");
 }
+
+/// Dataset statistics are cached by content: after the files change under the same path, the
+/// cache is not reused (it once returned a stale FID, keyed by the path alone).
+#[test]
+fn dataset_statistics_are_cached_by_content() {
+    let Some(w) = weights() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("mnist");
+    std::fs::create_dir_all(&data).unwrap();
+    let idx = |magic: u32, dims: &[u32], body: &[u8]| {
+        let mut out = magic.to_be_bytes().to_vec();
+        dims.iter().for_each(|d| out.extend(d.to_be_bytes()));
+        out.extend(body);
+        out
+    };
+    let write = |shift: u8| {
+        for (split, n) in [("train", 3u32), ("t10k", 3)] {
+            let pixels: Vec<u8> = (0..n as usize * 784)
+                .map(|i| {
+                    ((i * 37 + shift as usize * 91 + usize::from(split == "t10k") * 13) % 256) as u8
+                })
+                .collect();
+            std::fs::write(
+                data.join(format!("{split}-images-idx3-ubyte")),
+                idx(0x803, &[n, 28, 28], &pixels),
+            )
+            .unwrap();
+            std::fs::write(
+                data.join(format!("{split}-labels-idx1-ubyte")),
+                idx(0x801, &[n], &[1, 2, 3]),
+            )
+            .unwrap();
+        }
+    };
+    let fid = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_lorae"))
+            .args([
+                "fid",
+                "dataset:mnist:test",
+                "dataset:mnist:train",
+                "--json",
+                "--no-progress",
+            ])
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--weights")
+            .arg(&w)
+            .env("LORAE_DATA_DIR", tmp.path().join("cache"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (
+            json(&String::from_utf8_lossy(&out.stdout))["fid"]
+                .as_f64()
+                .unwrap(),
+            stderr,
+        )
+    };
+    write(0);
+    let (first, log) = fid();
+    assert!(!log.contains("cached statistics"), "{log}");
+    let (again, log) = fid();
+    // The cache keeps Σ, not the low-rank factor of 3 images, so the two agree to rounding.
+    assert!((again - first).abs() < 1e-5 * first, "{again} vs {first}");
+    assert!(
+        log.contains("cached statistics"),
+        "the second run should use the cache: {log}"
+    );
+    write(1);
+    let (changed, log) = fid();
+    assert!(
+        !log.contains("cached statistics"),
+        "changed files must not hit the cache: {log}"
+    );
+    assert!(
+        (changed - first).abs() > 1e-3 * first,
+        "{changed} vs {first}"
+    );
+}

@@ -10,32 +10,33 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn train(out: &Path, resume: bool) -> Command {
+    train_with(out, resume, &[])
+}
+
+/// The kill tests' shapes run (256 images, 8 steps an epoch, 6 epochs of IRMAE), with `extra`
+/// flags added or replacing those defaults.
+fn train_with(out: &Path, resume: bool, extra: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lorae"));
-    cmd.args([
-        "train",
-        "--model",
-        "irmae",
-        "--train-size",
-        "256",
-        "--eval-size",
-        "64",
-        "--batch-size",
-        "32",
-        "--epochs",
-        "6",
-        "--lr",
-        "1e-3",
-        "--threads",
-        "2",
-        "--no-progress",
-        "--out",
-    ])
-    .arg(out)
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
+    cmd.args(["train", "--no-progress", "--out"])
+        .arg(out)
+        .args(extra);
+    for (flag, value) in [
+        ("--model", "irmae"),
+        ("--train-size", "256"),
+        ("--eval-size", "64"),
+        ("--batch-size", "32"),
+        ("--epochs", "6"),
+        ("--lr", "1e-3"),
+        ("--threads", "2"),
+    ] {
+        if !extra.contains(&flag) {
+            cmd.args([flag, value]);
+        }
+    }
     if resume {
         cmd.arg("--resume");
     }
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
     cmd
 }
 
@@ -52,11 +53,14 @@ fn metrics(run: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-#[test]
-fn killed_and_resumed_run_ends_byte_identical() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (reference, killed) = (tmp.path().join("reference"), tmp.path().join("killed"));
-    assert!(train(&reference, false).status().unwrap().success());
+/// Trains the kill tests' run with `extra` flags into `reference` uninterrupted and into
+/// `killed` under 20 SIGKILLs at seeded random moments, then checks that both end the same.
+fn kill_and_compare(tmp: &Path, extra: &[&str]) {
+    let (reference, killed) = (tmp.join("reference"), tmp.join("killed"));
+    assert!(train_with(&reference, false, extra)
+        .status()
+        .unwrap()
+        .success());
 
     // Seeded kill moments (a 64-bit LCG), 20 kills, then one run to the end.
     let mut state = 0x2545_f491_4f6c_dd1du64;
@@ -70,7 +74,7 @@ fn killed_and_resumed_run_ends_byte_identical() {
     let mut finished_early = 0;
     while kills < 20 {
         let resume = killed.join("config.json").exists();
-        let mut child = train(&killed, resume).spawn().unwrap();
+        let mut child = train_with(&killed, resume, extra).spawn().unwrap();
         let deadline = Instant::now() + Duration::from_millis(next_ms());
         let exited = loop {
             if let Some(status) = child.try_wait().unwrap() {
@@ -99,29 +103,101 @@ fn killed_and_resumed_run_ends_byte_identical() {
             }
         }
     }
-    let status = train(&killed, killed.join("config.json").exists())
+    let status = train_with(&killed, killed.join("config.json").exists(), extra)
         .status()
         .unwrap();
     assert!(status.success());
+    assert_same_run(&reference, &killed);
+}
 
-    let a = std::fs::read(reference.join("model.safetensors")).unwrap();
-    let b = std::fs::read(killed.join("model.safetensors")).unwrap();
+/// `b` ended with the same model, byte for byte, and the same metrics as `a`, one line per
+/// epoch, and only its last checkpoint is left.
+fn assert_same_run(a: &Path, b: &Path) {
+    let model_a = std::fs::read(a.join("model.safetensors")).unwrap();
+    let model_b = std::fs::read(b.join("model.safetensors")).unwrap();
     assert!(
-        a == b,
+        model_a == model_b,
         "the killed-and-resumed model differs from the uninterrupted one"
     );
-    let (ma, mb) = (metrics(&reference), metrics(&killed));
+    let (ma, mb) = (metrics(a), metrics(b));
     assert_eq!(mb.len(), 6, "one metrics line per epoch");
     let epochs: Vec<u64> = mb.iter().map(|m| m["epoch"].as_u64().unwrap()).collect();
     assert_eq!(epochs, vec![1, 2, 3, 4, 5, 6]);
     assert_eq!(ma, mb);
-    // Only the current checkpoint is left.
-    let dirs: Vec<String> = std::fs::read_dir(&killed)
+    let dirs: Vec<String> = std::fs::read_dir(b)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains("checkpoint-"))
         .collect();
     assert_eq!(dirs, vec!["checkpoint-0006".to_string()]);
+}
+
+#[test]
+fn killed_and_resumed_run_ends_byte_identical() {
+    let tmp = tempfile::tempdir().unwrap();
+    kill_and_compare(tmp.path(), &[]);
+}
+
+/// Checkpoints every 3 steps (inside the 8-step epochs) of a VAE, whose every step draws noise:
+/// a run resumed mid-epoch continues the data order, the noise and the epoch's sums exactly.
+#[test]
+fn killed_mid_epoch_and_resumed_run_ends_byte_identical() {
+    let tmp = tempfile::tempdir().unwrap();
+    kill_and_compare(tmp.path(), &["--model", "vae", "--checkpoint-every", "3"]);
+}
+
+/// A full disk (here a file-size limit, `ulimit -f`, with SIGXFSZ ignored so that writes fail
+/// with EFBIG) during a checkpoint: the command fails naming the file, the previous checkpoint
+/// stays current and whole, and resuming without the limit ends with the uninterrupted model.
+#[test]
+fn a_full_disk_during_a_checkpoint_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (reference, run) = (tmp.path().join("reference"), tmp.path().join("run"));
+    assert!(train(&reference, false).status().unwrap().success());
+    let checkpoint = reference.join("checkpoint-0006");
+    let size = |f: &str| std::fs::metadata(checkpoint.join(f)).unwrap().len();
+    let (model, optimizer) = (size("model.safetensors"), size("optimizer.bpk"));
+    assert!(
+        model < optimizer,
+        "model {model} B, optimizer {optimizer} B"
+    );
+    // Room for the model file, not for the Adam state (bash counts 1024-byte blocks).
+    let limit_kib = model / 1024 + 1;
+    assert!(limit_kib * 1024 < optimizer);
+
+    let first = train_with(&run, false, &["--epochs", "2"])
+        .status()
+        .unwrap();
+    assert!(first.success());
+    let before = std::fs::read(run.join("checkpoint-0002/model.safetensors")).unwrap();
+    let lorae = env!("CARGO_BIN_EXE_lorae");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f {limit_kib}; exec \"$0\" train --resume --epochs 6 --no-progress --out \"$1\""
+        ))
+        .arg(lorae)
+        .arg(&run)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the write should have failed: {err}");
+    assert!(
+        err.contains("optimizer.bpk") && err.contains("cannot write"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(run.join("latest")).unwrap().trim(),
+        "checkpoint-0002"
+    );
+    assert_eq!(
+        std::fs::read(run.join("checkpoint-0002/model.safetensors")).unwrap(),
+        before
+    );
+    assert_eq!(metrics(&run).len(), 2);
+
+    assert!(train(&run, true).status().unwrap().success());
+    assert_same_run(&reference, &run);
 }
 
 #[test]
@@ -197,7 +273,7 @@ fn resume_refuses_contradicting_flags_and_changes_nothing_when_it_fails() {
     // Fewer epochs than finished: an error, and config.json is not rewritten.
     common::fails_with(
         &["train", "--resume", "--out", run_s, "--epochs", "1"],
-        "already finished 2 epochs",
+        "already finished 2 epochs:",
     );
     assert_eq!(std::fs::read(run.join("config.json")).unwrap(), config);
     assert_eq!(std::fs::read(run.join("model.safetensors")).unwrap(), model);

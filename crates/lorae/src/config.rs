@@ -464,7 +464,33 @@ impl RunConfig {
                 "must be at least 2 (the latent covariance needs two codes)",
             ));
         }
-        Ok(())
+        self.check_memory()
+    }
+
+    /// Refuses sizes whose buffers cannot fit in memory ([`crate::limits`]): the generated shapes
+    /// images (`--train-size`, `--eval-size`), the linear layers and the fully connected layers
+    /// with their gradients and Adam moments (`--latent-dim`, `--layers`), the batch.
+    fn check_memory(&self) -> Result<()> {
+        use crate::limits::{check, product};
+        let image = self.data.layout().image_shape();
+        if self.data.dataset == DatasetKind::Shapes {
+            let images = (self.data.train_size as u128).saturating_add(self.data.eval_size as u128);
+            check(
+                "train-size",
+                self.data.train_size,
+                images.saturating_mul(product(&image)),
+            )?;
+        }
+        let d = self.model.latent_dim;
+        // Weights, gradients and two Adam moments: 16 bytes a parameter. The FC layers around
+        // the code have at most 65 536 inputs or outputs (CelebA's decoder), twice.
+        let fc = product(&[d, 2 * 65_536, 16]);
+        check("latent-dim", d, fc)?;
+        let chain = product(&[self.model.layers.max(1), d, d, 16]);
+        check("layers", self.model.layers, fc.saturating_add(chain))?;
+        // A batch's activations: the widest layer keeps ~32 values per pixel, forward and back.
+        let batch = product(&[self.train.batch_size, image[1], image[2], 32, 2 * 4]);
+        check("batch-size", self.train.batch_size, batch)
     }
 }
 

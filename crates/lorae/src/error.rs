@@ -60,6 +60,11 @@ pub enum Error {
         lr: f64,
     },
 
+    /// Weights or activations became NaN or infinite (training has diverged); the training
+    /// loop turns this into [`Error::Diverged`] with the epoch and step.
+    #[error("{0} holds non-finite values: training has diverged; lower --lr")]
+    NonFinite(String),
+
     /// A numerical routine failed (e.g. an SVD did not converge).
     #[error("numerical failure in {0}")]
     Numerical(String),

@@ -29,6 +29,7 @@ pub mod error;
 pub mod eval;
 pub mod kernels;
 pub mod latent;
+pub mod limits;
 pub mod model;
 pub mod npy;
 pub mod npz;

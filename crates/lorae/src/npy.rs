@@ -115,12 +115,11 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Array> {
         .map(|s| s.parse::<usize>())
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| bad(format!("bad shape `({shape_text})`: {e}")))?;
-    let count: usize = shape.iter().product();
+    let needed = crate::limits::product(&shape).saturating_mul(width as u128);
     let data = &bytes[start + header_len..];
-    if data.len() != count * width {
+    if data.len() as u128 != needed {
         return Err(bad(format!(
-            "shape {shape:?} needs {} data bytes, the file has {}",
-            count * width,
+            "shape {shape:?} needs {needed} data bytes, the file has {}",
             data.len()
         )));
     }

@@ -39,8 +39,13 @@ pub fn read(path: &Path) -> Result<Vec<(String, Array)>> {
             .by_index(i)
             .map_err(|e| Error::bad_file(path, format!("cannot read member {i}: {e}")))?;
         let name = member.name().to_string();
+        // The declared size bounds what is inflated (a deflate bomb stops there).
+        let size = member.size();
+        crate::limits::check("npz member", path.join(&name).display(), size as u128)?;
         let mut bytes = Vec::new();
         member
+            .by_ref()
+            .take(size)
             .read_to_end(&mut bytes)
             .map_err(|e| Error::io("cannot read", path.join(&name), e))?;
         let array = npy::parse(&bytes, &path.join(&name))?;

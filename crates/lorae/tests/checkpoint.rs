@@ -83,6 +83,7 @@ fn resume_continues_the_epoch_count_and_matches_an_uninterrupted_run() {
     let options = TrainOptions {
         device: DeviceKind::Cpu,
         progress: false,
+        checkpoint_every: None,
     };
     let dir = tempfile::tempdir().unwrap();
     let (split, whole) = (dir.path().join("split"), dir.path().join("whole"));
@@ -119,6 +120,7 @@ fn metrics_have_the_documented_fields() {
     let options = TrainOptions {
         device: DeviceKind::Cpu,
         progress: false,
+        checkpoint_every: None,
     };
     let dir = tempfile::tempdir().unwrap();
     train::train(&tiny(ModelKind::Lorae, 1), dir.path(), &options).unwrap();

@@ -258,7 +258,7 @@ fn celeba_folder_with_partition_file_loads_its_splits() {
 fn image_folder_loads_pngs_exactly_and_holds_out_every_tenth() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(tmp.path().join("sub")).unwrap();
-    for i in 0..12u8 {
+    for i in 0..22u8 {
         let dir = if i % 2 == 0 {
             tmp.path().to_path_buf()
         } else {
@@ -275,13 +275,17 @@ fn image_folder_loads_pngs_exactly_and_holds_out_every_tenth() {
     let mut config = RunConfig::for_dataset(ModelKind::Ae, DatasetKind::Folder).data;
     config.data_dir = Some(tmp.path().to_path_buf());
     let splits = data::load(&config, 0).unwrap();
-    assert_eq!((splits.train.len(), splits.eval.len()), (11, 1));
-    // Sorted paths: img00, img02, ..., img10, then sub/img01, ...; position 9 is sub/img07.
+    assert_eq!((splits.train.len(), splits.eval.len()), (20, 2));
+    // Sorted paths: img00, img02, ..., img20, then sub/img01, ...; positions 9 and 19 are img18
+    // and sub/img17.
     let plane = 32 * 32;
-    assert!(splits.eval.pixels[..plane].iter().all(|&r| r == 70));
+    assert!(splits.eval.pixels[..plane].iter().all(|&r| r == 180));
     assert!(splits.eval.pixels[plane..2 * plane]
         .iter()
-        .all(|&g| g == 248));
+        .all(|&g| g == 237));
+    assert!(splits.eval.pixels[3 * plane..4 * plane]
+        .iter()
+        .all(|&r| r == 170));
     // Resized to 64 with a non-square source: centre-cropped first.
     write_png(&tmp.path().join("wide.png"), 80, 40, [1, 2, 3]);
     config.image_size = 64;

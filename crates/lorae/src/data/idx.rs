@@ -24,23 +24,62 @@ pub struct IdxImages {
     pub pixels: Vec<u8>,
 }
 
-/// Reads a file, gunzipping it when it starts with the gzip magic.
-pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| {
-                Error::bad_file(
-                    path,
-                    format!("corrupt gzip data ({e}); fetch the file again"),
-                )
-            })?;
-        Ok(out)
+/// The file at `path` as a stream, inflated when it starts with the gzip magic.
+fn open_maybe_gz(path: &Path) -> Result<Box<dyn Read>> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io("cannot read", path, e))?;
+    let mut magic = [0u8; 2];
+    let got = read_up_to(&mut file, &mut magic).map_err(|e| Error::io("cannot read", path, e))?;
+    let head = std::io::Cursor::new(magic[..got].to_vec());
+    Ok(if magic[..got] == [0x1f, 0x8b] {
+        Box::new(GzDecoder::new(head.chain(file)))
     } else {
-        Ok(raw)
+        Box::new(head.chain(file))
+    })
+}
+
+fn corrupt(path: &Path, e: std::io::Error) -> Error {
+    Error::bad_file(
+        path,
+        format!("corrupt gzip data ({e}); fetch the file again"),
+    )
+}
+
+/// Reads a file, gunzipping it when it starts with the gzip magic. At most `limit` bytes are
+/// inflated, so a gzip bomb stops at the bound instead of filling memory.
+pub fn read_maybe_gz(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    open_maybe_gz(path)?
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| corrupt(path, e))?;
+    if out.len() as u64 > limit {
+        return Err(Error::bad_file(
+            path,
+            format!(
+                "holds more than the {limit} bytes its header announces (a corrupt or foreign file, or a gzip bomb); fetch it again"
+            ),
+        ));
     }
+    Ok(out)
+}
+
+fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read(&mut buf[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
+}
+
+/// The header (`dims` words after the magic) of the IDX file at `path`, inflating no more.
+fn read_header(path: &Path, magic: u32, dims: usize) -> Result<Vec<usize>> {
+    let mut bytes = vec![0u8; 4 * (dims + 1)];
+    let got = read_up_to(&mut open_maybe_gz(path)?, &mut bytes).map_err(|e| corrupt(path, e))?;
+    bytes.truncate(got);
+    header(&bytes, path, magic, dims)
 }
 
 fn header(bytes: &[u8], path: &Path, magic: u32, dims: usize) -> Result<Vec<usize>> {
@@ -68,8 +107,23 @@ fn header(bytes: &[u8], path: &Path, magic: u32, dims: usize) -> Result<Vec<usiz
         .collect()
 }
 
-fn body(bytes: &[u8], path: &Path, offset: usize, expected: usize) -> Result<Vec<u8>> {
-    let data = &bytes[offset..];
+/// The data after a header of `offset` bytes, which must be exactly `expected` bytes (checked
+/// against the memory bound before anything is inflated).
+fn body(path: &Path, offset: usize, expected: u128) -> Result<Vec<u8>> {
+    let (bound, source) = crate::limits::memory_bound();
+    if expected > bound as u128 {
+        return Err(Error::bad_file(
+            path,
+            format!(
+                "the header announces {} of data, more than the {} ({source}): a corrupt file; fetch it again",
+                crate::limits::human(expected),
+                crate::limits::human(bound as u128)
+            ),
+        ));
+    }
+    let expected = expected as usize;
+    let bytes = read_maybe_gz(path, (offset + expected) as u64)?;
+    let data = &bytes[offset.min(bytes.len())..];
     if data.len() != expected {
         return Err(Error::bad_file(
             path,
@@ -84,10 +138,15 @@ fn body(bytes: &[u8], path: &Path, offset: usize, expected: usize) -> Result<Vec
 
 /// Reads an IDX3 image file (raw or gzipped).
 pub fn read_images(path: &Path) -> Result<IdxImages> {
-    let bytes = read_maybe_gz(path)?;
-    let dims = header(&bytes, path, IMAGES_MAGIC, 3)?;
+    let dims = read_header(path, IMAGES_MAGIC, 3)?;
     let (count, rows, cols) = (dims[0], dims[1], dims[2]);
-    let pixels = body(&bytes, path, 16, count * rows * cols)?;
+    if rows == 0 || cols == 0 {
+        return Err(Error::bad_file(
+            path,
+            format!("the header announces images of {rows}×{cols} pixels: a corrupt file; fetch it again"),
+        ));
+    }
+    let pixels = body(path, 16, crate::limits::product(&[count, rows, cols]))?;
     Ok(IdxImages {
         count,
         rows,
@@ -98,9 +157,8 @@ pub fn read_images(path: &Path) -> Result<IdxImages> {
 
 /// Reads an IDX1 label file (raw or gzipped).
 pub fn read_labels(path: &Path) -> Result<Vec<u8>> {
-    let bytes = read_maybe_gz(path)?;
-    let dims = header(&bytes, path, LABELS_MAGIC, 1)?;
-    body(&bytes, path, 8, dims[0])
+    let dims = read_header(path, LABELS_MAGIC, 1)?;
+    body(path, 8, dims[0] as u128)
 }
 
 /// Encodes images as an IDX3 file's bytes (the inverse of [`read_images`]).

@@ -21,12 +21,18 @@ pub struct Resize {
 
 /// Decodes the image file at `path` and brings it to `resize`, `[C, size, size]` bytes.
 pub fn load(path: &Path, resize: Resize) -> Result<Vec<u8>> {
-    let img = image::open(path).map_err(|e| {
-        Error::bad_file(
-            path,
-            format!("cannot decode image ({e}); remove the file or convert it to PNG/JPEG"),
-        )
-    })?;
+    // The format comes from the bytes, not the name (a JPEG saved as `.png` still loads);
+    // the `image` crate's default limits refuse decodes above 512 MiB.
+    let img = image::ImageReader::open(path)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| Error::io("cannot read", path, e))?
+        .decode()
+        .map_err(|e| {
+            Error::bad_file(
+                path,
+                format!("cannot decode image ({e}); remove the file or convert it to PNG/JPEG"),
+            )
+        })?;
     transform(img, resize).map_err(|reason| Error::bad_file(path, reason))
 }
 

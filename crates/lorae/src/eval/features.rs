@@ -120,6 +120,12 @@ impl FidInception {
         progress: &ProgressBar,
         mut each: impl FnMut(&[f32]) -> Result<()>,
     ) -> Result<()> {
+        // A batch holds the images as floats, their row-resized copy and the network's
+        // 299×299 activations (Inception's widest layer keeps ~200 values a pixel at 147×147).
+        let [c, h, w] = set.shape;
+        let per_image = crate::limits::product(&[c, h, w, 4, 3])
+            .saturating_add(crate::limits::product(&[3, 299, 299, 4, 64]));
+        crate::limits::check("batch-size", batch, per_image.saturating_mul(batch as u128))?;
         let indices: Vec<usize> = (0..set.len()).collect();
         for chunk in indices.chunks(batch.max(1)) {
             let x = preprocess(set, chunk, device)?; // [b, 3, 299, 299]

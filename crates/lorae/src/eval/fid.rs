@@ -191,6 +191,38 @@ impl FeatureStats {
                 ),
             ));
         }
+        if d == 0 {
+            return Err(Error::bad_file(
+                path,
+                "`mu` is empty: FID statistics need at least one feature dimension",
+            ));
+        }
+        if let Some(v) = mu
+            .values
+            .iter()
+            .chain(&sigma.values)
+            .find(|v| !v.is_finite())
+        {
+            return Err(Error::bad_file(
+                path,
+                format!(
+                    "holds the non-finite value {v}: the statistics are corrupt; recompute them"
+                ),
+            ));
+        }
+        let scale = sigma.values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for i in 0..d {
+            let diagonal = sigma.values[i * d + i];
+            if diagonal < 0.0 {
+                return Err(Error::bad_file(path, format!("`sigma` has the negative variance {diagonal} at [{i}, {i}]: not a covariance; recompute the statistics")));
+            }
+            for j in 0..i {
+                let (a, b) = (sigma.values[i * d + j], sigma.values[j * d + i]);
+                if (a - b).abs() > PSD_TOLERANCE * scale {
+                    return Err(Error::bad_file(path, format!("`sigma` is not symmetric ([{i}, {j}] = {a}, [{j}, {i}] = {b}): not a covariance; recompute the statistics")));
+                }
+            }
+        }
         let n = get("n")
             .ok()
             .and_then(|a| a.values.first())
@@ -248,7 +280,27 @@ fn sum_sqrt_eigenvalues(m: DMatrix<f64>, what: &str) -> Result<f64> {
             "eigenvalues of {what} are not finite"
         )));
     }
+    check_psd(values.as_slice(), what)?;
     Ok(values.iter().map(|&v| v.max(0.0).sqrt()).sum())
+}
+
+/// Negative eigenvalues beyond this fraction of the largest magnitude are not rounding: the
+/// covariance is not positive semi-definite.
+const PSD_TOLERANCE: f64 = 1e-6;
+
+/// Fails when `values` (eigenvalues of a covariance, or of one congruent to it) have a negative
+/// one beyond rounding: such statistics would give a meaningless (e.g. zero) FID.
+fn check_psd(values: &[f64], what: &str) -> Result<()> {
+    let scale = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let lowest = values.iter().copied().fold(f64::INFINITY, f64::min);
+    if lowest < -PSD_TOLERANCE * scale {
+        return Err(Error::invalid(
+            "statistics",
+            format!("eigenvalue {lowest:.3e} of {what} (largest magnitude {scale:.3e})"),
+            "a covariance `sigma` is not positive semi-definite: the statistics are corrupt; recompute them",
+        ));
+    }
+    Ok(())
 }
 
 /// `tr (Fᵀ F Σ)^½` through the eigenvalues of the small `F Σ Fᵀ` (`F`: `[n, dim]`).
@@ -263,6 +315,7 @@ pub fn psd_sqrt(s: &DMatrix<f64>) -> Result<DMatrix<f64>> {
     let eig = SymmetricEigen::try_new(sym, 1e-15, 0).ok_or_else(|| {
         Error::Numerical("the eigendecomposition of a covariance did not converge".into())
     })?;
+    check_psd(eig.eigenvalues.as_slice(), "a covariance Σ₁")?;
     let mut scaled = eig.eigenvectors.clone(); // [d, d]: column i times sqrt(λᵢ)
     for (mut column, &v) in scaled.column_iter_mut().zip(eig.eigenvalues.iter()) {
         column *= v.max(0.0).sqrt();

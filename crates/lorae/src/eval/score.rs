@@ -68,9 +68,12 @@ pub fn source_statistics(
     if let ImageSource::Stats(path) = source {
         return FeatureStats::load(path);
     }
+    let images = source.load(options.data_dir.as_deref(), options.limit)?;
+    // Dataset statistics are cached under a key of the exact pixels and the weights' bytes, so
+    // a changed file (or another folder at the same path) can never return stale statistics.
     let cache = match (source, &options.cache_dir) {
         (ImageSource::Dataset { .. }, Some(dir)) => {
-            Some(dir.join(cache_name(source, &weights_path(options)?, options)))
+            Some(dir.join(cache_name(source, &images, &weights_path(options)?)?))
         }
         _ => None,
     };
@@ -78,7 +81,6 @@ pub fn source_statistics(
         crate::note!("{}: cached statistics {}", source.label(), path.display());
         return FeatureStats::load(path);
     }
-    let images = source.load(options.data_dir.as_deref(), options.limit)?;
     let stats = images_statistics(&images, &source.label(), net, options, device)?;
     if let Some(path) = cache {
         if let Some(dir) = path.parent() {
@@ -114,25 +116,32 @@ pub fn images_statistics(
     net.statistics(images, options.batch, device, &bar)
 }
 
-/// Cache file name of a dataset's statistics: the split, the image count limit, the data folder
-/// (hashed) and the weights file (name and size).
-fn cache_name(source: &ImageSource, weights: &Path, options: &StatsOptions) -> String {
-    let limit = options.limit.map_or("all".to_string(), |n| format!("n{n}"));
-    let stem = weights
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("weights");
-    let size = std::fs::metadata(weights).map_or(0, |m| m.len());
-    let dir = options.data_dir.as_ref().map_or("cache".to_string(), |d| {
-        format!("{:016x}", fnv1a(d.display().to_string().as_bytes()))
-    });
-    format!("{}-{limit}-{dir}-{stem}-{size}.npz", source.label())
+/// Cache file name of a dataset's statistics: the split's label, then a hash of its images
+/// (count, shape, every pixel) and of the weights file (size and bytes).
+fn cache_name(source: &ImageSource, images: &ImageSet, weights: &Path) -> Result<String> {
+    let mut key = fnv1a(FNV_OFFSET, &(images.len() as u64).to_le_bytes());
+    for d in images.shape {
+        key = fnv1a(key, &(d as u64).to_le_bytes());
+    }
+    key = fnv1a(key, &images.pixels);
+    let bytes = std::fs::read(weights).map_err(|e| Error::io("cannot read", weights, e))?;
+    let weights_key = fnv1a(
+        fnv1a(FNV_OFFSET, &(bytes.len() as u64).to_le_bytes()),
+        &bytes,
+    );
+    Ok(format!(
+        "{}-{key:016x}-{weights_key:016x}.npz",
+        source.label()
+    ))
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a (64 bit) of `bytes`, continuing from `hash`.
+fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(hash, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// Decoded images (row-major `[n, C, H, W]` floats in `range`) as `u8` pixels, exactly what

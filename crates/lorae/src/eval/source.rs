@@ -111,6 +111,18 @@ pub fn load_folder(dir: &Path, limit: Option<usize>) -> Result<ImageSet> {
             "the folder holds no .png/.jpg/.jpeg files",
         ));
     }
+    // The first image's header gives the size of them all (checked as each is decoded), so the
+    // folder's memory is known before anything is decoded.
+    let (w, h) = image::ImageReader::open(&files[0])
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| Error::io("cannot read", &files[0], e))?
+        .into_dimensions()
+        .map_err(|e| Error::bad_file(&files[0], format!("cannot decode image: {e}")))?;
+    crate::limits::check(
+        "images",
+        dir.display(),
+        crate::limits::product(&[files.len(), 3, w as usize, h as usize]),
+    )?;
     let mut pixels = Vec::new();
     let mut shape: Option<[usize; 3]> = None;
     for file in &files {

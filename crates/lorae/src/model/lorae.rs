@@ -19,6 +19,9 @@ pub fn host_svd(m: &Tensor<2>) -> Result<(DMatrix<f64>, Vec<f64>, DMatrix<f64>)>
         .convert::<f32>()
         .try_into_vec::<f32>()
         .map_err(|e| Error::Numerical(format!("reading matrix values: {e:?}")))?;
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(Error::NonFinite(format!("the {rows}×{cols} matrix M")));
+    }
     let matrix = DMatrix::from_row_iterator(rows, cols, values.iter().map(|&v| v as f64));
     let svd = matrix.try_svd(true, true, 1e-12, 10_000).ok_or_else(|| {
         Error::Numerical(format!(

@@ -236,7 +236,9 @@ pub fn scale(budget: Budget, dataset: DatasetKind) -> (Option<usize>, Option<usi
         (Budget::Smoke, _) => (Some(512), Some(128), 1, 1e-3),
         (Budget::Quick, Shapes) => (Some(10_000), Some(2_000), 12, 1e-3),
         (Budget::Quick, Celeba) => (Some(20_000), Some(2_000), 2, 1e-4),
-        (Budget::Quick, _) => (None, None, 3, 1e-4),
+        // lr 1e-3: after 3 epochs IRMAE l=8 reached eval MSE 0.0200 (rank 4) against 0.0263
+        // (rank 3) at the papers' 1e-4 (both still ~10× the AE's error).
+        (Budget::Quick, _) => (None, None, 3, 1e-3),
         (Budget::Paper, Shapes) => (Some(50_000), Some(10_000), 100, 1e-4),
         (Budget::Paper, Celeba) => (None, None, 100, 1e-4),
         (Budget::Paper, _) => (None, None, 50, 1e-4),
@@ -365,6 +367,7 @@ fn fids(train: &Cell, kind: ModelKind, budget: Budget, specs: &[SamplerSpec]) ->
             k,
             n,
             seed: 0,
+            fit_limit: (budget == Budget::Quick).then_some(10_000),
         },
         real,
     };

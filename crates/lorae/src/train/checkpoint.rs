@@ -29,6 +29,29 @@ pub const STATE_FILE: &str = "state.json";
 pub struct TrainState {
     /// Last finished epoch (1-based); 0 before the first.
     pub epoch: usize,
+    /// A mid-epoch checkpoint's progress through epoch `epoch + 1` (`--checkpoint-every`);
+    /// absent at the end of an epoch (and in runs written before mid-epoch checkpoints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<PartialEpoch>,
+}
+
+/// How far an unfinished epoch got: its steps done and the sums its metrics average.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct PartialEpoch {
+    /// Steps of the epoch already done.
+    pub steps: usize,
+    /// Sum of the total training losses of those steps.
+    pub sum_total: f64,
+    /// Sum of their reconstruction terms.
+    pub sum_reconstruction: f64,
+    /// Sum of their regulariser terms.
+    pub sum_regularizer: f64,
+    /// GAN: sum of the discriminator losses.
+    pub sum_discriminator: f64,
+    /// GAN: sum of the generator losses.
+    pub sum_generator: f64,
+    /// Wall-clock seconds spent on those steps.
+    pub seconds: f64,
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.

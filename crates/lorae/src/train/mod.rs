@@ -24,7 +24,7 @@ use crate::device::DeviceKind;
 use crate::error::{Error, Result};
 use crate::latent::{spectrum::spectrum, tensor_values, Codes};
 use crate::model::Autoencoder;
-use checkpoint::MODEL_FILE;
+use checkpoint::{PartialEpoch, TrainState, MODEL_FILE};
 use metrics::EpochMetrics;
 
 /// File name of the resolved configuration in a run directory.
@@ -42,6 +42,63 @@ pub struct TrainOptions {
     pub device: DeviceKind,
     /// Show a progress bar on a terminal.
     pub progress: bool,
+    /// Also checkpoint inside epochs (`--checkpoint-every`); `None`: at the end of each epoch only.
+    pub checkpoint_every: Option<CheckpointEvery>,
+}
+
+/// How often to checkpoint inside an epoch. Either way a resumed run is bit-identical to an
+/// uninterrupted one: every step draws its randomness from (seed, epoch, step) alone, so where
+/// the checkpoints fell does not matter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CheckpointEvery {
+    /// After every N training steps.
+    Steps(usize),
+    /// At the first step boundary after this much time since the last checkpoint.
+    Time(std::time::Duration),
+}
+
+impl std::str::FromStr for CheckpointEvery {
+    type Err = Error;
+    /// `500` (steps), `90s`, `10m`, `2h`.
+    fn from_str(text: &str) -> Result<Self> {
+        let bad = || {
+            Error::invalid(
+                "checkpoint-every",
+                text,
+                "a positive number of steps (500) or a duration (90s, 10m, 2h)",
+            )
+        };
+        let t = text.trim();
+        let (number, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+            Some(i) => t.split_at(i),
+            None => (t, ""),
+        };
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        if n == 0 {
+            return Err(bad());
+        }
+        let seconds = |k: u64| n.checked_mul(k).map(std::time::Duration::from_secs);
+        match unit {
+            "" => Ok(CheckpointEvery::Steps(
+                usize::try_from(n).map_err(|_| bad())?,
+            )),
+            "s" => seconds(1).map(CheckpointEvery::Time).ok_or_else(bad),
+            "m" => seconds(60).map(CheckpointEvery::Time).ok_or_else(bad),
+            "h" => seconds(3600).map(CheckpointEvery::Time).ok_or_else(bad),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// The seed of the randomness (VAE noise, WAE prior draws, GAN noise, RAE-GP probes) of one
+/// training step: a function of the run's seed, the epoch and the step only (splitmix64).
+pub fn step_seed(seed: u64, epoch: usize, step: usize) -> u64 {
+    let mut z = seed
+        ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ (step as u64).wrapping_mul(0xd1b5_4a32_d192_ed03);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Reads `RUN/config.json`.
@@ -95,6 +152,7 @@ pub fn train(config: &RunConfig, out: &Path, options: &TrainOptions) -> Result<V
             "this directory already holds a run: pass --resume to continue it (one killed before its first checkpoint starts over), or choose another --out",
         ));
     }
+    refuse_stray_files(out)?;
     // Data before the run directory: a dataset that cannot be read leaves nothing behind.
     let splits = data::load(&config.data, config.seed)?;
     std::fs::create_dir_all(out).map_err(|e| Error::io("cannot create run directory", out, e))?;
@@ -111,6 +169,35 @@ pub fn train(config: &RunConfig, out: &Path, options: &TrainOptions) -> Result<V
     run_epochs(config, &splits, out, options, false)
 }
 
+/// A new run goes into a new or empty directory (a `lock` left by a process killed before it
+/// wrote `config.json` is no run): files of something else (an old `metrics.jsonl`, a
+/// checkpoint without a config) are refused rather than mixed with the new run's.
+fn refuse_stray_files(out: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Ok(()); // Absent: created below; unreadable: creating it will say why.
+    };
+    let stray: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name != lock::LOCK_FILE)
+        .collect();
+    if stray.is_empty() {
+        return Ok(());
+    }
+    let mut shown = stray.clone();
+    shown.sort();
+    shown.truncate(3);
+    Err(Error::invalid(
+        "out",
+        out.display(),
+        format!(
+            "holds files but no run ({}{}): a new run needs a new or empty directory; choose another --out or remove them",
+            shown.join(", "),
+            if stray.len() > 3 { ", ..." } else { "" }
+        ),
+    ))
+}
+
 /// Continues the run in `run` from its last checkpoint, up to `epochs` (default: the run's). A
 /// new total is written to `config.json` only once the data has loaded; one below the epochs
 /// already finished is an error, and a failed resume changes nothing on disk.
@@ -121,7 +208,9 @@ pub fn resume(
 ) -> Result<Vec<EpochMetrics>> {
     let mut config = load_config(run)?;
     let _lock = lock::acquire(run)?;
-    let finished = snapshot::latest(run)?.map_or(0, |s| s.state.epoch);
+    let state = snapshot::latest(run)?.map(|s| s.state);
+    // A checkpoint inside epoch N + 1 has begun that epoch: it cannot end before it.
+    let finished = state.map_or(0, |s| s.epoch + usize::from(s.partial.is_some()));
     let changed = epochs.is_some_and(|e| e != config.train.epochs);
     if let Some(epochs) = epochs {
         if epochs < finished {
@@ -129,8 +218,13 @@ pub fn resume(
                 "epochs",
                 epochs,
                 format!(
-                    "{} already finished {finished} epochs: give at least that many",
-                    run.display()
+                    "{} already finished {finished} epochs{}: give at least that many",
+                    run.display(),
+                    if state.is_some_and(|s| s.partial.is_some()) {
+                        " (the last of them is under way in a mid-epoch checkpoint)"
+                    } else {
+                        ""
+                    }
                 ),
             ));
         }
@@ -163,6 +257,7 @@ fn run_epochs(
     let is_gan = config.model.kind == ModelKind::Gan;
     let mut optim = if is_gan { gan::adam() } else { step::adam() };
     let mut start = 1;
+    let mut resumed_partial: Option<PartialEpoch> = None;
     let mut history: Vec<EpochMetrics> = Vec::new();
     if resume {
         // A run killed before its first checkpoint has none: it starts over.
@@ -174,6 +269,7 @@ fn run_epochs(
                 .filter(|m| m.epoch <= s.state.epoch)
                 .collect();
             start = s.state.epoch + 1;
+            resumed_partial = s.state.partial;
         }
         snapshot::clean(out)?;
     }
@@ -185,34 +281,48 @@ fn run_epochs(
 
     let mut all = Vec::new();
     let (mut first_loss, mut warned) = (None::<f64>, false);
+    let mut last_save = Instant::now();
     for epoch in start..=config.train.epochs {
         let started = Instant::now();
-        // Shuffling and VAE noise depend on (seed, epoch) only, so a resumed run matches.
-        device.seed(config.seed.wrapping_add(epoch as u64));
         let order = epoch_order(splits.train.len(), config.seed, epoch);
         let steps = order.len().div_ceil(config.train.batch_size);
+        // A mid-epoch checkpoint resumes at its step with its sums.
+        let mut acc = resumed_partial.take().unwrap_or_default();
         let bar = progress_bar(options.progress, steps, epoch, config.train.epochs, out);
-        let (mut sum_total, mut sum_recon, mut sum_reg) = (0.0, 0.0, 0.0);
-        let (mut sum_d, mut sum_g) = (0.0, 0.0);
-        for (step, indices) in order.chunks(config.train.batch_size).enumerate() {
+        bar.set_position(acc.steps as u64);
+        for (step, indices) in order
+            .chunks(config.train.batch_size)
+            .enumerate()
+            .skip(acc.steps)
+        {
+            // Shuffling and every step's noise depend on (seed, epoch, step) only, so a run
+            // resumed from any checkpoint matches the uninterrupted one.
+            device.seed(step_seed(config.seed, epoch, step));
             let x = splits.train.batch(indices, range, &device); // [batch, C, H, W]
-            let (next, losses) = if is_gan {
-                let (next, gan) = gan::step(
+            let diverged = |loss: f64| Error::Diverged {
+                epoch,
+                step: step + 1,
+                loss,
+                lr: config.train.lr,
+            };
+            let result = if is_gan {
+                gan::step(
                     model,
                     &mut optim,
                     x,
                     config.model.latent_dim,
                     config.train.lr,
-                )?;
-                sum_d += gan.discriminator;
-                sum_g += gan.generator;
-                let total = gan.discriminator + gan.generator;
-                let losses = step::StepLosses {
-                    total,
-                    reconstruction: 0.0,
-                    regularizer: 0.0,
-                };
-                (next, losses)
+                )
+                .map(|(next, gan)| {
+                    acc.sum_discriminator += gan.discriminator;
+                    acc.sum_generator += gan.generator;
+                    let losses = step::StepLosses {
+                        total: gan.discriminator + gan.generator,
+                        reconstruction: 0.0,
+                        regularizer: 0.0,
+                    };
+                    (next, losses)
+                })
             } else {
                 step::step(
                     model,
@@ -221,17 +331,20 @@ fn run_epochs(
                     &config.model,
                     config.train.lr,
                     &frozen,
-                )?
+                )
+            };
+            let (next, losses) = match result {
+                Ok(done) => done,
+                Err(Error::NonFinite(_)) => {
+                    bar.abandon();
+                    return Err(diverged(f64::NAN));
+                }
+                Err(e) => return Err(e),
             };
             let total = losses.total;
             if !total.is_finite() {
                 bar.abandon();
-                return Err(Error::Diverged {
-                    epoch,
-                    step: step + 1,
-                    loss: total,
-                    lr: config.train.lr,
-                });
+                return Err(diverged(total));
             }
             model = next;
             // A loss a million times its first value has diverged even while it is finite
@@ -245,11 +358,29 @@ fn run_epochs(
                     config.train.lr
                 );
             }
-            sum_total += total;
-            sum_recon += losses.reconstruction;
-            sum_reg += losses.regularizer;
-            bar.set_message(format!("loss {:.5}", sum_total / (step + 1) as f64));
+            acc.steps = step + 1;
+            acc.sum_total += total;
+            acc.sum_reconstruction += losses.reconstruction;
+            acc.sum_regularizer += losses.regularizer;
+            bar.set_message(format!("loss {:.5}", acc.sum_total / acc.steps as f64));
             bar.inc(1);
+            let due = match options.checkpoint_every {
+                Some(CheckpointEvery::Steps(n)) => acc.steps.is_multiple_of(n),
+                Some(CheckpointEvery::Time(t)) => last_save.elapsed() >= t,
+                None => false,
+            };
+            if due && acc.steps < steps {
+                let partial = PartialEpoch {
+                    seconds: acc.seconds + started.elapsed().as_secs_f64(),
+                    ..acc
+                };
+                let state = TrainState {
+                    epoch: epoch - 1,
+                    partial: Some(partial),
+                };
+                snapshot::save(out, &model, &optim, &state, &history)?;
+                last_save = Instant::now();
+            }
         }
         bar.finish_and_clear();
 
@@ -263,9 +394,9 @@ fn run_epochs(
         let n = steps as f64;
         let m = EpochMetrics {
             epoch,
-            train_loss: sum_total / n,
-            train_reconstruction: sum_recon / n,
-            train_regularizer: sum_reg / n,
+            train_loss: acc.sum_total / n,
+            train_reconstruction: acc.sum_reconstruction / n,
+            train_regularizer: acc.sum_regularizer / n,
             eval_mse: evaluation.as_ref().map(|(mse, _)| *mse),
             baseline_mse,
             collapsed: evaluation
@@ -276,12 +407,17 @@ fn run_epochs(
             singular_values: evaluation
                 .map(|(_, s)| s.singular_values)
                 .unwrap_or_default(),
-            discriminator_loss: is_gan.then_some(sum_d / n),
-            generator_loss: is_gan.then_some(sum_g / n),
-            seconds: started.elapsed().as_secs_f64(),
+            discriminator_loss: is_gan.then_some(acc.sum_discriminator / n),
+            generator_loss: is_gan.then_some(acc.sum_generator / n),
+            seconds: acc.seconds + started.elapsed().as_secs_f64(),
         };
         history.push(m.clone());
-        snapshot::save(out, &model, &optim, epoch, &history)?;
+        let state = TrainState {
+            epoch,
+            partial: None,
+        };
+        snapshot::save(out, &model, &optim, &state, &history)?;
+        last_save = Instant::now();
         report_epoch(&m, config.train.epochs, out);
         all.push(m);
     }

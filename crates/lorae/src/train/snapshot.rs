@@ -48,8 +48,12 @@ impl Snapshot {
     }
 }
 
-fn name(epoch: usize) -> String {
-    format!("checkpoint-{epoch:04}")
+/// `checkpoint-NNNN` after epoch N; `checkpoint-NNNN-SSSSSS` after S steps of epoch N + 1.
+fn name(state: &TrainState) -> String {
+    match state.partial {
+        None => format!("checkpoint-{:04}", state.epoch),
+        Some(p) => format!("checkpoint-{:04}-{:06}", state.epoch, p.steps),
+    }
 }
 
 /// Writes `bytes` to a new file and syncs it to disk.
@@ -70,26 +74,26 @@ fn sync_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::io("cannot sync directory", dir, e))
 }
 
-/// Saves epoch `epoch` of the run in `run` as its current checkpoint. `history` holds the metrics
-/// of every finished epoch, this one included. `RUN/model.safetensors` and `RUN/metrics.jsonl`
-/// are then refreshed as copies for readers of the run.
+/// Saves the run in `run` at `state` (the end of an epoch, or a step inside the next) as its
+/// current checkpoint. `history` holds the metrics of every finished epoch. `RUN/model.safetensors`
+/// and `RUN/metrics.jsonl` are then refreshed as copies for readers of the run.
 pub fn save(
     run: &Path,
     model: &Autoencoder,
     optim: &ModuleOptimizer,
-    epoch: usize,
+    state: &TrainState,
     history: &[EpochMetrics],
 ) -> Result<()> {
     let model_bytes = checkpoint::model_bytes(model)?;
     let optim_bytes = optim
         .into_bytes()
         .map_err(|e| Error::Numerical(format!("serialising the optimizer state: {e:?}")))?;
-    let state = serde_json::to_vec_pretty(&TrainState { epoch })
+    let state_bytes = serde_json::to_vec_pretty(state)
         .map_err(|e| Error::Unsupported(format!("cannot serialise the training state: {e}")))?;
     let metrics = metrics_text(history)?;
 
-    let tmp = run.join(format!(".{}.tmp", name(epoch)));
-    let done = run.join(name(epoch));
+    let tmp = run.join(format!(".{}.tmp", name(state)));
+    let done = run.join(name(state));
     for stale in [&tmp, &done] {
         // Left by a process killed before `latest` named it: not current, safe to replace.
         if stale.exists() {
@@ -100,14 +104,14 @@ pub fn save(
     std::fs::create_dir_all(&tmp).map_err(|e| Error::io("cannot create directory", &tmp, e))?;
     write_synced(&tmp.join(MODEL_FILE), &model_bytes)?;
     write_synced(&tmp.join(OPTIMIZER_FILE), &optim_bytes)?;
-    write_synced(&tmp.join(STATE_FILE), &state)?;
+    write_synced(&tmp.join(STATE_FILE), &state_bytes)?;
     write_synced(&tmp.join(METRICS_FILE), metrics.as_bytes())?;
     sync_dir(&tmp)?;
     std::fs::rename(&tmp, &done).map_err(|e| Error::io("cannot rename into", &done, e))?;
     sync_dir(run)?;
     write_atomic(
         &run.join(LATEST_FILE),
-        format!("{}\n", name(epoch)).as_bytes(),
+        format!("{}\n", name(state)).as_bytes(),
     )?;
     sync_dir(run)?;
 
@@ -140,7 +144,7 @@ pub fn latest(run: &Path) -> Result<Option<Snapshot>> {
         let dir_name = text.trim();
         let valid = dir_name
             .strip_prefix("checkpoint-")
-            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit() || c == '-'));
         let dir = run.join(dir_name);
         if !valid || !dir.is_dir() {
             return Err(Error::bad_file(
