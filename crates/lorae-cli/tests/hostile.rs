@@ -331,3 +331,28 @@ fn checkpoint_every_takes_steps_or_durations() {
     ]);
     assert!(ok, "{err}");
 }
+
+/// Large images in an FID folder: the batch's memory is estimated before the network runs
+/// (`LORAE_MEMORY_LIMIT` stands in for a small machine; two 10 000² PNGs at the default batch
+/// would need ~150 GB).
+#[test]
+fn fid_batches_of_large_images_are_checked_against_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    for dir in [&a, &b] {
+        std::fs::create_dir_all(dir).unwrap();
+        for i in 0..2u8 {
+            image::RgbImage::from_pixel(1000, 1000, image::Rgb([i, 2, 3]))
+                .save(dir.join(format!("{i}.png")))
+                .unwrap();
+        }
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lorae"))
+        .args(["fid", a.to_str().unwrap(), b.to_str().unwrap(), "--weights", "/nonexistent.pt"])
+        .env("LORAE_MEMORY_LIMIT", "64M")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("invalid value for `batch-size`: 50") && err.contains("LORAE_MEMORY_LIMIT"), "{err}");
+}

@@ -486,11 +486,14 @@ impl RunConfig {
         // the code have at most 65 536 inputs or outputs (CelebA's decoder), twice.
         let fc = product(&[d, 2 * 65_536, 16]);
         check("latent-dim", d, fc)?;
-        let chain = product(&[self.model.layers.max(1), d, d, 16]);
-        check("layers", self.model.layers, fc.saturating_add(chain))?;
         // A batch's activations: the widest layer keeps ~32 values per pixel, forward and back.
         let batch = product(&[self.train.batch_size, image[1], image[2], 32, 2 * 4]);
-        check("batch-size", self.train.batch_size, batch)
+        check("batch-size", self.train.batch_size, batch)?;
+        // Each linear layer: its d×d weights (16 bytes each, as above) and the batch's codes
+        // through it, kept for the backward pass.
+        let per_layer = product(&[d, d, 16]).saturating_add(product(&[self.train.batch_size, d, 4, 3]));
+        let chain = per_layer.saturating_mul(self.model.layers.max(1) as u128);
+        check("layers", self.model.layers, fc.saturating_add(chain))
     }
 }
 

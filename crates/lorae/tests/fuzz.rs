@@ -317,7 +317,13 @@ fn mutate(seed: &[u8], rng: &mut ChaCha8Rng) -> Vec<u8> {
 static CURRENT: Mutex<String> = Mutex::new(String::new());
 static STARTED_MS: AtomicU64 = AtomicU64::new(0);
 
+/// The fuzz tests take turns: the allocation record and the watchdog are process-wide.
+static TURN: Mutex<()> = Mutex::new(());
+
 fn run(cases_per_target: usize) {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    // lorae's own memory checks use this bound too: every large allocation must be behind one.
+    std::env::set_var("LORAE_MEMORY_LIMIT", ALLOCATION_BOUND.to_string());
     let dir = tempfile::tempdir().unwrap();
     let targets = targets(dir.path());
     let epoch = Instant::now();

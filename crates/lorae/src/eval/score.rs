@@ -100,6 +100,7 @@ pub fn images_statistics(
     options: &StatsOptions,
     device: &Device,
 ) -> Result<FeatureStats> {
+    super::features::check_batch_memory(images.shape, options.batch)?;
     if net.is_none() {
         let (path, start) = (weights_path(options)?, std::time::Instant::now());
         *net = Some(FidInception::load(&path, device)?);

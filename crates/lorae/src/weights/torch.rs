@@ -113,9 +113,9 @@ pub struct TensorInfo {
 }
 
 impl TensorInfo {
-    /// Number of elements.
+    /// Number of elements (saturating: a corrupt shape cannot overflow).
     pub fn numel(&self) -> usize {
-        self.shape.iter().product()
+        self.shape.iter().fold(1usize, |n, &d| n.saturating_mul(d))
     }
 }
 
@@ -218,14 +218,20 @@ impl TorchArchive {
             }
         };
         let size = tensor.dtype.size();
-        let last = tensor.offset
-            + tensor
-                .shape
-                .iter()
-                .zip(&tensor.stride)
-                .map(|(&n, &s)| n.saturating_sub(1) * s)
-                .sum::<usize>();
-        if tensor.numel() > 0 && (last + 1) * size > bytes.len() {
+        // Strides may repeat elements (a stride of 0), so the values can outnumber the storage.
+        crate::limits::check(
+            "tensor",
+            &tensor.name,
+            crate::limits::product(&[tensor.numel(), 4]),
+        )?;
+        let last = tensor
+            .shape
+            .iter()
+            .zip(&tensor.stride)
+            .fold(tensor.offset, |l, (&n, &s)| {
+                l.saturating_add(n.saturating_sub(1).saturating_mul(s))
+            });
+        if tensor.numel() > 0 && last.saturating_add(1).saturating_mul(size) > bytes.len() {
             return Err(Error::bad_file(
                 &self.path,
                 format!(
@@ -261,8 +267,14 @@ fn read_member(zip: &mut ZipArchive<File>, name: &str, path: &Path) -> Result<Ve
     let mut member = zip
         .by_name(name)
         .map_err(|e| Error::bad_file(path, format!("no member {name}: {e}")))?;
-    let mut bytes = Vec::with_capacity(member.size() as usize);
+    // The declared size bounds what is read (and inflated): a corrupt header cannot make the
+    // reader allocate more than the memory bound allows.
+    let size = member.size();
+    crate::limits::check("archive member", path.join(name).display(), size as u128)?;
+    let mut bytes = Vec::new();
     member
+        .by_ref()
+        .take(size)
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io("cannot read", path.join(name), e))?;
     Ok(bytes)
