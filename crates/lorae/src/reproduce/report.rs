@@ -606,9 +606,14 @@ impl Ctx<'_> {
                 parts.push(format!("{dataset}: {} train / {} eval images, {epochs} epochs, Adam lr {lr:e} (GAN 2e-4), batch 32, [0, 1] pixels", size(train), size(eval)));
             }
         }
-        if self.cells.iter().any(|c| matches!(c, Cell::Fid { .. })) {
+        let fit_limit = self.cells.iter().find_map(|c| match c {
+            Cell::Fid { draw, .. } => Some(draw.fit_limit),
+            _ => None,
+        });
+        if let Some(limit) = fit_limit {
             let (n, real) = fid_sizes(b);
-            parts.push(format!("FID: {n} samples against {} test images, samplers fitted to the training codes, GMM full covariance, seed 0", real.map_or("all".to_string(), |r| r.to_string())));
+            let fitted = limit.map_or("the training codes".to_string(), |l| format!("the first {l} training codes"));
+            parts.push(format!("FID: {n} samples against {} test images, samplers fitted to {fitted}, GMM full covariance, seed 0", real.map_or("all".to_string(), |r| r.to_string())));
         }
         if matches!(e, Experiment::MnistClassification) {
             let c = classify_config(b, Protocol::Honest);
