@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
+use lorae::io::npy;
+use lorae::latent::to_matrix;
 use lorae::latent::Codes;
-use lorae::npy;
 use lorae::sampler::gmm::{covariance_floor, Gmm, GmmConfig};
-use lorae::sampler::to_matrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;

@@ -14,7 +14,7 @@ use lorae::eval::classify::{
 };
 use lorae::latent::{encode_set_from, CodeSource};
 use lorae::model::nets::Encoder;
-use lorae::train::{self, EVAL_BATCH};
+use lorae::train::EVAL_BATCH;
 
 #[derive(Args)]
 pub struct ClassifyArgs {
@@ -194,8 +194,8 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         );
     }
     let source: CodeSource = args.codes.parse()?;
-    let (mut run_config, model) = train::load_run(run, &device)?;
-    train::require_encoder(&run_config, run)?;
+    let (mut run_config, model) = lorae::run::load_run(run, &device)?;
+    lorae::run::require_encoder(&run_config, run)?;
     if args.data_dir.is_some() {
         run_config.data.data_dir = args.data_dir.clone();
     }

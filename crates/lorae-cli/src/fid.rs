@@ -69,6 +69,16 @@ pub struct FidArgs {
 }
 
 pub fn run(args: FidArgs) -> Result<()> {
+    anyhow::ensure!(
+        args.batch_size >= 1,
+        "--batch-size must be at least 1, got 0"
+    );
+    if let Some(limit) = args.limit {
+        anyhow::ensure!(
+            limit >= 2,
+            "--limit must be at least 2 (FID statistics need two images per set), got {limit}"
+        );
+    }
     let device = args.device.parse::<DeviceKind>()?.device()?;
     let options = StatsOptions {
         weights: args.weights.clone(),

@@ -8,9 +8,10 @@ use clap::Args;
 use lorae::data;
 use lorae::device::DeviceKind;
 use lorae::latent::interpolate::interpolate;
-use lorae::latent::{decode_codes, encode_set, tensor_values};
+use lorae::latent::{decode_codes, encode_set};
 use lorae::report::grid::save_grid;
-use lorae::train::{self, EVAL_BATCH};
+use lorae::tensor::tensor_values;
+use lorae::train::EVAL_BATCH;
 
 #[derive(Args)]
 pub struct InterpolateArgs {
@@ -37,8 +38,8 @@ pub fn run(args: InterpolateArgs) -> Result<()> {
         args.pairs
     );
     let device = args.device.parse::<DeviceKind>()?.device()?;
-    let (config, model) = train::load_run(&args.run, &device)?;
-    train::require_encoder(&config, &args.run)?;
+    let (config, model) = lorae::run::load_run(&args.run, &device)?;
+    lorae::run::require_encoder(&config, &args.run)?;
     let shape = config.data.layout().image_shape();
     let per_row = (args.steps as u128).saturating_add(2);
     lorae::limits::check_images("steps", args.steps, per_row, shape)?;

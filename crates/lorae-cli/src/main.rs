@@ -263,7 +263,7 @@ impl TrainArgs {
     /// With --resume: every flag given must agree with the run's config.json (only --epochs may
     /// change it); a contradiction names the setting and both values.
     fn check_resume(&self) -> Result<()> {
-        let run = train::load_config(&self.out)?;
+        let run = lorae::run::load_config(&self.out)?;
         let mut wanted = run.clone();
         if let Some(kind) = &self.model {
             wanted.model.kind = kind.parse()?;
@@ -358,11 +358,15 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
     // The main thread's stack size: commands run on a worker.
     let mut pool = rayon::ThreadPoolBuilder::new().stack_size(8 << 20);
     if let Some(t) = threads {
-        anyhow::ensure!(t >= 1, "--threads must be at least 1, got {t}");
+        anyhow::ensure!(
+            (1..=4096).contains(&t),
+            "--threads must be between 1 and 4096, got {t}"
+        );
         pool = pool.num_threads(t);
     }
+    let count = threads.map_or("all-core".to_string(), |t| t.to_string());
     pool.build_global()
-        .map_err(|e| anyhow::anyhow!("cannot start {threads:?} worker threads: {e}"))
+        .map_err(|e| anyhow::anyhow!("cannot start {count} worker threads (--threads): {e}"))
 }
 
 fn run(command: Command) -> Result<()> {

@@ -10,7 +10,7 @@ use lorae::device::DeviceKind;
 use lorae::latent::pca::Pca;
 use lorae::latent::{decode_codes, encode_set};
 use lorae::report::grid::save_grid;
-use lorae::train::{self, EVAL_BATCH};
+use lorae::train::EVAL_BATCH;
 
 #[derive(Args)]
 pub struct PcaGridArgs {
@@ -37,8 +37,8 @@ pub fn run(args: PcaGridArgs) -> Result<()> {
         args.extent
     );
     let device = args.device.parse::<DeviceKind>()?.device()?;
-    let (config, model) = train::load_run(&args.run, &device)?;
-    train::require_encoder(&config, &args.run)?;
+    let (config, model) = lorae::run::load_run(&args.run, &device)?;
+    lorae::run::require_encoder(&config, &args.run)?;
     let cells = (args.size as u128).saturating_mul(args.size as u128);
     lorae::limits::check_images("size", args.size, cells, config.data.layout().image_shape())?;
     let model = model.fold().unwrap_or(model);

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
+use lorae::data;
 use lorae::device::DeviceKind;
-use lorae::latent::tensor_values;
 use lorae::report::grid::save_grid;
-use lorae::{data, train};
+use lorae::tensor::tensor_values;
 
 #[derive(Args)]
 pub struct ReconstructArgs {
@@ -26,9 +26,17 @@ pub struct ReconstructArgs {
 
 pub fn run(args: ReconstructArgs) -> Result<()> {
     let device = args.device.parse::<DeviceKind>()?.device()?;
-    let (config, model) = train::load_run(&args.run, &device)?;
-    train::require_encoder(&config, &args.run)?;
-    let eval = data::load_eval(&config.data, config.seed, Some(args.n.max(1)))?;
+    let (config, model) = lorae::run::load_run(&args.run, &device)?;
+    lorae::run::require_encoder(&config, &args.run)?;
+    anyhow::ensure!(args.n >= 1, "-n must be at least 1, got 0");
+    let eval = data::load_eval(&config.data, config.seed, Some(args.n))?;
+    if eval.len() < args.n {
+        lorae::note!(
+            "-n {}: the run has {} evaluation images; showing them all",
+            args.n,
+            eval.len()
+        );
+    }
     let indices: Vec<usize> = (0..eval.len()).collect();
     let x = eval.batch(&indices, config.data.pixel_range, &device); // [n, C, H, W]
     let y = model.reconstruct(x.clone());

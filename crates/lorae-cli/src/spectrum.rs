@@ -8,8 +8,8 @@ use clap::Args;
 use lorae::device::DeviceKind;
 use lorae::latent::{encode_set, spectrum::spectrum};
 use lorae::report::plot::{plot_spectra, SpectrumSeries};
-use lorae::train::{self, EVAL_BATCH};
-use lorae::{data, train::checkpoint::write_atomic};
+use lorae::train::EVAL_BATCH;
+use lorae::{data, io::atomic::write_atomic};
 
 #[derive(Args)]
 pub struct SpectrumArgs {
@@ -35,13 +35,10 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
     let mut series = Vec::new();
     let mut plot_threshold = None;
     for run in &args.runs {
-        let (config, model) = train::load_run(run, &device)?;
-        train::require_encoder(&config, run)?;
+        let (config, model) = lorae::run::load_run(run, &device)?;
+        lorae::run::require_encoder(&config, run)?;
         let threshold = args.threshold.unwrap_or(config.eval.rank_threshold);
-        anyhow::ensure!(
-            threshold.is_finite() && threshold > 0.0 && threshold < 1.0,
-            "--threshold must be between 0 and 1 (exclusive): singular values are divided by the largest; got {threshold}"
-        );
+        lorae::latent::spectrum::check_threshold(threshold)?;
         let eval = data::load_eval(&config.data, config.seed, None)?;
         // The folded encoder gives the same codes faster; a ReLU chain cannot fold.
         let model = model.fold().unwrap_or(model);

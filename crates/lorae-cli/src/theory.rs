@@ -10,8 +10,8 @@ use lorae::device::DeviceKind;
 use lorae::eval::theory::{fit_rank_lambda, minmax_ratios, rank_of_m, RankPoint};
 use lorae::latent::encode_set;
 use lorae::report::charts::{line_chart, Series};
-use lorae::train::metrics::{read_all, EpochMetrics, METRICS_FILE};
-use lorae::train::{self, EVAL_BATCH};
+use lorae::run::metrics::{read_all, EpochMetrics, METRICS_FILE};
+use lorae::train::EVAL_BATCH;
 use lorae::ModelKind;
 
 #[derive(Subcommand)]
@@ -89,10 +89,7 @@ fn last_epoch(run: &Path) -> Result<EpochMetrics> {
 }
 
 fn check_threshold(t: f64) -> Result<()> {
-    if !(t.is_finite() && t > 0.0 && t < 1.0) {
-        bail!("--threshold must be between 0 and 1 (exclusive), got {t}");
-    }
-    Ok(())
+    Ok(lorae::latent::spectrum::check_threshold(t)?)
 }
 
 fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
@@ -101,7 +98,7 @@ fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
     }
     let mut points = Vec::new();
     for run in &args.runs {
-        let config = train::load_config(run)?;
+        let config = lorae::run::load_config(run)?;
         if config.model.kind != ModelKind::Lorae {
             bail!(
                 "{} is a {} run: rank-lambda needs LoRAE runs (--model lorae) at several --lambda",
@@ -182,8 +179,8 @@ fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
 fn minmax(args: MinmaxArgs) -> Result<()> {
     let device = args.device.parse::<DeviceKind>()?.device()?;
     for run in &args.runs {
-        let (config, model) = train::load_run(run, &device)?;
-        train::require_encoder(&config, run)?;
+        let (config, model) = lorae::run::load_run(run, &device)?;
+        lorae::run::require_encoder(&config, run)?;
         let rank_m = rank_of_m(&model, config.model.kind, config.eval.rank_threshold)?;
         let eval = data::load_eval(&config.data, config.seed, None)?;
         let codes = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;

@@ -12,7 +12,7 @@ use lorae::latent::{encode_set, Codes};
 use lorae::report::charts::{scatter, Series};
 use lorae::sampler::draw::{fit_sampler, FitOn};
 use lorae::sampler::SamplerKind;
-use lorae::train::{self, EVAL_BATCH};
+use lorae::train::EVAL_BATCH;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -58,8 +58,8 @@ pub fn run(args: TsneArgs) -> Result<()> {
     );
     ensure!(args.n >= 1, "-n must be at least 1, got {}", args.n);
     let device = args.device.parse::<DeviceKind>()?.device()?;
-    let (config, model) = train::load_run(&args.run, &device)?;
-    train::require_encoder(&config, &args.run)?;
+    let (config, model) = lorae::run::load_run(&args.run, &device)?;
+    lorae::run::require_encoder(&config, &args.run)?;
     let model = model.fold().unwrap_or(model);
     let eval = data::load_eval(&config.data, config.seed, Some(args.n))?;
     let real = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;

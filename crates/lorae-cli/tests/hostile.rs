@@ -148,7 +148,8 @@ fn statistics_that_are_no_covariance_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let write = |name: &str, mu: &[f64], sigma: &[f64], d: usize| {
         let path = tmp.path().join(name);
-        lorae::npz::write(&path, &[("mu", mu, &[mu.len()]), ("sigma", sigma, &[d, d])]).unwrap();
+        lorae::io::npz::write(&path, &[("mu", mu, &[mu.len()]), ("sigma", sigma, &[d, d])])
+            .unwrap();
         path.to_str().unwrap().to_string()
     };
     let good = write("good.npz", &[0.0, 0.0], &[1.0, 0.0, 0.0, 1.0], 2);
@@ -348,11 +349,87 @@ fn fid_batches_of_large_images_are_checked_against_memory() {
         }
     }
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_lorae"))
-        .args(["fid", a.to_str().unwrap(), b.to_str().unwrap(), "--weights", "/nonexistent.pt"])
+        .args([
+            "fid",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--weights",
+            "/nonexistent.pt",
+        ])
         .env("LORAE_MEMORY_LIMIT", "64M")
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("invalid value for `batch-size`: 50") && err.contains("LORAE_MEMORY_LIMIT"), "{err}");
+    assert!(
+        err.contains("invalid value for `batch-size`: 50") && err.contains("LORAE_MEMORY_LIMIT"),
+        "{err}"
+    );
+}
+
+/// Numbers a probe of every flag found accepted, panicking or aborting (each now refused,
+/// naming the flag).
+#[test]
+fn out_of_range_numbers_are_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("new");
+    let out_s = out.to_str().unwrap();
+    for scale in ["1e308", "1e-300"] {
+        // Once a panic inside burn's initialiser (non-finite or empty uniform range).
+        fails_with(
+            &[
+                "train",
+                "--model",
+                "irmae",
+                "--init-scale",
+                scale,
+                "--out",
+                out_s,
+            ],
+            "invalid value for `init-scale`",
+        );
+    }
+    fails_with(
+        &["train", "--rank-threshold", "1e-300", "--out", out_s],
+        "invalid value for `rank-threshold`",
+    );
+    fails_with(
+        &["train", "--eval-size", "100000000000", "--out", out_s],
+        "invalid value for `eval-size`",
+    );
+    fails_with(
+        &["--threads", "100000000000", "train", "--out", out_s],
+        "--threads must be between 1 and 4096",
+    );
+    let run = tiny_run(tmp.path());
+    fails_with(&["reconstruct", &run, "-n", "0"], "-n must be at least 1");
+    fails_with(&["sample", &run, "-n", "0"], "invalid value for `n`: 0");
+    let dir = tmp.path().join("images");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..20u8 {
+        write_png(&dir.join(format!("{i:02}.png")), i);
+    }
+    let dir_s = dir.to_str().unwrap();
+    fails_with(
+        &["fid", dir_s, dir_s, "--batch-size", "0"],
+        "--batch-size must be at least 1",
+    );
+    fails_with(
+        &["fid", dir_s, dir_s, "--limit", "1"],
+        "--limit must be at least 2",
+    );
+    // Once an abort allocating 30 GB for 100 000² images.
+    fails_with(
+        &[
+            "data",
+            "info",
+            "--dataset",
+            "folder",
+            "--data-dir",
+            dir_s,
+            "--image-size",
+            "100000",
+        ],
+        "invalid value for `image-size`",
+    );
 }

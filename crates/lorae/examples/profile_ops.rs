@@ -14,8 +14,9 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 use burn::tensor::Distribution;
 use lorae::config::{DatasetKind, Layout, ModelKind, RunConfig};
+use lorae::kernels::flex as flex_conv;
 use lorae::kernels::Geometry;
-use lorae::model::{flex_conv, gemm_conv, Autoencoder};
+use lorae::model::{gemm_conv, Autoencoder};
 use lorae::train::step;
 
 /// The allocator the `lorae` binary uses, so that the step times here compare with `lorae bench`.

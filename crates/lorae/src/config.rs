@@ -418,13 +418,22 @@ impl RunConfig {
         positive("lambda", m.lambda)?;
         positive("beta", m.beta)?;
         positive("init-scale", m.init_scale)?;
+        // The uniform bound √k/√d must stay a normal, finite f32 (1e308 overflowed, 1e-300
+        // underflowed to an empty range inside burn's initialiser).
+        if !(1e-12..=1e12).contains(&m.init_scale) {
+            return Err(Error::invalid(
+                "init-scale",
+                m.init_scale,
+                "must be between 1e-12 and 1e12 (Table 5 uses 1, 2 and 4)",
+            ));
+        }
         positive("lr", self.train.lr)?;
         positive("rank-threshold", self.eval.rank_threshold)?;
-        if self.eval.rank_threshold >= 1.0 {
+        if !(MIN_RANK_THRESHOLD..1.0).contains(&self.eval.rank_threshold) {
             return Err(Error::invalid(
                 "rank-threshold",
                 self.eval.rank_threshold,
-                "must be below 1 (singular values are divided by the largest)",
+                "must be in [1e-12, 1): singular values are divided by the largest, and below 1e-12 they are rounding noise",
             ));
         }
         if self.train.epochs == 0 {
@@ -474,12 +483,20 @@ impl RunConfig {
         use crate::limits::{check, product};
         let image = self.data.layout().image_shape();
         if self.data.dataset == DatasetKind::Shapes {
-            let images = (self.data.train_size as u128).saturating_add(self.data.eval_size as u128);
+            let image_bytes = product(&image);
+            let (train, eval) = (self.data.train_size, self.data.eval_size);
             check(
                 "train-size",
-                self.data.train_size,
-                images.saturating_mul(product(&image)),
+                train,
+                (train as u128).saturating_mul(image_bytes),
             )?;
+            check(
+                "eval-size",
+                eval,
+                (eval as u128).saturating_mul(image_bytes),
+            )?;
+            let both = (train as u128).saturating_add(eval as u128);
+            check("train-size", train, both.saturating_mul(image_bytes))?;
         }
         let d = self.model.latent_dim;
         // Weights, gradients and two Adam moments: 16 bytes a parameter. The FC layers around
@@ -491,11 +508,16 @@ impl RunConfig {
         check("batch-size", self.train.batch_size, batch)?;
         // Each linear layer: its d×d weights (16 bytes each, as above) and the batch's codes
         // through it, kept for the backward pass.
-        let per_layer = product(&[d, d, 16]).saturating_add(product(&[self.train.batch_size, d, 4, 3]));
+        let per_layer =
+            product(&[d, d, 16]).saturating_add(product(&[self.train.batch_size, d, 4, 3]));
         let chain = per_layer.saturating_mul(self.model.layers.max(1) as u128);
         check("layers", self.model.layers, fc.saturating_add(chain))
     }
 }
+
+/// The smallest effective-rank threshold that means something: normalised singular values below
+/// ~1e-16 are rounding noise (a threshold of 1e-300 once counted 23 directions in 16 codes).
+pub const MIN_RANK_THRESHOLD: f64 = 1e-12;
 
 fn positive(field: &'static str, value: f64) -> Result<()> {
     if value.is_finite() && value > 0.0 {

@@ -65,6 +65,11 @@ pub enum Error {
     #[error("{0} holds non-finite values: training has diverged; lower --lr")]
     NonFinite(String),
 
+    /// A value could not be written out (JSON, safetensors, the optimizer record): a lorae bug,
+    /// as every value it writes is serialisable.
+    #[error("cannot serialise {0} (a lorae bug: please report it)")]
+    Serialize(String),
+
     /// A numerical routine failed (e.g. an SVD did not converge).
     #[error("numerical failure in {0}")]
     Numerical(String),

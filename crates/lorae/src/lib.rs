@@ -27,15 +27,16 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod eval;
+pub mod io;
 pub mod kernels;
 pub mod latent;
 pub mod limits;
 pub mod model;
-pub mod npy;
-pub mod npz;
 pub mod report;
 pub mod reproduce;
+pub mod run;
 pub mod sampler;
+pub mod tensor;
 pub mod train;
 pub mod weights;
 

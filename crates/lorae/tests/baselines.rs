@@ -6,8 +6,8 @@ static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 use burn::nn::LinearConfig;
 use burn::prelude::*;
 use lorae::config::{DatasetKind, ModelKind, RaeReg, RunConfig};
-use lorae::latent::tensor_values;
 use lorae::model::{rae, wae, Autoencoder};
+use lorae::tensor::tensor_values;
 use lorae::train::gan;
 
 fn matrix(rows: &[&[f32]], device: &Device) -> Tensor<2> {

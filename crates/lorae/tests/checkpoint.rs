@@ -6,10 +6,11 @@ static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 use burn::prelude::*;
 use lorae::config::{DatasetKind, Layout, ModelKind, RunConfig};
 use lorae::device::DeviceKind;
-use lorae::latent::tensor_values;
 use lorae::model::Autoencoder;
-use lorae::train::checkpoint::{load_model, save_model};
-use lorae::train::{self, metrics, TrainOptions};
+use lorae::run::checkpoint::{load_model, save_model};
+use lorae::run::metrics;
+use lorae::tensor::tensor_values;
+use lorae::train::{self, TrainOptions};
 
 #[test]
 fn save_then_load_gives_identical_outputs() {
@@ -97,7 +98,7 @@ fn resume_continues_the_epoch_count_and_matches_an_uninterrupted_run() {
         log.iter().map(|m| m.epoch).collect::<Vec<_>>(),
         vec![1, 2, 3]
     );
-    assert_eq!(train::load_config(&split).unwrap().train.epochs, 3);
+    assert_eq!(lorae::run::load_config(&split).unwrap().train.epochs, 3);
 
     let straight = train::train(&tiny(ModelKind::Irmae, 3), &whole, &options).unwrap();
     let (a, b) = (&straight[2], &log[2]);
@@ -147,7 +148,7 @@ fn a_checkpoint_with_non_finite_weights_is_refused_naming_the_tensor() {
     let device = Device::flex();
     let config = lorae::RunConfig::for_dataset(lorae::ModelKind::Ae, lorae::DatasetKind::Shapes);
     let model = Autoencoder::new(&config.model, config.data.layout(), &device);
-    let bytes = lorae::train::checkpoint::model_bytes(&model).unwrap();
+    let bytes = lorae::run::checkpoint::model_bytes(&model).unwrap();
     // Overwrite the first f32 of the data section (after the 8-byte length and the JSON header).
     let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     let mut bad = bytes.clone();

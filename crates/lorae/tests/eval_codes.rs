@@ -300,7 +300,7 @@ fn code_penalties_are_positive_and_train() {
         let model = Autoencoder::new(&config.model, config.data.layout(), &device);
         let x = Tensor::<4>::random([4, 3, 32, 32], burn::tensor::Distribution::Default, &device);
         let z = model.encode(x.clone());
-        let values = lorae::latent::tensor_values(z).unwrap();
+        let values = lorae::tensor::tensor_values(z).unwrap();
         let pixels = 3.0 * 32.0 * 32.0;
         let expected: f64 = values
             .chunks(32)
@@ -320,18 +320,15 @@ fn code_penalties_are_positive_and_train() {
             * 0.1
             / pixels;
         let losses = model.losses(x.clone(), &config.model).unwrap();
-        let reg = lorae::latent::tensor_values(losses.regularizer).unwrap()[0] as f64;
+        let reg = lorae::tensor::tensor_values(losses.regularizer).unwrap()[0] as f64;
         assert!(
             (reg - expected).abs() <= 1e-5 * expected.abs() + 1e-9,
             "{name}: {reg} vs {expected}"
         );
-        let before = lorae::train::checkpoint::model_bytes(&model).unwrap();
+        let before = lorae::run::checkpoint::model_bytes(&model).unwrap();
         let mut optim = step::adam();
         let (after, l) = step::step(model, &mut optim, x, &config.model, 1e-3, &[]).unwrap();
         assert!(l.regularizer > 0.0);
-        assert_ne!(
-            before,
-            lorae::train::checkpoint::model_bytes(&after).unwrap()
-        );
+        assert_ne!(before, lorae::run::checkpoint::model_bytes(&after).unwrap());
     }
 }

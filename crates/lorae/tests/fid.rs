@@ -163,7 +163,7 @@ fn bad_inputs_are_rejected_with_the_reason() {
     assert!(err.contains("same feature dimension"), "{err}");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("other.npz");
-    lorae::npz::write(&path, &[("x", &[1.0], &[1])]).unwrap();
+    lorae::io::npz::write(&path, &[("x", &[1.0], &[1])]).unwrap();
     let err = FeatureStats::load(&path).unwrap_err().to_string();
     assert!(err.contains("no `mu` array"), "{err}");
 }

@@ -10,7 +10,7 @@ use lorae::data::ImageSet;
 use lorae::eval::features::{preprocess, resize_matrix};
 use lorae::eval::fid::frechet_distance;
 use lorae::eval::inception::FidInception;
-use lorae::latent::tensor_values;
+use lorae::tensor::tensor_values;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fid")
@@ -119,7 +119,7 @@ fn features_and_fid_match_pytorch_fid() {
     let hidden = ProgressBar::hidden();
 
     // Two RGB images and one grey image (1 channel here; RGB PNG for pytorch-fid).
-    let reference = lorae::npy::read(&fixtures().join("features.npy")).unwrap();
+    let reference = lorae::io::npy::read(&fixtures().join("features.npy")).unwrap();
     assert_eq!(reference.shape, vec![3, 2048]);
     let mut features = net
         .features(&pattern_images(2, 3, 0), 2, &device, &hidden)

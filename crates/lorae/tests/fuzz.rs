@@ -22,7 +22,7 @@ use lorae::config::{DatasetKind, ModelKind, RunConfig};
 use lorae::data::idx::{self, IdxImages};
 use lorae::data::image_file::{self, Resize};
 use lorae::model::Autoencoder;
-use lorae::train::{checkpoint, metrics};
+use lorae::run::{checkpoint, metrics};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -107,11 +107,11 @@ fn targets(dir: &Path) -> Vec<Target> {
         img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
         out.into_inner()
     };
-    let npy = lorae::npy::encode_f64(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap();
+    let npy = lorae::io::npy::encode_f64(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap();
     let npz = {
         let path = dir.join("seed.npz");
         let sigma = [2.0, 0.5, 0.5, 1.0];
-        lorae::npz::write(
+        lorae::io::npz::write(
             &path,
             &[("mu", &[0.1, -0.2], &[2]), ("sigma", &sigma, &[2, 2])],
         )
@@ -176,7 +176,7 @@ fn targets(dir: &Path) -> Vec<Target> {
             name: "npy",
             seeds: vec![npy],
             file: "array.npy",
-            read: Box::new(|p| lorae::npy::read(p).is_ok()),
+            read: Box::new(|p| lorae::io::npy::read(p).is_ok()),
         },
         Target {
             name: "npz statistics",
@@ -212,7 +212,7 @@ fn targets(dir: &Path) -> Vec<Target> {
             name: "run config",
             seeds: vec![config],
             file: "run/config.json",
-            read: Box::new(move |_| lorae::train::load_config(&run_dir).is_ok()),
+            read: Box::new(move |_| lorae::run::load_config(&run_dir).is_ok()),
         },
         Target {
             name: "train state",

@@ -6,9 +6,9 @@ static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use lorae::config::{DatasetKind, Layout, ModelConfig, ModelKind, RunConfig};
-use lorae::latent::tensor_values;
 use lorae::model::lorae::nuclear_norm;
 use lorae::model::Autoencoder;
+use lorae::tensor::tensor_values;
 use nalgebra::DMatrix;
 
 fn model_config(kind: ModelKind) -> ModelConfig {

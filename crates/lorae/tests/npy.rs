@@ -1,6 +1,6 @@
 //! `.npy` files: round trips and clear errors on bad files.
 
-use lorae::npy;
+use lorae::io::npy;
 
 #[test]
 fn float32_and_float64_arrays_round_trip() {

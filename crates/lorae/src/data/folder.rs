@@ -29,6 +29,13 @@ pub struct Folder {
 
 impl DataSource for Folder {
     fn load(&self) -> Result<Splits> {
+        if ![32, 64].contains(&self.image_size) {
+            return Err(Error::invalid(
+                "image-size",
+                self.image_size,
+                "folder images are resized to 32 (CIFAR networks) or 64 (CelebA networks)",
+            ));
+        }
         let files = image_files(&self.dir)?;
         // Every tenth image is held out, and the evaluation needs two codes (a covariance).
         if files.len() < MIN_IMAGES {

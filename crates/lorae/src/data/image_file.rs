@@ -73,10 +73,17 @@ pub fn transform(img: DynamicImage, resize: Resize) -> std::result::Result<Vec<u
     }
 }
 
-/// Bilinear resize of a grey `side × side` buffer (e.g. an MNIST digit) to `size × size`.
-pub fn resize_grey(pixels: &[u8], side: u32, size: u32) -> Vec<u8> {
-    let img = GrayImage::from_raw(side, side, pixels.to_vec()).unwrap_or_default();
-    resized(&img, size).into_raw()
+/// Bilinear resize of a grey `side × side` buffer (e.g. an MNIST digit) to `size × size`; an
+/// error when the buffer does not hold `side²` pixels.
+pub fn resize_grey(pixels: &[u8], side: u32, size: u32) -> Result<Vec<u8>> {
+    let img = GrayImage::from_raw(side, side, pixels.to_vec()).ok_or_else(|| {
+        Error::invalid(
+            "image",
+            format!("{} pixels", pixels.len()),
+            format!("a {side}×{side} grey image needs {} pixels", side * side),
+        )
+    })?;
+    Ok(resized(&img, size).into_raw())
 }
 
 fn resized<P: image::Pixel<Subpixel = u8> + 'static>(

@@ -60,11 +60,12 @@ impl Mnist {
                 self.dir.display()
             )));
         }
-        let pixels: Vec<u8> = raw
+        let digits: Vec<Vec<u8>> = raw
             .pixels
             .par_chunks(rows * cols)
-            .flat_map_iter(|digit| resize_grey(digit, rows as u32, SIDE as u32))
-            .collect();
+            .map(|digit| resize_grey(digit, rows as u32, SIDE as u32))
+            .collect::<Result<_>>()?;
+        let pixels = digits.concat();
         Ok(ImageSet {
             pixels,
             shape: [1, SIDE, SIDE],

@@ -27,8 +27,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::PixelRange;
 use crate::data::ImageSet;
 use crate::error::{Error, Result};
-use crate::latent::{tensor_values, Codes};
+use crate::latent::Codes;
 use crate::model::nets::Encoder;
+use crate::tensor::tensor_values;
 
 /// How the reported test error is selected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

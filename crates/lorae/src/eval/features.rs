@@ -10,7 +10,7 @@ use super::fid::{FeatureStats, StatsAccumulator};
 use super::inception::{FidInception, FEATURE_DIM, INPUT_SIZE};
 use crate::data::ImageSet;
 use crate::error::{Error, Result};
-use crate::latent::tensor_values;
+use crate::tensor::tensor_values;
 
 /// The `[n_out, n_in]` row-major matrix of PyTorch's 1-D bilinear resize with
 /// `align_corners=False`: source `(i + ½)·n_in/n_out − ½`, clamped at 0, between its two

@@ -111,9 +111,9 @@ impl StatsAccumulator {
     pub fn finish(self) -> Result<FeatureStats> {
         if self.n < 2 {
             return Err(Error::invalid(
-                "features",
+                "images",
                 self.n,
-                "FID statistics need at least 2 images per set",
+                "FID statistics need at least 2 images per set (-n, --limit)",
             ));
         }
         let n = self.n as f64;
@@ -155,7 +155,7 @@ impl FeatureStats {
     pub fn save(&self, path: &Path) -> Result<()> {
         let d = self.dim();
         let sigma: Vec<f64> = self.sigma.transpose().iter().copied().collect(); // row-major
-        crate::npz::write(
+        crate::io::npz::write(
             path,
             &[
                 ("mu", self.mu.as_slice(), &[d][..]),
@@ -167,7 +167,7 @@ impl FeatureStats {
 
     /// Reads statistics written by [`FeatureStats::save`] or by pytorch-fid (`mu`, `sigma`).
     pub fn load(path: &Path) -> Result<Self> {
-        let arrays = crate::npz::read(path)?;
+        let arrays = crate::io::npz::read(path)?;
         let get = |name: &str| {
             arrays
                 .iter()

@@ -17,8 +17,8 @@ use burn::tensor::ops::{AvgPoolOptions, ConvOptions, MaxPoolOptions};
 
 use super::inception_weights::{load_params, ConvBnParams};
 use crate::error::{Error, Result};
+use crate::kernels::flex as flex_conv;
 use crate::kernels::Geometry;
-use crate::model::flex_conv;
 
 /// Batch-norm ε of the TensorFlow Inception graph.
 pub const BN_EPS: f64 = 0.001;

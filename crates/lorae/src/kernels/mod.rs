@@ -1,8 +1,9 @@
 //! lorae's own CPU kernels for the layers that dominate a training step: 2-d convolutions and
 //! transposed convolutions as im2col/col2im around a GEMM, with bias and ReLU fused. Plain
-//! functions on `f32` slices; [`crate::model::flex_conv`] wraps them as autodiff ops on flex.
+//! functions on `f32` slices; [`flex`] wraps them as autodiff ops on flex.
 
 pub mod conv;
+pub mod flex;
 pub mod gemm;
 pub mod im2col;
 pub mod scratch;

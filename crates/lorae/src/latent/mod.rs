@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::PixelRange;
 use crate::data::ImageSet;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::Autoencoder;
+use crate::tensor::tensor_values;
+use nalgebra::DMatrix;
 
 /// Where codes are taken: after the linear chain (the codes every analysis uses) or at the
 /// encoder's output before it (what the papers' classification code feeds its head).
@@ -85,15 +87,6 @@ pub fn decode_codes(
     Ok(values)
 }
 
-/// A tensor's values as f32 on the host.
-pub fn tensor_values<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
-    t.inner()
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .map_err(|e| Error::Numerical(format!("reading tensor values: {e:?}")))
-}
-
 /// Codes of n images, row-major `[n, dim]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Codes {
@@ -113,4 +106,13 @@ impl Codes {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The codes as an `n × d` f64 matrix.
+pub fn to_matrix(codes: &Codes) -> DMatrix<f64> {
+    DMatrix::from_row_iterator(
+        codes.len(),
+        codes.dim,
+        codes.values.iter().map(|&v| v as f64),
+    )
 }

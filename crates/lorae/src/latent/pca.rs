@@ -4,9 +4,9 @@
 use nalgebra::{DVector, SymmetricEigen};
 
 use super::spectrum::covariance;
+use super::to_matrix;
 use super::Codes;
 use crate::error::{Error, Result};
-use crate::sampler::to_matrix;
 
 /// Mean and principal axes of a set of codes.
 #[derive(Debug, Clone)]

@@ -5,6 +5,7 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 use super::Codes;
+use crate::config::MIN_RANK_THRESHOLD;
 use crate::error::{Error, Result};
 
 /// Normalised singular values and the effective rank at a stated threshold.
@@ -37,8 +38,22 @@ pub fn covariance(codes: &Codes) -> Result<DMatrix<f64>> {
     Ok(centred.tr_mul(&centred) / (n as f64 - 1.0))
 }
 
+/// Fails unless `threshold` is in [[`MIN_RANK_THRESHOLD`], 1).
+pub fn check_threshold(threshold: f64) -> Result<()> {
+    if (MIN_RANK_THRESHOLD..1.0).contains(&threshold) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "threshold",
+            threshold,
+            "must be in [1e-12, 1): singular values are divided by the largest, and below 1e-12 they are rounding noise",
+        ))
+    }
+}
+
 /// The spectrum of `codes` with the effective rank at `threshold`.
 pub fn spectrum(codes: &Codes, threshold: f64) -> Result<Spectrum> {
+    check_threshold(threshold)?;
     let cov = covariance(codes)?;
     let mut values: Vec<f64> = cov
         .try_svd(false, false, 1e-14, 100_000)

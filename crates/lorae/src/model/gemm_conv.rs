@@ -4,7 +4,7 @@
 //! 15.8 ms → 2.2 ms at batch 64, 32 → 1 channels at 32×32; `cargo run --release --example
 //! profile_ops`). It works on every device. The 4×4 convolutions need more than tensor-level
 //! rewrites (strided-slice im2col at the tensor level measured 2–7× slower than flex's kernels):
-//! they run on lorae's own slice-level kernels instead ([`super::flex_conv`]).
+//! they run on lorae's own slice-level kernels instead ([`crate::kernels::flex`]).
 
 use burn::prelude::*;
 

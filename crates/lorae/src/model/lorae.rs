@@ -8,17 +8,12 @@ use burn::prelude::*;
 use nalgebra::DMatrix;
 
 use crate::error::{Error, Result};
+use crate::tensor::tensor_values;
 
 /// Host SVD of a 2-D tensor's values in f64: `(U, σ, Vᵀ)`.
 pub fn host_svd(m: &Tensor<2>) -> Result<(DMatrix<f64>, Vec<f64>, DMatrix<f64>)> {
     let [rows, cols] = m.dims();
-    let values = m
-        .clone()
-        .inner()
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .map_err(|e| Error::Numerical(format!("reading matrix values: {e:?}")))?;
+    let values = tensor_values(m.clone())?;
     if values.iter().any(|v| !v.is_finite()) {
         return Err(Error::NonFinite(format!("the {rows}×{cols} matrix M")));
     }

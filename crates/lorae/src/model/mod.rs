@@ -1,7 +1,6 @@
 //! Autoencoders: one struct for every model family — encoder, an optional linear chain
 //! (IRMAE's `l` layers or LoRAE's `M`), decoder — and its training objective.
 
-pub mod flex_conv;
 pub mod gemm_conv;
 pub mod irmae;
 pub mod lorae;

@@ -23,8 +23,8 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::flex_conv;
 use crate::config::Layout;
+use crate::kernels::flex as flex_conv;
 use crate::kernels::Geometry;
 
 fn down(c_in: usize, c_out: usize, device: &Device) -> Conv2d {
@@ -56,7 +56,7 @@ pub struct Encoder {
     pub head_conv: Option<Conv2d>,
     /// MNIST/CelebA layouts: the fully connected layer producing the code.
     pub head_fc: Option<Linear>,
-    /// Run the convolutions through lorae's kernels on flex ([`super::flex_conv`], ReLU fused),
+    /// Run the convolutions through lorae's kernels on flex ([`crate::kernels::flex`], ReLU fused),
     /// the default; `false` keeps burn's modules (a test compares the two).
     pub own_kernels: bool,
 }
@@ -119,7 +119,7 @@ pub struct Decoder {
     pub sigmoid: bool,
     /// Use lorae's own CPU paths (the default): `out_conv` as one matrix product
     /// ([`super::gemm_conv::pointwise`]) and, on flex, the transposed convolutions through
-    /// [`super::flex_conv`] with their ReLU fused. Same values; a test checks the training
+    /// [`crate::kernels::flex`] with their ReLU fused. Same values; a test checks the training
     /// losses against burn's modules (`false`).
     pub own_kernels: bool,
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 
 use crate::error::{Error, Result};
-use crate::train::checkpoint::write_atomic;
+use crate::io::atomic::write_atomic;
 
 /// A part of a section.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,12 +16,13 @@ use crate::eval::classify::{classify, ClassifyConfig, Inputs, LabelResult};
 use crate::eval::inception::FidInception;
 use crate::eval::score::{run_fid, StatsOptions};
 use crate::eval::theory::{minmax_ratios, rank_of_m, MinMax};
+use crate::io::atomic::{read, write_atomic};
 use crate::latent::{encode_set, encode_set_from, CodeSource};
 use crate::model::nets::Encoder;
 use crate::report::grid::save_grid;
+use crate::run::metrics::EpochMetrics;
 use crate::sampler::draw::Draw;
-use crate::train::checkpoint::{read, write_atomic};
-use crate::train::{self, metrics::EpochMetrics, TrainOptions};
+use crate::train::{self, TrainOptions};
 
 /// What a cell computes. Its JSON is the cell's identity: a directory holding a cell with another
 /// JSON is refused.
@@ -172,7 +173,7 @@ pub fn run_dir(dir: &Path, name: &str) -> PathBuf {
 pub fn claim(dir: &Path, cell: &Cell) -> Result<()> {
     let path = cell_dir(dir, &cell.id()).join(CELL_FILE);
     let json = serde_json::to_vec_pretty(cell)
-        .map_err(|e| Error::Unsupported(format!("cannot serialise cell {}: {e}", cell.id())))?;
+        .map_err(|e| Error::Serialize(format!("cell {}: {e}", cell.id())))?;
     if path.exists() {
         let existing: Cell = serde_json::from_slice(&read(&path)?).map_err(|e| {
             Error::bad_file(
@@ -222,16 +223,16 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
     let outcome = match cell {
         Cell::Train { name, config } => {
             let run = run_dir(&ctx.dir, name);
-            let metrics = if run.join(train::CONFIG_FILE).exists() {
+            let metrics = if run.join(crate::run::CONFIG_FILE).exists() {
                 // Resumes from the current checkpoint (from scratch if none was written).
-                if &train::load_config(&run)? != config {
+                if &crate::run::load_config(&run)? != config {
                     return Err(Error::bad_file(
-                        run.join(train::CONFIG_FILE),
+                        run.join(crate::run::CONFIG_FILE),
                         "this run was started with another configuration than its cell's: delete the cell to recompute it",
                     ));
                 }
                 train::resume(&run, None, &ctx.train)?;
-                train::metrics::read_all(&run.join(train::metrics::METRICS_FILE))?
+                crate::run::metrics::read_all(&run.join(crate::run::metrics::METRICS_FILE))?
             } else {
                 train::train(config, &run, &ctx.train)?
             };
@@ -274,8 +275,8 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
         }
         Cell::Classify { run, codes, config } => {
             let run = run_dir(&ctx.dir, run);
-            let (run_config, model) = train::load_run(&run, &device)?;
-            train::require_encoder(&run_config, &run)?;
+            let (run_config, model) = crate::run::load_run(&run, &device)?;
+            crate::run::require_encoder(&run_config, &run)?;
             let splits = data::load(&run_config.data, run_config.seed)?;
             let (train_labels, test_labels) = splits.labels(run_config.data.dataset)?;
             let range = run_config.data.pixel_range;
@@ -327,8 +328,8 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
         }
         Cell::Minmax { run, queries } => {
             let run = run_dir(&ctx.dir, run);
-            let (config, model) = train::load_run(&run, &device)?;
-            train::require_encoder(&config, &run)?;
+            let (config, model) = crate::run::load_run(&run, &device)?;
+            crate::run::require_encoder(&config, &run)?;
             let rank_m = rank_of_m(&model, config.model.kind, config.eval.rank_threshold)?;
             let eval = data::load_eval(&config.data, config.seed, None)?;
             let codes = encode_set(
@@ -345,9 +346,8 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
             }
         }
     };
-    let json = serde_json::to_vec_pretty(&outcome).map_err(|e| {
-        Error::Unsupported(format!("cannot serialise the result of {}: {e}", cell.id()))
-    })?;
+    let json = serde_json::to_vec_pretty(&outcome)
+        .map_err(|e| Error::Serialize(format!("the result of {}: {e}", cell.id())))?;
     write_atomic(&here.join(RESULT_FILE), &json)?;
     Ok(outcome)
 }

@@ -15,7 +15,7 @@ use crate::eval::theory::{fit_rank_lambda, RankPoint};
 use crate::report::charts::{bar_chart, line_chart, Series};
 use crate::report::document::{Block, Document, Section};
 use crate::report::plot::{plot_spectra, SpectrumSeries};
-use crate::train::metrics::EpochMetrics;
+use crate::run::metrics::EpochMetrics;
 
 /// The finished cells' outcomes by cell id.
 pub type Outcomes = HashMap<String, Outcome>;
@@ -612,7 +612,9 @@ impl Ctx<'_> {
         });
         if let Some(limit) = fit_limit {
             let (n, real) = fid_sizes(b);
-            let fitted = limit.map_or("the training codes".to_string(), |l| format!("the first {l} training codes"));
+            let fitted = limit.map_or("the training codes".to_string(), |l| {
+                format!("the first {l} training codes")
+            });
             parts.push(format!("FID: {n} samples against {} test images, samplers fitted to {fitted}, GMM full covariance, seed 0", real.map_or("all".to_string(), |r| r.to_string())));
         }
         if matches!(e, Experiment::MnistClassification) {

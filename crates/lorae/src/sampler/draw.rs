@@ -17,7 +17,7 @@ use crate::data;
 use crate::error::{Error, Result};
 use crate::latent::{decode_codes, encode_set};
 use crate::model::Autoencoder;
-use crate::train::{self, EVAL_BATCH};
+use crate::train::EVAL_BATCH;
 
 /// The split whose codes a sampler is fitted to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,7 +55,10 @@ pub struct Draw {
 /// The run's configuration and its decoded samples, `[n, C, H, W]` floats in the run's pixel
 /// range.
 pub fn draw_images(run: &Path, draw: &Draw, device: &Device) -> Result<(RunConfig, Vec<f32>)> {
-    let (config, model) = train::load_run(run, device)?;
+    if draw.n == 0 {
+        return Err(Error::invalid("n", 0, "draw at least 1 sample"));
+    }
+    let (config, model) = crate::run::load_run(run, device)?;
     let shape = config.data.layout().image_shape();
     crate::limits::check_images("n", draw.n, draw.n as u128, shape)?;
     // A chain with ReLUs between its layers cannot fold; it encodes as it is.

@@ -2,10 +2,10 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::{cholesky_with_jitter, draw, to_matrix, Sampler};
+use super::{cholesky_with_jitter, draw, Sampler};
 use crate::error::Result;
 use crate::latent::spectrum::covariance;
-use crate::latent::Codes;
+use crate::latent::{to_matrix, Codes};
 
 /// N(mean, cov), sampled through a Cholesky factor.
 #[derive(Debug, Clone)]

@@ -12,9 +12,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{cholesky_with_jitter, draw, to_matrix, Sampler};
+use super::{cholesky_with_jitter, draw, Sampler};
 use crate::error::{Error, Result};
-use crate::latent::Codes;
+use crate::latent::{to_matrix, Codes};
 
 /// EM settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,7 +91,7 @@ impl Gmm {
             let mut gmm = m_step(&x, &x_t, &resp, floor)?;
             let mut prev = f64::NEG_INFINITY;
             for _ in 0..config.max_iter {
-                let (ll, resp) = gmm.e_step(&x);
+                let (ll, resp) = gmm.e_step(&x)?;
                 gmm.log_likelihood.push(ll);
                 if (ll - prev).abs() < config.tol {
                     gmm.converged = true;
@@ -122,14 +122,14 @@ impl Gmm {
     }
 
     /// Mean log-likelihood per row of `x` and the responsibilities `[n, k]`.
-    pub fn e_step(&self, x: &DMatrix<f64>) -> (f64, DMatrix<f64>) {
+    pub fn e_step(&self, x: &DMatrix<f64>) -> Result<(f64, DMatrix<f64>)> {
         let n = x.nrows();
         let k = self.weights.len();
         // Components are independent: one thread each (rayon), a GEMM inside each.
         let columns: Vec<DVector<f64>> = (0..k)
             .into_par_iter()
             .map(|j| self.component_log_prob(x, j))
-            .collect();
+            .collect::<Result<_>>()?;
         let mut log_prob = DMatrix::from_columns(&columns); // [n, k]
         let mut total = 0.0;
         for i in 0..n {
@@ -139,18 +139,22 @@ impl Gmm {
             total += lse;
             row.apply(|v| *v = (*v - lse).exp());
         }
-        (total / n as f64, log_prob)
+        Ok((total / n as f64, log_prob))
     }
 
     /// `log(w_j) + log N(x_i | μ_j, Σ_j)` for every row of `x`, `[n]`.
-    fn component_log_prob(&self, x: &DMatrix<f64>, j: usize) -> DVector<f64> {
+    fn component_log_prob(&self, x: &DMatrix<f64>, j: usize) -> Result<DVector<f64>> {
         let (n, d) = x.shape();
         let l = &self.chols[j];
         // Whitening: y = (x − μ) L⁻ᵀ, so that ‖y‖² is the Mahalanobis distance.
         let l_inv_t = l
             .clone()
             .solve_lower_triangular(&DMatrix::identity(d, d))
-            .unwrap_or_else(|| DMatrix::identity(d, d))
+            .ok_or_else(|| {
+                Error::Numerical(format!(
+                    "GMM component {j}: its Cholesky factor has a zero on the diagonal"
+                ))
+            })?
             .transpose(); // [d, d]
         let y = x * &l_inv_t; // [n, d]
         let shift = self.means[j].transpose() * &l_inv_t; // [1, d]
@@ -166,7 +170,7 @@ impl Gmm {
         let constant =
             self.weights[j].max(f64::MIN_POSITIVE).ln() - 0.5 * (d as f64 * log_2pi + log_det);
         mahalanobis.apply(|m| *m = constant - 0.5 * *m);
-        mahalanobis
+        Ok(mahalanobis)
     }
 }
 

@@ -36,15 +36,6 @@ pub trait Sampler {
     fn sample(&self, n: usize, rng: &mut dyn rand::RngCore) -> Codes;
 }
 
-/// The codes as an `n × d` f64 matrix.
-pub fn to_matrix(codes: &Codes) -> DMatrix<f64> {
-    DMatrix::from_row_iterator(
-        codes.len(),
-        codes.dim,
-        codes.values.iter().map(|&v| v as f64),
-    )
-}
-
 /// Cholesky factor of `cov`, adding `jitter · I` (growing ×10 from 1e-9 of the mean variance) when
 /// `cov` is not positive definite — as for the codes of a low-rank model. Returns `(L, jitter)`.
 pub fn cholesky_with_jitter(cov: &DMatrix<f64>) -> Result<(DMatrix<f64>, f64)> {

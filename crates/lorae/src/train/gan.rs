@@ -8,8 +8,8 @@ use burn::tensor::activation::softplus;
 use burn::tensor::Distribution;
 
 use crate::error::Result;
-use crate::latent::tensor_values;
 use crate::model::Autoencoder;
+use crate::tensor::tensor_values;
 
 /// The two losses of one step.
 #[derive(Debug, Clone, Copy, PartialEq)]

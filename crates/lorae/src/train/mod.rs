@@ -1,15 +1,8 @@
 //! The training loop: Adam on the model's objective, one epoch at a time, evaluating the
-//! reconstruction error and the latent rank after each epoch and checkpointing atomically.
-//!
-//! A run directory holds `config.json` (the resolved [`RunConfig`]), the current checkpoint
-//! `checkpoint-NNNN/` named by `latest` (model, Adam state, training state and metrics as one
-//! atomic unit, see [`snapshot`]), and copies of its `model.safetensors` and `metrics.jsonl`.
+//! reconstruction error and the latent rank after each epoch and checkpointing atomically into
+//! a run directory ([`crate::run`]: its layout, and everything that reads it).
 
-pub mod checkpoint;
 pub mod gan;
-pub mod lock;
-pub mod metrics;
-pub mod snapshot;
 pub mod step;
 
 use std::path::Path;
@@ -22,13 +15,14 @@ use crate::config::{ModelKind, PixelRange, RunConfig};
 use crate::data::{self, epoch_order, ImageSet, Splits};
 use crate::device::DeviceKind;
 use crate::error::{Error, Result};
-use crate::latent::{spectrum::spectrum, tensor_values, Codes};
+use crate::io::atomic::write_atomic;
+use crate::latent::{spectrum::spectrum, Codes};
 use crate::model::Autoencoder;
-use checkpoint::{PartialEpoch, TrainState, MODEL_FILE};
-use metrics::EpochMetrics;
+use crate::run::checkpoint::{self, PartialEpoch, TrainState, MODEL_FILE};
+use crate::run::metrics::{self, EpochMetrics};
+use crate::run::{load_config, lock, snapshot, CONFIG_FILE};
+use crate::tensor::tensor_values;
 
-/// File name of the resolved configuration in a run directory.
-pub const CONFIG_FILE: &str = "config.json";
 /// Evaluation MSE must fall below this fraction of the mean-image baseline, or the run is
 /// reported as collapsed.
 pub const COLLAPSE_RATIO: f64 = 0.95;
@@ -101,47 +95,6 @@ pub fn step_seed(seed: u64, epoch: usize, step: usize) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Reads `RUN/config.json`.
-pub fn load_config(run: &Path) -> Result<RunConfig> {
-    let path = run.join(CONFIG_FILE);
-    let bytes = checkpoint::read(&path)?;
-    let config: RunConfig = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::bad_file(&path, format!("not a lorae run config: {e}")))?;
-    config.validate()?;
-    Ok(config)
-}
-
-/// Fails for runs without an encoder (GANs): their only use is sampling the prior.
-pub fn require_encoder(config: &RunConfig, run: &Path) -> Result<()> {
-    if config.model.kind == ModelKind::Gan {
-        return Err(Error::Unsupported(format!(
-            "{} is a GAN run: it has no encoder, so there are no codes to analyse or reconstruct; \
-             use `lorae sample {} --sampler prior`",
-            run.display(),
-            run.display()
-        )));
-    }
-    Ok(())
-}
-
-/// A trained model loaded from a run directory's current checkpoint, on `device` (plain, for
-/// inference).
-pub fn load_run(run: &Path, device: &Device) -> Result<(RunConfig, Autoencoder)> {
-    let config = load_config(run)?;
-    let template = Autoencoder::new(&config.model, config.data.layout(), device);
-    let path = match snapshot::latest(run)? {
-        Some(s) => s.model(),
-        None => {
-            return Err(Error::bad_file(
-                run,
-                "the run has no checkpoint yet (no epoch finished): train it, or resume it with --resume",
-            ))
-        }
-    };
-    let model = checkpoint::load_model(template, &path)?;
-    Ok((config, model))
-}
-
 /// Starts a new run in `out` (which must not hold one already) and trains it.
 pub fn train(config: &RunConfig, out: &Path, options: &TrainOptions) -> Result<Vec<EpochMetrics>> {
     config.validate()?;
@@ -164,8 +117,9 @@ pub fn train(config: &RunConfig, out: &Path, options: &TrainOptions) -> Result<V
             "another process started a run in this directory just now: choose another --out",
         ));
     }
-    let json = serde_json::to_vec_pretty(config).map_err(|e| Error::Numerical(e.to_string()))?;
-    checkpoint::write_atomic(&out.join(CONFIG_FILE), &json)?;
+    let json = serde_json::to_vec_pretty(config)
+        .map_err(|e| Error::Serialize(format!("the run configuration: {e}")))?;
+    write_atomic(&out.join(CONFIG_FILE), &json)?;
     run_epochs(config, &splits, out, options, false)
 }
 
@@ -233,9 +187,9 @@ pub fn resume(
     }
     let splits = data::load(&config.data, config.seed)?;
     if changed {
-        let json =
-            serde_json::to_vec_pretty(&config).map_err(|e| Error::Numerical(e.to_string()))?;
-        checkpoint::write_atomic(&run.join(CONFIG_FILE), &json)?;
+        let json = serde_json::to_vec_pretty(&config)
+            .map_err(|e| Error::Serialize(format!("the run configuration: {e}")))?;
+        write_atomic(&run.join(CONFIG_FILE), &json)?;
     }
     run_epochs(&config, &splits, run, options, true)
 }

@@ -9,8 +9,8 @@ use burn::prelude::*;
 
 use crate::config::{Layout, ModelConfig};
 use crate::error::Result;
-use crate::latent::tensor_values;
 use crate::model::Autoencoder;
+use crate::tensor::tensor_values;
 
 /// The loss values of one step (read back from the device, which also synchronises it).
 #[derive(Debug, Clone, Copy, PartialEq)]

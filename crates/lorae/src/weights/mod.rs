@@ -3,5 +3,4 @@
 
 pub mod legacy;
 pub mod pickle;
-mod pickle_vm;
 pub mod torch;

@@ -8,8 +8,8 @@ use zip::write::FileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 use crate::error::{Error, Result};
-use crate::npy::{self, Array};
-use crate::train::checkpoint::write_atomic;
+use crate::io::atomic::write_atomic;
+use crate::io::npy::{self, Array};
 
 /// Writes named float64 arrays `(name, row-major values, shape)` as an `.npz` archive, atomically.
 pub fn write(path: &Path, arrays: &[(&str, &[f64], &[usize])]) -> Result<()> {

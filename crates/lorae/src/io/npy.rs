@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::train::checkpoint::write_atomic;
+use crate::io::atomic::write_atomic;
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 

@@ -14,11 +14,10 @@ use std::path::{Path, PathBuf};
 
 use burn::optim::ModuleOptimizer;
 
-use super::checkpoint::{
-    self, read, write_atomic, TrainState, MODEL_FILE, OPTIMIZER_FILE, STATE_FILE,
-};
+use super::checkpoint::{self, TrainState, MODEL_FILE, OPTIMIZER_FILE, STATE_FILE};
 use super::metrics::{EpochMetrics, METRICS_FILE};
 use crate::error::{Error, Result};
+use crate::io::atomic::{read, write_atomic};
 use crate::model::Autoencoder;
 
 /// The pointer file naming the current checkpoint directory.
@@ -87,9 +86,9 @@ pub fn save(
     let model_bytes = checkpoint::model_bytes(model)?;
     let optim_bytes = optim
         .into_bytes()
-        .map_err(|e| Error::Numerical(format!("serialising the optimizer state: {e:?}")))?;
+        .map_err(|e| Error::Serialize(format!("the optimizer state: {e:?}")))?;
     let state_bytes = serde_json::to_vec_pretty(state)
-        .map_err(|e| Error::Unsupported(format!("cannot serialise the training state: {e}")))?;
+        .map_err(|e| Error::Serialize(format!("the training state: {e}")))?;
     let metrics = metrics_text(history)?;
 
     let tmp = run.join(format!(".{}.tmp", name(state)));
@@ -125,8 +124,7 @@ fn metrics_text(history: &[EpochMetrics]) -> Result<String> {
     let mut text = String::new();
     for m in history {
         text.push_str(
-            &serde_json::to_string(m)
-                .map_err(|e| Error::Unsupported(format!("cannot serialise metrics: {e}")))?,
+            &serde_json::to_string(m).map_err(|e| Error::Serialize(format!("metrics: {e}")))?,
         );
         text.push('\n');
     }

@@ -1,9 +1,8 @@
 //! The files of a checkpoint: model weights as safetensors (named by module path, f32), Adam
 //! state as burn's optimizer record, and a small JSON state; [`super::snapshot`] writes them as
-//! one atomic unit. `write_atomic` (temp + rename) is the single-file version.
+//! one atomic unit. [`crate::io::atomic`] has the single-file version (temp + rename).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use burn::module::{ModuleMapper, ModuleVisitor, Param};
@@ -14,8 +13,9 @@ use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::latent::tensor_values;
+use crate::io::atomic::{read, write_atomic};
 use crate::model::Autoencoder;
+use crate::tensor::tensor_values;
 
 /// File name of the latest model weights in a run directory.
 pub const MODEL_FILE: &str = "model.safetensors";
@@ -52,31 +52,6 @@ pub struct PartialEpoch {
     pub sum_generator: f64,
     /// Wall-clock seconds spent on those steps.
     pub seconds: f64,
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()
-    };
-    write().map_err(|e| Error::io("cannot write", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io("cannot rename into", path, e))
-}
-
-/// Reads a whole file, naming it in the error.
-pub fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))
 }
 
 #[derive(Default)]
@@ -117,11 +92,13 @@ pub fn model_bytes(model: &Autoencoder) -> Result<Vec<u8>> {
         .map(|(name, shape, bytes)| {
             TensorView::new(Dtype::F32, shape.clone(), bytes)
                 .map(|view| (name.clone(), view))
-                .map_err(|e| Error::Numerical(format!("safetensors view of `{name}`: {e}")))
+                .map_err(|e| {
+                    Error::Serialize(format!("tensor `{name}` as a safetensors view: {e}"))
+                })
         })
         .collect::<Result<_>>()?;
     safetensors::serialize(views, None)
-        .map_err(|e| Error::Numerical(format!("safetensors serialisation: {e}")))
+        .map_err(|e| Error::Serialize(format!("the model as safetensors: {e}")))
 }
 
 /// Saves the model to `path` atomically.

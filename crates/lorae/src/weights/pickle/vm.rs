@@ -1,9 +1,9 @@
-//! The pickle virtual machine behind [`super::pickle::parse`]: one opcode at a time, values in
+//! The pickle virtual machine behind [`super::parse`]: one opcode at a time, values in
 //! an arena, memo and marks as in CPython's `pickle._Unpickler`.
 
 use std::collections::HashMap;
 
-use super::pickle::{Id, Pickle, Value};
+use super::{Id, Pickle, Value};
 
 pub(super) struct Machine<'a> {
     bytes: &'a [u8],

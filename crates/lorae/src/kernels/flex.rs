@@ -32,19 +32,17 @@ enum Kind {
 }
 
 /// The values of `t` in row-major order: borrowed from its storage when it is a contiguous f32
-/// tensor (the usual case), else copied out.
+/// tensor (the usual case), else copied out. Invariant: after `convert::<f32>()` the data is f32,
+/// so reading it as f32 cannot fail (the backward pass, which needs this, cannot return errors).
 fn values(t: &FlexTensor) -> Cow<'_, [f32]> {
     match t.layout().contiguous_offsets() {
         Some((start, end)) if t.dtype() == DType::F32 => {
             Cow::Borrowed(&t.storage::<f32>()[start..end])
         }
-        _ => Cow::Owned(
-            t.clone()
-                .into_data()
-                .convert::<f32>()
-                .try_to_vec::<f32>()
-                .unwrap_or_default(),
-        ),
+        _ => match t.clone().into_data().convert::<f32>().try_to_vec::<f32>() {
+            Ok(v) => Cow::Owned(v),
+            Err(e) => unreachable!("data converted to f32 is not f32: {e:?}"),
+        },
     }
 }
 

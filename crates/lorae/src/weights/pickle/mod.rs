@@ -8,7 +8,9 @@
 //! (a [`Value::Tensor`]) and `_rebuild_parameter` (its tensor). Every other call becomes an
 //! opaque [`Value::Object`].
 
-use super::pickle_vm::Machine;
+mod vm;
+
+use vm::Machine;
 
 /// Index of a value in a [`Pickle`]'s arena.
 pub type Id = usize;
