@@ -491,6 +491,6 @@ fn bench_times_steps_and_reads_the_peer_report() {
     );
     fails_with(
         &["--threads", "0", "bench", "--no-peer"],
-        "--threads must be at least 1",
+        "--threads must be between 1 and 4096",
     );
 }

@@ -6,7 +6,7 @@
 //! refuses anything beyond [`HARD_LIMIT`], which aborts the test loudly).
 //!
 //! `cargo test --release --test fuzz` runs 300 cases per reader (what CI runs);
-//! `cargo test --release --test fuzz -- --ignored` runs 10 000 per reader (≥ 100 000 in all).
+//! `cargo test --release --test fuzz -- --ignored` runs 10 000 per reader (130 000 in all).
 //! `LORAE_FUZZ_CASES=N` sets the per-reader count of the first.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -147,6 +147,8 @@ fn targets(dir: &Path) -> Vec<Target> {
     };
     let run_dir = dir.join("run");
     std::fs::create_dir_all(&run_dir).unwrap();
+    let celeba_dir = dir.join("celeba");
+    std::fs::create_dir_all(&celeba_dir).unwrap();
     vec![
         Target {
             name: "idx images",
@@ -225,6 +227,19 @@ fn targets(dir: &Path) -> Vec<Target> {
             seeds: vec![metrics_line],
             file: "metrics.jsonl",
             read: Box::new(|p| metrics::read_all(p).is_ok()),
+        },
+        Target {
+            name: "celeba partition",
+            seeds: vec![b"000001.jpg 0\n000002.jpg 2\n000003.jpg 1\n".to_vec()],
+            file: "celeba/list_eval_partition.txt",
+            read: Box::new(move |_| {
+                let celeba = lorae::data::celeba::Celeba {
+                    dir: celeba_dir.clone(),
+                    train_size: 10,
+                    eval_size: 10,
+                };
+                celeba.partition().is_ok()
+            }),
         },
     ]
 }
