@@ -12,6 +12,9 @@ use serde_json::json;
 
 #[derive(Subcommand)]
 pub enum DataCommand {
+    /// Fetch datasets and the FID weights into the cache ($LORAE_DATA_DIR or
+    /// ~/.cache/lorae/data), each file checked by SHA-256; prints `NAME: DIR`.
+    Fetch(crate::data_fetch::FetchArgs),
     /// Counts, shape, pixel mean/std and label counts of a dataset's two splits.
     Info(InfoArgs),
     /// Writes a split's images, as lorae loads them (e.g. MNIST resized to 32×32), to a folder of
@@ -59,6 +62,7 @@ pub struct InfoArgs {
 
 pub fn run(command: DataCommand) -> Result<()> {
     match command {
+        DataCommand::Fetch(args) => crate::data_fetch::run(args),
         DataCommand::Info(args) => info(args),
         DataCommand::Export(args) => export(args),
     }

@@ -33,6 +33,7 @@ fn keep_freed_memory() {
 mod bench;
 mod bench_gmm;
 mod classify;
+mod data_fetch;
 mod data_info;
 mod fid;
 mod interpolate;

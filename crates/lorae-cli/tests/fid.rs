@@ -26,7 +26,7 @@ fn weights() -> Option<std::path::PathBuf> {
             std::env::var_os("CI").is_none(),
             "FID weights missing under CI, which fetches them: scripts/fetch-data.sh fid-weights"
         );
-        eprintln!("skipped: no FID weights in the fetch cache (scripts/fetch-data.sh fid-weights)");
+        eprintln!("skipped: no FID weights in the fetch cache (lorae data fetch fid-weights)");
     }
     w
 }

@@ -433,3 +433,157 @@ fn out_of_range_numbers_are_refused_by_name() {
         "invalid value for `image-size`",
     );
 }
+
+/// Serves `files` (URL path → bytes) over HTTP on 127.0.0.1 until `requests` requests have been
+/// answered (unknown paths get 404); returns the base URL.
+fn serve(files: Vec<(String, Vec<u8>)>, requests: usize) -> String {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let mut stream = stream.unwrap();
+            let mut line = String::new();
+            BufReader::new(&stream).read_line(&mut line).unwrap();
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            match files.iter().find(|(p, _)| *p == path) {
+                Some((_, body)) => {
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    stream.write_all(head.as_bytes()).unwrap();
+                    stream.write_all(body).unwrap();
+                }
+                None => stream
+                    .write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    )
+                    .unwrap(),
+            }
+        }
+    });
+    url
+}
+
+fn fetch_cmd(root: &Path, url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_lorae"))
+        .args(["data", "fetch"])
+        .args(args)
+        .env("LORAE_DATA_DIR", root)
+        .env("LORAE_MNIST_URL", url)
+        .output()
+        .unwrap()
+}
+
+/// `lorae data fetch --source upstream` from a local mirror of the real MNIST files (gzipped on
+/// the fly from the fetch cache): verified and cached; a mirror serving other bytes leaves
+/// nothing in the cache; an unreachable one is an error naming the URL; `--verify` names a
+/// damaged cached file.
+#[test]
+fn data_fetch_verifies_every_file_and_caches_only_good_ones() {
+    if !common::has_data(&["mnist/train-images-idx3-ubyte"]) {
+        return;
+    }
+    let cache = std::path::PathBuf::from(std::env::var_os("LORAE_DATA_DIR").unwrap_or_else(|| {
+        std::path::PathBuf::from(std::env::var_os("HOME").unwrap())
+            .join(".cache/lorae/data")
+            .into()
+    }));
+    let names = [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ];
+    let gz = |bytes: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    };
+    let real: Vec<(String, Vec<u8>)> = names
+        .iter()
+        .map(|n| {
+            (
+                format!("/{n}.gz"),
+                gz(&std::fs::read(cache.join("mnist").join(n)).unwrap()),
+            )
+        })
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("cache");
+    let out = fetch_cmd(
+        &root,
+        &serve(real.clone(), 4),
+        &["mnist", "--source", "upstream"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("mnist: {}", root.join("mnist").display())
+    );
+    for n in names {
+        assert_eq!(
+            std::fs::read(root.join("mnist").join(n)).unwrap(),
+            std::fs::read(cache.join("mnist").join(n)).unwrap()
+        );
+    }
+    // Cached and valid: nothing is downloaded (no server at all).
+    let out = fetch_cmd(
+        &root,
+        "http://127.0.0.1:9",
+        &["mnist", "--source", "upstream"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = fetch_cmd(&root, "http://127.0.0.1:9", &["mnist", "--verify"]);
+    assert!(out.status.success());
+
+    // A damaged cached file: --verify names it; a fetch removes it and downloads it again.
+    let labels = root.join("mnist/t10k-labels-idx1-ubyte");
+    std::fs::write(&labels, b"not labels").unwrap();
+    let out = fetch_cmd(&root, "http://127.0.0.1:9", &["mnist", "--verify"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("t10k-labels-idx1-ubyte") && err.contains("SHA-256"),
+        "{err}"
+    );
+
+    // A mirror serving other bytes: the download fails verification and nothing is moved in.
+    let mut wrong = real.clone();
+    wrong[3].1 = gz(b"other bytes");
+    let out = fetch_cmd(&root, &serve(wrong, 4), &["mnist", "--source", "upstream"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("SHA-256"), "{err}");
+    assert!(!labels.exists(), "a bad file was left in the cache");
+    let leftovers: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".fetch"))
+        .collect();
+    assert!(leftovers.is_empty(), "scratch directories left behind");
+
+    // An unreachable mirror: the error names the URL.
+    let out = fetch_cmd(
+        &root,
+        "http://127.0.0.1:9",
+        &["mnist", "--source", "upstream"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("http://127.0.0.1:9/"),
+        "{err}"
+    );
+    fails_with(&["data", "fetch", "imagenet"], "unknown dataset `imagenet`");
+    fails_with(
+        &["data", "fetch", "mnist", "--source", "ftp"],
+        "unknown source `ftp`",
+    );
+}

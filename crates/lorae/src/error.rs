@@ -65,6 +65,11 @@ pub enum Error {
     #[error("{0} holds non-finite values: training has diverged; lower --lr")]
     NonFinite(String),
 
+    /// Fetching a dataset failed before its files could be checked (a registry client missing or
+    /// failing, a URL unreachable); `lorae data fetch --source auto` then tries the next source.
+    #[error("fetch failed: {0}")]
+    Fetch(String),
+
     /// A value could not be written out (JSON, safetensors, the optimizer record): a lorae bug,
     /// as every value it writes is serialisable.
     #[error("cannot serialise {0} (a lorae bug: please report it)")]

@@ -137,7 +137,7 @@ fn bad_idx_files_are_named_errors() {
     expect_err("train-labels-idx1-ubyte`: missing");
     let err = mnist(&dir.join("nowhere")).load().unwrap_err().to_string();
     assert!(
-        err.contains("nowhere") && err.contains("fetch-data.sh"),
+        err.contains("nowhere") && err.contains("lorae data fetch"),
         "{err}"
     );
 }

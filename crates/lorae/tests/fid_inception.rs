@@ -1,6 +1,6 @@
 //! The FID Inception network against pytorch-fid (tools/fid_reference.py parity): the input
 //! conventions always; features and FID when the weights have been fetched
-//! (scripts/fetch-data.sh fid-weights), otherwise those tests print a note and pass.
+//! (lorae data fetch fid-weights), otherwise those tests print a note and pass.
 
 use std::path::{Path, PathBuf};
 
@@ -51,7 +51,7 @@ fn weights() -> Option<PathBuf> {
             "data missing under CI, which fetches it: scripts/fetch-data.sh mnist fid-weights"
         );
         eprintln!(
-            "skipped: {} is absent (scripts/fetch-data.sh fid-weights)",
+            "skipped: {} is absent (lorae data fetch fid-weights)",
             path.display()
         );
         None

@@ -86,7 +86,7 @@ fn rejects_files_that_are_not_checkpoints() {
     assert!(err.contains("not.pt"), "{err}");
 }
 
-/// The fetched FID network (scripts/fetch-data.sh fid-weights): 376 tensors, 21.8 M parameters.
+/// The fetched FID network (lorae data fetch fid-weights): 376 tensors, 21.8 M parameters.
 #[test]
 fn lists_the_fid_weights_when_fetched() {
     let path = lorae::data::cache_root().join("fid-weights/default_1.pt");
@@ -96,7 +96,7 @@ fn lists_the_fid_weights_when_fetched() {
             "data missing under CI, which fetches it: scripts/fetch-data.sh mnist fid-weights"
         );
         eprintln!(
-            "skipped: {} is absent (scripts/fetch-data.sh fid-weights)",
+            "skipped: {} is absent (lorae data fetch fid-weights)",
             path.display()
         );
         return;

@@ -1,6 +1,6 @@
 //! MNIST and Fashion-MNIST from their standard IDX files (raw or gzipped), digits resized 28→32
 //! bilinearly. Files: `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte`,
-//! `t10k-labels-idx1-ubyte`, each optionally with `.gz` (`scripts/fetch-data.sh` fills the cache).
+//! `t10k-labels-idx1-ubyte`, each optionally with `.gz` (`lorae data fetch` fills the cache).
 
 use std::path::{Path, PathBuf};
 
@@ -88,7 +88,7 @@ fn find(dir: &Path, name: &str) -> Result<PathBuf> {
     if !dir.is_dir() {
         return Err(Error::bad_file(
             dir,
-            "no such data directory: run `scripts/fetch-data.sh mnist` (or fashion-mnist), or pass --data-dir",
+            "no such data directory: run `lorae data fetch mnist` (or fashion-mnist), or pass --data-dir",
         ));
     }
     let raw = dir.join(name);
@@ -98,7 +98,7 @@ fn find(dir: &Path, name: &str) -> Result<PathBuf> {
         (false, true) => Ok(gz),
         _ => Err(Error::bad_file(
             raw,
-            "missing (neither it nor its .gz exists): run scripts/fetch-data.sh or check --data-dir",
+            "missing (neither it nor its .gz exists): run `lorae data fetch mnist` or check --data-dir",
         )),
     }
 }

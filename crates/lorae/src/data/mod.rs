@@ -2,6 +2,8 @@
 
 pub mod celeba;
 pub mod cifar;
+pub mod fetch;
+mod fetch_sources;
 pub mod folder;
 pub mod idx;
 pub mod image_file;
@@ -103,7 +105,7 @@ pub fn load(config: &DataConfig, seed: u64) -> Result<Splits> {
     Ok(splits)
 }
 
-/// The fetch cache: `$LORAE_DATA_DIR`, else `~/.cache/lorae/data` (what `scripts/fetch-data.sh`
+/// The fetch cache: `$LORAE_DATA_DIR`, else `~/.cache/lorae/data` (what `lorae data fetch`
 /// fills, one folder per dataset).
 pub fn cache_root() -> PathBuf {
     match std::env::var_os("LORAE_DATA_DIR") {

