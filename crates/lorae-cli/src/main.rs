@@ -185,6 +185,10 @@ struct TrainArgs {
     /// Hide the progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Print the metrics of each epoch trained by this command as one JSON object a line (the
+    /// lines of metrics.jsonl) instead of the closing summary.
+    #[arg(long)]
+    json: bool,
 }
 
 impl TrainArgs {
@@ -335,6 +339,12 @@ fn run_train(args: TrainArgs) -> Result<()> {
         );
         train::train(&config, &args.out, &options)?
     };
+    if args.json {
+        for m in &metrics {
+            lorae::say!("{}", serde_json::to_string(m)?);
+        }
+        return Ok(());
+    }
     match metrics.last() {
         Some(m) => match (m.eval_mse, m.effective_rank) {
             (Some(mse), Some(rank)) => lorae::say!(

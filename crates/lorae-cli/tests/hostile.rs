@@ -587,3 +587,48 @@ fn data_fetch_verifies_every_file_and_caches_only_good_ones() {
         "unknown source `ftp`",
     );
 }
+
+/// `train --json`: one metrics object per epoch trained by the command, as in metrics.jsonl.
+#[test]
+fn train_json_prints_the_epochs_it_trained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let run_s = run.to_str().unwrap();
+    let base = [
+        "train",
+        "--model",
+        "ae",
+        "--train-size",
+        "32",
+        "--eval-size",
+        "8",
+        "--batch-size",
+        "16",
+        "--no-progress",
+        "--json",
+        "--out",
+        run_s,
+    ];
+    let (ok, stdout, err) = lorae(&[&base[..], &["--epochs", "2"]].concat());
+    assert!(ok, "{err}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["epoch"], 2);
+    let file = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    assert_eq!(file.trim(), stdout.trim());
+    let (ok, stdout, err) = lorae(&[
+        "train",
+        "--resume",
+        "--epochs",
+        "3",
+        "--json",
+        "--no-progress",
+        "--out",
+        run_s,
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+}
