@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lorae-target}"
 cargo build --release --quiet -p lorae-cli
-exec "$CARGO_TARGET_DIR/release/lorae" data fetch "$@"
+exec "$CARGO_TARGET_DIR/release/lorae" data fetch ${LORAE_FETCH_SOURCE:+--source "$LORAE_FETCH_SOURCE"} "$@"

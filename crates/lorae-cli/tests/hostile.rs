@@ -334,8 +334,8 @@ fn checkpoint_every_takes_steps_or_durations() {
 }
 
 /// Large images in an FID folder: the batch's memory is estimated before the network runs
-/// (`LORAE_MEMORY_LIMIT` stands in for a small machine; two 10 000² PNGs at the default batch
-/// would need ~150 GB).
+/// (`LORAE_MEMORY_LIMIT` stands in for a small machine: two 1000² PNGs need ~106 MB in a batch,
+/// two 8² ones ~34 MB, so only the first are refused at 64 MB).
 #[test]
 fn fid_batches_of_large_images_are_checked_against_memory() {
     let tmp = tempfile::tempdir().unwrap();
@@ -363,6 +363,32 @@ fn fid_batches_of_large_images_are_checked_against_memory() {
     assert!(!out.status.success());
     assert!(
         err.contains("invalid value for `batch-size`: 50") && err.contains("LORAE_MEMORY_LIMIT"),
+        "{err}"
+    );
+    // Small images fit: the command gets as far as the (missing) weights.
+    let (c, d) = (tmp.path().join("c"), tmp.path().join("d"));
+    for dir in [&c, &d] {
+        std::fs::create_dir_all(dir).unwrap();
+        for i in 0..2u8 {
+            write_png(&dir.join(format!("{i}.png")), i);
+        }
+    }
+    let fid = |limit: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_lorae"))
+            .args(["fid", c.to_str().unwrap(), d.to_str().unwrap()])
+            .args(["--weights", "/nonexistent.pt"])
+            .env("LORAE_MEMORY_LIMIT", limit)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = fid("64M");
+    assert!(err.contains("nonexistent.pt"), "{err}");
+    // An unreadable bound is an error, not silently ignored.
+    let err = fid("8GiB");
+    assert!(
+        err.contains("invalid value for `LORAE_MEMORY_LIMIT`: 8GiB"),
         "{err}"
     );
 }
@@ -443,8 +469,14 @@ fn serve(files: Vec<(String, Vec<u8>)>, requests: usize) -> String {
     std::thread::spawn(move || {
         for stream in listener.incoming().take(requests) {
             let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(&stream);
             let mut line = String::new();
-            BufReader::new(&stream).read_line(&mut line).unwrap();
+            reader.read_line(&mut line).unwrap();
+            // The rest of the request, up to its blank line (closing with it unread resets).
+            let mut header = String::new();
+            while reader.read_line(&mut header).unwrap_or(0) > 0 && !header.trim().is_empty() {
+                header.clear();
+            }
             let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
             match files.iter().find(|(p, _)| *p == path) {
                 Some((_, body)) => {

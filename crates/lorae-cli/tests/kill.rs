@@ -55,7 +55,8 @@ fn metrics(run: &Path) -> Vec<serde_json::Value> {
 
 /// Trains the kill tests' run with `extra` flags into `reference` uninterrupted and into
 /// `killed` under 20 SIGKILLs at seeded random moments, then checks that both end the same.
-fn kill_and_compare(tmp: &Path, extra: &[&str]) {
+/// Returns how many kills left a mid-epoch checkpoint current.
+fn kill_and_compare(tmp: &Path, extra: &[&str]) -> usize {
     let (reference, killed) = (tmp.join("reference"), tmp.join("killed"));
     assert!(train_with(&reference, false, extra)
         .status()
@@ -70,7 +71,7 @@ fn kill_and_compare(tmp: &Path, extra: &[&str]) {
             .wrapping_add(1_442_695_040_888_963_407);
         50 + (state >> 33) % 1_200
     };
-    let mut kills = 0;
+    let (mut kills, mut mid_epoch) = (0, 0);
     let mut finished_early = 0;
     while kills < 20 {
         let resume = killed.join("config.json").exists();
@@ -100,6 +101,11 @@ fn kill_and_compare(tmp: &Path, extra: &[&str]) {
                 child.kill().unwrap();
                 child.wait().unwrap();
                 kills += 1;
+                // A mid-epoch checkpoint is named checkpoint-NNNN-SSSSSS.
+                let latest = std::fs::read_to_string(killed.join("latest")).unwrap_or_default();
+                if latest.trim().matches('-').count() == 2 {
+                    mid_epoch += 1;
+                }
             }
         }
     }
@@ -108,6 +114,7 @@ fn kill_and_compare(tmp: &Path, extra: &[&str]) {
         .unwrap();
     assert!(status.success());
     assert_same_run(&reference, &killed);
+    mid_epoch
 }
 
 /// `b` ended with the same model, byte for byte, and the same metrics as `a`, one line per
@@ -143,7 +150,11 @@ fn killed_and_resumed_run_ends_byte_identical() {
 #[test]
 fn killed_mid_epoch_and_resumed_run_ends_byte_identical() {
     let tmp = tempfile::tempdir().unwrap();
-    kill_and_compare(tmp.path(), &["--model", "vae", "--checkpoint-every", "3"]);
+    let mid_epoch = kill_and_compare(tmp.path(), &["--model", "vae", "--checkpoint-every", "3"]);
+    assert!(
+        mid_epoch > 0,
+        "no kill fell after a mid-epoch checkpoint: nothing was tested"
+    );
 }
 
 /// A full disk (here a file-size limit, `ulimit -f`, with SIGXFSZ ignored so that writes fail

@@ -13,18 +13,25 @@ use crate::error::{Error, Result};
 /// The bound when the system tells nothing (no `/proc/meminfo`, no `LORAE_MEMORY_LIMIT`): 16 GiB.
 pub const FALLBACK_BYTES: u64 = 16 << 30;
 
-/// The largest allocation lorae attempts, in bytes, and where that number came from.
-pub fn memory_bound() -> (u64, &'static str) {
-    if let Some(limit) = std::env::var("LORAE_MEMORY_LIMIT")
-        .ok()
-        .and_then(|v| parse_bytes(&v))
-    {
-        return (limit, "LORAE_MEMORY_LIMIT");
+/// The largest allocation lorae attempts, in bytes, and where that number came from. The
+/// available memory is read once per process: the allocator keeps freed memory for reuse, so
+/// later readings would count it as used.
+pub fn memory_bound() -> Result<(u64, &'static str)> {
+    if let Ok(text) = std::env::var("LORAE_MEMORY_LIMIT") {
+        return match parse_bytes(&text) {
+            Some(limit) => Ok((limit, "LORAE_MEMORY_LIMIT")),
+            None => Err(Error::invalid(
+                "LORAE_MEMORY_LIMIT",
+                text,
+                "a number of bytes, optionally with K, M or G (powers of 1024), e.g. 8G",
+            )),
+        };
     }
-    match available_memory() {
+    static AVAILABLE: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    Ok(match *AVAILABLE.get_or_init(available_memory) {
         Some(bytes) => (bytes, "available memory"),
         None => (FALLBACK_BYTES, "lorae's default bound"),
-    }
+    })
 }
 
 /// `MemAvailable` of `/proc/meminfo`, in bytes.
@@ -62,7 +69,7 @@ pub fn human(bytes: u128) -> String {
 /// Fails when `bytes` (the estimate of what `field = value` makes lorae allocate) exceeds the
 /// memory bound; the error names the setting, the estimate and the bound.
 pub fn check(field: &'static str, value: impl std::fmt::Display, bytes: u128) -> Result<()> {
-    let (bound, source) = memory_bound();
+    let (bound, source) = memory_bound()?;
     if bytes > bound as u128 {
         return Err(Error::invalid(
             field,

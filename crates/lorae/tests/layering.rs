@@ -46,26 +46,62 @@ fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-/// Every `crate::NAME` in the code lines of `text`.
+/// Every `crate::NAME` in the code lines of `text`, grouped imports (`use crate::{a, b::c}`)
+/// included, with its line number.
 fn uses(text: &str) -> Vec<(usize, String)> {
-    let mut found = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let code = line.trim_start();
-        if code.starts_with("//") {
-            continue;
-        }
-        let mut rest = code;
-        while let Some(at) = rest.find("crate::") {
-            let after = &rest[at + "crate::".len()..];
-            let name: String = after
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if !name.is_empty() && !name.starts_with(char::is_uppercase) {
-                found.push((n + 1, name));
+    // Comment lines become empty (kept, so that offsets still give line numbers).
+    let code: String = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("//") {
+                ""
+            } else {
+                l
             }
-            rest = after;
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let line_of = |at: usize| code[..at].matches('\n').count() + 1;
+    let ident = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = code[from..].find("crate::").map(|i| from + i) {
+        let start = at + "crate::".len();
+        let after = &code[start..];
+        if after.starts_with('{') {
+            // The group's top-level items, up to its matching brace.
+            let (mut depth, mut item_start) = (0, 1);
+            for (i, c) in after.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' | ',' if depth == 1 => {
+                        let item = &after[item_start..i];
+                        let name = ident(item);
+                        let at = start + item_start + (item.len() - item.trim_start().len());
+                        if !name.is_empty() && !name.starts_with(char::is_uppercase) {
+                            found.push((line_of(at), name));
+                        }
+                        item_start = i + 1;
+                        if c == '}' {
+                            break;
+                        }
+                    }
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+            }
+        } else {
+            let name = ident(after);
+            if !name.is_empty() && !name.starts_with(char::is_uppercase) {
+                found.push((line_of(at), name));
+            }
         }
+        from = start;
     }
     found
 }
@@ -108,9 +144,14 @@ fn no_module_uses_a_layer_above_it() {
 
 #[test]
 fn the_scanner_sees_uses_and_skips_comments() {
-    let text = "use crate::train::step;\n// crate::reproduce is not a use\nlet x = crate::latent::Codes::new();\n/// [`crate::eval`]\nuse crate::Error;";
-    let found: Vec<String> = uses(text).into_iter().map(|(_, n)| n).collect();
-    assert_eq!(found, vec!["train", "latent"]);
+    let text = "use crate::train::step;\n// crate::reproduce is not a use\nlet x = crate::latent::Codes::new();\n/// [`crate::eval`]\nuse crate::Error;\nuse crate::{\n    run::lock,\n    sampler::{draw, Sampler},\n    Error,\n};";
+    let found: Vec<(usize, String)> = uses(text);
+    let names: Vec<&str> = found.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(names, vec!["train", "latent", "run", "sampler"]);
+    assert_eq!(
+        (found[0].0, found[1].0, found[2].0, found[3].0),
+        (1, 3, 7, 8)
+    );
     assert!(layer("train") > layer("run"));
     assert!(layer("nowhere").is_none());
 }

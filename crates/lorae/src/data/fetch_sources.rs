@@ -28,6 +28,7 @@ fn base(var: &str, default: &str) -> String {
 fn download(url: &str, path: &Path) -> Result<()> {
     crate::note!("  downloading {url}");
     let agent = ureq::AgentBuilder::new()
+        .try_proxy_from_env(true)
         .timeout_connect(Duration::from_secs(30))
         .timeout_read(Duration::from_secs(120))
         .build();

@@ -110,7 +110,7 @@ fn header(bytes: &[u8], path: &Path, magic: u32, dims: usize) -> Result<Vec<usiz
 /// The data after a header of `offset` bytes, which must be exactly `expected` bytes (checked
 /// against the memory bound before anything is inflated).
 fn body(path: &Path, offset: usize, expected: u128) -> Result<Vec<u8>> {
-    let (bound, source) = crate::limits::memory_bound();
+    let (bound, source) = crate::limits::memory_bound()?;
     if expected > bound as u128 {
         return Err(Error::bad_file(
             path,

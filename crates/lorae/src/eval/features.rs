@@ -66,14 +66,15 @@ pub fn preprocess(set: &ImageSet, indices: &[usize], device: &Device) -> Result<
     Ok(if c == 1 { x.repeat_dim(1, 3) } else { x }) // [b, 3, 299, 299]
 }
 
-/// Fails when a batch of `batch` images of `shape` cannot fit in memory: the images as floats,
-/// their row-resized copy and the network's 299×299 activations (Inception's widest layers keep
-/// ~64 values a input pixel).
-pub fn check_batch_memory(shape: [usize; 3], batch: usize) -> Result<()> {
+/// Fails when a batch of `batch` images (at most `n`, the set's size) of `shape` cannot fit in
+/// memory: the images as floats, their row-resized copy, and the network's activations and
+/// column buffers (~16 values an input pixel at 299×299 in lorae's layer-by-layer forward pass).
+pub fn check_batch_memory(shape: [usize; 3], batch: usize, n: usize) -> Result<()> {
     let [c, h, w] = shape;
     let per_image = crate::limits::product(&[c, h, w, 4, 3])
-        .saturating_add(crate::limits::product(&[3, INPUT_SIZE, INPUT_SIZE, 4, 64]));
-    crate::limits::check("batch-size", batch, per_image.saturating_mul(batch as u128))
+        .saturating_add(crate::limits::product(&[3, INPUT_SIZE, INPUT_SIZE, 4, 16]));
+    let images = batch.min(n).max(1) as u128;
+    crate::limits::check("batch-size", batch, per_image.saturating_mul(images))
 }
 
 /// A progress bar over `n` images (hidden when `show` is false).
@@ -130,7 +131,7 @@ impl FidInception {
         progress: &ProgressBar,
         mut each: impl FnMut(&[f32]) -> Result<()>,
     ) -> Result<()> {
-        check_batch_memory(set.shape, batch)?;
+        check_batch_memory(set.shape, batch, set.len())?;
         let indices: Vec<usize> = (0..set.len()).collect();
         for chunk in indices.chunks(batch.max(1)) {
             let x = preprocess(set, chunk, device)?; // [b, 3, 299, 299]

@@ -100,7 +100,7 @@ pub fn images_statistics(
     options: &StatsOptions,
     device: &Device,
 ) -> Result<FeatureStats> {
-    super::features::check_batch_memory(images.shape, options.batch)?;
+    super::features::check_batch_memory(images.shape, options.batch, images.len())?;
     if net.is_none() {
         let (path, start) = (weights_path(options)?, std::time::Instant::now());
         *net = Some(FidInception::load(&path, device)?);
@@ -178,6 +178,10 @@ pub fn run_fid(
     options: &StatsOptions,
     device: &Device,
 ) -> Result<RunFid> {
+    // The batch's memory is known from the run's image shape: check it before fitting and
+    // decoding, which take minutes.
+    let shape = crate::run::load_config(run)?.data.layout().image_shape();
+    super::features::check_batch_memory(shape, options.batch, draw.n)?;
     let (config, images) = crate::sampler::draw::draw_images(run, draw, device)?;
     let samples = quantise(
         &images,

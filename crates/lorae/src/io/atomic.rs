@@ -6,7 +6,8 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+/// Writes `bytes` to `path` through a temporary file in the same directory (a unique name
+/// `.NAME.XXXXXX.tmp`, so concurrent writers of one path never share it), a sync and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
@@ -16,14 +17,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()
-    };
-    write().map_err(|e| Error::io("cannot write", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io("cannot rename into", path, e))
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(TMP_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("cannot create a temporary file in", dir, e))?;
+    let written = tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all());
+    written.map_err(|e| Error::io("cannot write", tmp.path().to_path_buf(), e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("cannot rename into", path, e.error))?;
+    Ok(())
+}
+
+/// The suffix of [`write_atomic`]'s temporary files: a process killed mid-write leaves
+/// `.NAME.XXXXXX.tmp`, which is never a file of a run and may be removed.
+pub const TMP_SUFFIX: &str = ".tmp";
+
+/// True for a temporary file [`write_atomic`] may leave behind.
+pub fn is_leftover(file_name: &str) -> bool {
+    file_name.starts_with('.')
+        && file_name.ends_with(TMP_SUFFIX)
+        && !file_name.starts_with(".checkpoint-")
 }
 
 /// Reads a whole file, naming it in the error.

@@ -181,6 +181,9 @@ pub fn clean(run: &Path) -> Result<()> {
         if ours && path != current && path.is_dir() {
             std::fs::remove_dir_all(&path)
                 .map_err(|e| Error::io("cannot remove superseded checkpoint", &path, e))?;
+        } else if crate::io::atomic::is_leftover(&file_name) && path.is_file() {
+            std::fs::remove_file(&path)
+                .map_err(|e| Error::io("cannot remove an unfinished write", &path, e))?;
         }
     }
     for flat in [OPTIMIZER_FILE, STATE_FILE] {

@@ -123,8 +123,8 @@ pub fn train(config: &RunConfig, out: &Path, options: &TrainOptions) -> Result<V
     run_epochs(config, &splits, out, options, false)
 }
 
-/// A new run goes into a new or empty directory (a `lock` left by a process killed before it
-/// wrote `config.json` is no run): files of something else (an old `metrics.jsonl`, a
+/// A new run goes into a new or empty directory (a `lock` or a half-written temporary file left
+/// by a process killed before it wrote `config.json` is no run): files of something else (an old `metrics.jsonl`, a
 /// checkpoint without a config) are refused rather than mixed with the new run's.
 fn refuse_stray_files(out: &Path) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(out) else {
@@ -133,7 +133,7 @@ fn refuse_stray_files(out: &Path) -> Result<()> {
     let stray: Vec<String> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| name != lock::LOCK_FILE)
+        .filter(|name| name != lock::LOCK_FILE && !crate::io::atomic::is_leftover(name))
         .collect();
     if stray.is_empty() {
         return Ok(());
