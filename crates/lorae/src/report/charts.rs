@@ -220,13 +220,14 @@ pub fn bar_chart(bars: &[(String, f64)], caption: &str, y_desc: &str, path: &Pat
         .disable_x_mesh()
         .x_labels(2 * n + 1)
         .x_label_formatter(&label)
+        .y_desc(y_desc)
+        // `label_style` sets both axes: it goes first, or it undoes the rotated x labels.
+        .label_style((FONT_NAME, 14))
         .x_label_style(
             (FONT_NAME, 12)
                 .into_font()
-                .transform(FontTransform::Rotate90),
+                .transform(FontTransform::Rotate270),
         )
-        .y_desc(y_desc)
-        .label_style((FONT_NAME, 14))
         .draw()
         .map_err(|e| fail(path, &e))?;
     chart
