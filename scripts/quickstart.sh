@@ -10,17 +10,19 @@ cargo build --release -p lorae-cli
 lorae="$CARGO_TARGET_DIR/release/lorae"
 out="${1:-runs/quickstart}"
 quick=(--dataset shapes --train-size 10000 --eval-size 2000 --epochs 4 --lr 1e-3 --no-progress)
-"$lorae" train --model ae "${quick[@]}" --out "$out/ae" &
+mkdir -p "$out"
+# --json: each epoch's metrics, one JSON object a line (the epoch lines on stderr name the run).
+"$lorae" train --model ae "${quick[@]}" --out "$out/ae" --json > "$out/ae.jsonl" &
 ae=$!
-"$lorae" train --model irmae --layers 2 "${quick[@]}" --out "$out/irmae" &
+"$lorae" train --model irmae --layers 2 "${quick[@]}" --out "$out/irmae" --json > "$out/irmae.jsonl" &
 irmae=$!
 wait "$ae"
 wait "$irmae"
 for m in ae irmae; do
   "$lorae" reconstruct "$out/$m" -n 12 > /dev/null
   printf '%-6s effective rank per epoch: %s   eval mse: %s\n' "$m" \
-    "$(grep -o '"effective_rank":[0-9]*' "$out/$m/metrics.jsonl" | cut -d: -f2 | paste -sd' ')" \
-    "$(tail -n 1 "$out/$m/metrics.jsonl" | grep -o '"eval_mse":[0-9.e-]*' | cut -d: -f2)"
+    "$(grep -o '"effective_rank":[0-9]*' "$out/$m.jsonl" | cut -d: -f2 | paste -sd' ')" \
+    "$(tail -n 1 "$out/$m.jsonl" | grep -o '"eval_mse":[0-9.e-]*' | cut -d: -f2)"
   "$lorae" sample "$out/$m" --sampler gmm -k 10 -n 64 > /dev/null 2>&1
 done
 "$lorae" spectrum "$out/ae" "$out/irmae" --plot "$out/spectrum.png" > /dev/null

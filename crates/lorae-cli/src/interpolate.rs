@@ -6,12 +6,13 @@ use std::path::PathBuf;
 use anyhow::{ensure, Result};
 use clap::Args;
 use lorae::data;
-use lorae::device::DeviceKind;
 use lorae::latent::interpolate::interpolate;
 use lorae::latent::{decode_codes, encode_set};
 use lorae::report::grid::save_grid;
 use lorae::tensor::tensor_values;
 use lorae::train::EVAL_BATCH;
+
+use crate::flags::DeviceFlag;
 
 #[derive(Args)]
 pub struct InterpolateArgs {
@@ -26,9 +27,8 @@ pub struct InterpolateArgs {
     /// Output PNG [default: RUN/interpolation.png].
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Compute device: cpu or wgpu.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceFlag,
 }
 
 pub fn run(args: InterpolateArgs) -> Result<()> {
@@ -37,7 +37,7 @@ pub fn run(args: InterpolateArgs) -> Result<()> {
         "--pairs must be at least 1, got {}",
         args.pairs
     );
-    let device = args.device.parse::<DeviceKind>()?.device()?;
+    let device = args.device.open()?;
     let (config, model) = lorae::run::load_run(&args.run, &device)?;
     lorae::run::require_encoder(&config, &args.run)?;
     let shape = config.data.layout().image_shape();

@@ -1,13 +1,10 @@
 //! `lorae`: the command-line interface, a thin layer over the library.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Args, Parser, Subcommand};
-use lorae::config::{DatasetKind, ModelKind, PixelRange, RunConfig};
-use lorae::device::DeviceKind;
-use lorae::train::{self, TrainOptions};
+use clap::error::ErrorKind;
+use clap::{Parser, Subcommand};
 
 /// mimalloc keeps freed tensor buffers for reuse; the system allocator returns large ones to the
 /// kernel and faults fresh pages in every training step.
@@ -36,6 +33,7 @@ mod classify;
 mod data_fetch;
 mod data_info;
 mod fid;
+mod flags;
 mod interpolate;
 mod pca_grid;
 mod reconstruct;
@@ -43,6 +41,7 @@ mod reproduce;
 mod sample;
 mod spectrum;
 mod theory;
+mod train;
 mod tsne;
 
 #[derive(Parser)]
@@ -63,7 +62,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train a model; writes config.json, metrics.jsonl and checkpoints to --out.
-    Train(TrainArgs),
+    Train(train::TrainArgs),
     /// PNG grid of evaluation images (top row) and their reconstructions (bottom row).
     Reconstruct(reconstruct::ReconstructArgs),
     /// Fit a sampler (gaussian, gmm, prior) to a run's codes and decode samples to PNG.
@@ -97,273 +96,6 @@ enum Command {
     Reproduce(reproduce::ReproduceArgs),
 }
 
-#[derive(Args)]
-struct TrainArgs {
-    /// Model: ae, ae-l1, ae-l2, vae, irmae, lorae, rae, wae, gan [default: irmae].
-    #[arg(long)]
-    model: Option<String>,
-    /// Dataset: shapes, mnist, fashion-mnist, cifar10, celeba, folder [default: shapes].
-    #[arg(long)]
-    dataset: Option<String>,
-    /// Directory of the dataset's files [default: the fetch cache, ~/.cache/lorae/data/NAME or
-    /// $LORAE_DATA_DIR/NAME; required for folder].
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    /// folder: side the images are resized to, 32 or 64 [default: 32].
-    #[arg(long)]
-    image_size: Option<usize>,
-    /// IRMAE: number of extra linear layers l [default: shapes 2, mnist 8, celeba 4].
-    #[arg(long)]
-    layers: Option<usize>,
-    /// Regulariser weight λ (> 0) [default: lorae 1e-5 (‖M‖*), rae 1e-7 (decoder term), wae 10 (MMD)].
-    #[arg(long, allow_negative_numbers = true)]
-    lambda: Option<f64>,
-    /// Code penalty weight β (> 0) [default: vae 0.1 (KL), rae 1e-4 (½‖z‖²), ae-l1 / ae-l2 0.1
-    /// (‖z‖₁ / ‖z‖²)].
-    #[arg(long, allow_negative_numbers = true)]
-    beta: Option<f64>,
-    /// RAE decoder regulariser: l2 (weight decay) or gp (gradient penalty) [default: l2].
-    #[arg(long)]
-    rae_reg: Option<String>,
-    /// VAE objective: bce (the official code's: Sigmoid output, binary cross-entropy, mean KL
-    /// term, β 0.1) or gaussian (MSE + β·KL/pixels, Tanh output) [default: bce].
-    #[arg(long)]
-    vae_loss: Option<String>,
-    /// Latent dimension d [default: shapes 32, mnist 128, celeba 512].
-    #[arg(long)]
-    latent_dim: Option<usize>,
-    /// Epochs [default: shapes 100 (paper)].
-    #[arg(long)]
-    epochs: Option<usize>,
-    /// Batch size [default: 32].
-    #[arg(long)]
-    batch_size: Option<usize>,
-    /// Adam learning rate [default: 1e-4].
-    #[arg(long, allow_negative_numbers = true)]
-    lr: Option<f64>,
-    /// Seed of data generation, initialisation and shuffling [default: 0].
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Training images: generated (shapes, default 50000) or at most this many [default: all].
-    #[arg(long)]
-    train_size: Option<usize>,
-    /// Evaluation images: generated (shapes, default 10000) or at most this many [default: all].
-    #[arg(long)]
-    eval_size: Option<usize>,
-    /// Pixel range: 01 (both official codes) or pm1.
-    #[arg(long)]
-    pixel_range: Option<String>,
-    /// Effective rank counts normalised singular values above this [default: 1e-2].
-    #[arg(long, allow_negative_numbers = true)]
-    rank_threshold: Option<f64>,
-    /// IRMAE ablation: keep the linear layers at their initial values.
-    #[arg(long)]
-    frozen_linear: bool,
-    /// IRMAE ablation: ReLU between the linear layers.
-    #[arg(long)]
-    relu_between: bool,
-    /// IRMAE ablation: one matrix applied l times.
-    #[arg(long)]
-    shared_linear: bool,
-    /// IRMAE/LoRAE: multiply the initial variance of the linear layers by k [default: 1].
-    #[arg(long, allow_negative_numbers = true)]
-    init_scale: Option<f64>,
-    /// Run directory.
-    #[arg(long, default_value = "runs/default")]
-    out: PathBuf,
-    /// Continue the run in --out from its last checkpoint (settings come from its config.json:
-    /// other flags must agree with it; --epochs raises the total).
-    #[arg(long)]
-    resume: bool,
-    /// Also checkpoint inside epochs: every N steps (`500`) or after a duration (`90s`, `10m`,
-    /// `2h`); a killed run resumes from there to the same model [default: at each epoch's end].
-    #[arg(long)]
-    checkpoint_every: Option<String>,
-    /// Compute device: cpu or wgpu.
-    #[arg(long, default_value = "cpu")]
-    device: String,
-    /// Hide the progress bar.
-    #[arg(long)]
-    no_progress: bool,
-    /// Print the metrics of each epoch trained by this command as one JSON object a line (the
-    /// lines of metrics.jsonl) instead of the closing summary.
-    #[arg(long)]
-    json: bool,
-}
-
-impl TrainArgs {
-    /// The configuration of a new run: the paper's defaults for the model and dataset, then the
-    /// flags given.
-    fn config(&self) -> Result<RunConfig> {
-        let kind: ModelKind = self.model.as_deref().unwrap_or("irmae").parse()?;
-        let dataset: DatasetKind = self.dataset.as_deref().unwrap_or("shapes").parse()?;
-        let mut config = RunConfig::for_dataset(kind, dataset);
-        self.apply(&mut config)?;
-        config.validate()?;
-        Ok(config)
-    }
-
-    /// Writes every flag given (other than --model, --dataset, --epochs) into `config`.
-    fn apply(&self, config: &mut RunConfig) -> Result<()> {
-        if let Some(seed) = self.seed {
-            config.seed = seed;
-        }
-        let m = &mut config.model;
-        if let Some(layers) = self.layers {
-            m.layers = layers;
-        }
-        if let Some(d) = self.latent_dim {
-            m.latent_dim = d;
-        }
-        if let Some(lambda) = self.lambda {
-            m.lambda = lambda;
-        }
-        if let Some(beta) = self.beta {
-            m.beta = beta;
-        }
-        if let Some(reg) = &self.rae_reg {
-            m.rae_reg = reg.parse()?;
-        }
-        if let Some(loss) = &self.vae_loss {
-            m.vae_loss = loss.parse()?;
-        }
-        m.frozen_linear |= self.frozen_linear;
-        m.relu_between |= self.relu_between;
-        m.shared_linear |= self.shared_linear;
-        if let Some(k) = self.init_scale {
-            m.init_scale = k;
-        }
-        let t = &mut config.train;
-        if let Some(epochs) = self.epochs {
-            t.epochs = epochs;
-        }
-        if let Some(b) = self.batch_size {
-            t.batch_size = b;
-        }
-        if let Some(lr) = self.lr {
-            t.lr = lr;
-        }
-        let d = &mut config.data;
-        if let Some(n) = self.train_size {
-            d.train_size = n;
-        }
-        if let Some(n) = self.eval_size {
-            d.eval_size = n;
-        }
-        if let Some(dir) = &self.data_dir {
-            d.data_dir = Some(dir.clone());
-        }
-        if let Some(size) = self.image_size {
-            d.image_size = size;
-        }
-        if let Some(range) = &self.pixel_range {
-            d.pixel_range = range.parse::<PixelRange>()?;
-        }
-        if let Some(t) = self.rank_threshold {
-            config.eval.rank_threshold = t;
-        }
-        Ok(())
-    }
-
-    /// With --resume: every flag given must agree with the run's config.json (only --epochs may
-    /// change it); a contradiction names the setting and both values.
-    fn check_resume(&self) -> Result<()> {
-        let run = lorae::run::load_config(&self.out)?;
-        let mut wanted = run.clone();
-        if let Some(kind) = &self.model {
-            wanted.model.kind = kind.parse()?;
-        }
-        if let Some(dataset) = &self.dataset {
-            wanted.data.dataset = dataset.parse()?;
-        }
-        self.apply(&mut wanted)?;
-        wanted.train.epochs = run.train.epochs;
-        let (a, b) = (serde_json::to_value(&run)?, serde_json::to_value(&wanted)?);
-        let mut diffs = Vec::new();
-        for (section, fields) in a.as_object().into_iter().flatten() {
-            match fields.as_object() {
-                Some(fields) => {
-                    for (name, value) in fields {
-                        let other = &b[section][name];
-                        if other != value {
-                            diffs.push(format!(
-                                "{section}.{name}: the run has {value}, the flags say {other}"
-                            ));
-                        }
-                    }
-                }
-                None if &b[section] != fields => {
-                    diffs.push(format!(
-                        "{section}: the run has {fields}, the flags say {}",
-                        b[section]
-                    ));
-                }
-                None => {}
-            }
-        }
-        anyhow::ensure!(
-            diffs.is_empty(),
-            "--resume continues {} as configured in its config.json; these flags contradict it: {} (drop them, or start a new run with another --out)",
-            self.out.display(),
-            diffs.join("; ")
-        );
-        Ok(())
-    }
-}
-
-fn run_train(args: TrainArgs) -> Result<()> {
-    let options = TrainOptions {
-        device: args.device.parse::<DeviceKind>()?,
-        progress: !args.no_progress,
-        checkpoint_every: args
-            .checkpoint_every
-            .as_deref()
-            .map(str::parse)
-            .transpose()?,
-    };
-    let metrics = if args.resume {
-        args.check_resume()?;
-        train::resume(&args.out, args.epochs, &options)?
-    } else {
-        let config = args.config()?;
-        lorae::note!(
-            "training {} on {} ({} train / {} eval images, {} epochs, batch {}, lr {}) into {}",
-            config.model.kind,
-            config.data.dataset,
-            config.data.train_size,
-            config.data.eval_size,
-            config.train.epochs,
-            config.train.batch_size,
-            config.train.lr,
-            args.out.display()
-        );
-        train::train(&config, &args.out, &options)?
-    };
-    if args.json {
-        for m in &metrics {
-            lorae::say!("{}", serde_json::to_string(m)?);
-        }
-        return Ok(());
-    }
-    match metrics.last() {
-        Some(m) => match (m.eval_mse, m.effective_rank) {
-            (Some(mse), Some(rank)) => lorae::say!(
-                "done: eval mse {mse:.5}, effective rank {rank} (threshold {:.0e}); outputs in {} (config.json, metrics.jsonl, model.safetensors)",
-                m.rank_threshold,
-                args.out.display()
-            ),
-            _ => lorae::say!(
-                "done: discriminator loss {:.5}, generator loss {:.5}; outputs in {} (sample with `lorae sample RUN --sampler prior`)",
-                m.discriminator_loss.unwrap_or(f64::NAN),
-                m.generator_loss.unwrap_or(f64::NAN),
-                args.out.display()
-            ),
-        },
-        None => lorae::say!("nothing to do: {} already finished its epochs", args.out.display()),
-    }
-    Ok(())
-}
-
 /// Builds the global thread pool with `threads` workers (all cores when `None`).
 fn set_threads(threads: Option<usize>) -> Result<()> {
     // The main thread's stack size: commands run on a worker.
@@ -382,7 +114,7 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
 
 fn run(command: Command) -> Result<()> {
     match command {
-        Command::Train(args) => run_train(args),
+        Command::Train(args) => train::run(args),
         Command::Reconstruct(args) => reconstruct::run(args),
         Command::Spectrum(args) => spectrum::run(args),
         Command::Sample(args) => sample::run(args),
@@ -401,7 +133,17 @@ fn run(command: Command) -> Result<()> {
 
 fn main() -> ExitCode {
     keep_freed_memory();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            e.exit()
+        }
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+        Err(e) => {
+            lorae::note!("{}", flags::one_line(&e));
+            return ExitCode::from(2);
+        }
+    };
     // The command runs on a worker of the pool, not on the main thread: with the main thread
     // computing beside the pool's workers, there were more busy threads than cores, and workers
     // spinning between parallel loops preempted it (7 000 involuntary context switches in a

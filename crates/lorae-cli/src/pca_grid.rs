@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use anyhow::{ensure, Result};
 use clap::Args;
 use lorae::data;
-use lorae::device::DeviceKind;
 use lorae::latent::pca::Pca;
 use lorae::latent::{decode_codes, encode_set};
 use lorae::report::grid::save_grid;
 use lorae::train::EVAL_BATCH;
+
+use crate::flags::DeviceFlag;
 
 #[derive(Args)]
 pub struct PcaGridArgs {
@@ -25,9 +26,8 @@ pub struct PcaGridArgs {
     /// Output PNG [default: RUN/pca-grid.png].
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Compute device: cpu or wgpu.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceFlag,
 }
 
 pub fn run(args: PcaGridArgs) -> Result<()> {
@@ -36,7 +36,7 @@ pub fn run(args: PcaGridArgs) -> Result<()> {
         "--extent must be a positive number of standard deviations, got {}",
         args.extent
     );
-    let device = args.device.parse::<DeviceKind>()?.device()?;
+    let device = args.device.open()?;
     let (config, model) = lorae::run::load_run(&args.run, &device)?;
     lorae::run::require_encoder(&config, &args.run)?;
     let cells = (args.size as u128).saturating_mul(args.size as u128);

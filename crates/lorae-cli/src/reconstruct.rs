@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use lorae::data;
-use lorae::device::DeviceKind;
 use lorae::report::grid::save_grid;
 use lorae::tensor::tensor_values;
+
+use crate::flags::DeviceFlag;
 
 #[derive(Args)]
 pub struct ReconstructArgs {
@@ -19,13 +20,12 @@ pub struct ReconstructArgs {
     /// Output PNG [default: RUN/reconstructions.png].
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Compute device: cpu or wgpu.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceFlag,
 }
 
 pub fn run(args: ReconstructArgs) -> Result<()> {
-    let device = args.device.parse::<DeviceKind>()?.device()?;
+    let device = args.device.open()?;
     let (config, model) = lorae::run::load_run(&args.run, &device)?;
     lorae::run::require_encoder(&config, &args.run)?;
     anyhow::ensure!(args.n >= 1, "-n must be at least 1, got 0");

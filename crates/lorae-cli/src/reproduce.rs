@@ -12,14 +12,16 @@ use lorae::reproduce::cell::Context;
 use lorae::reproduce::{self, report, Budget, Experiment, Setup};
 use lorae::train::{CheckpointEvery, TrainOptions};
 
+use crate::flags::{named, DeviceFlag, ProgressFlag};
+
 #[derive(Args)]
 pub struct ReproduceArgs {
     /// Experiments (see --list), or `all`.
     experiments: Vec<String>,
     /// smoke (seconds, what CI runs), quick (a few epochs; shapes-spectra took 19 min on 2 cores) or paper
     /// (the papers' settings; meant for a GPU).
-    #[arg(long, default_value = "quick")]
-    budget: String,
+    #[arg(long, default_value = "quick", value_parser = named::<Budget>())]
+    budget: Budget,
     /// Directory of the cells and the report.
     #[arg(long, default_value = "reproduce")]
     out: PathBuf,
@@ -41,12 +43,10 @@ pub struct ReproduceArgs {
     /// Run only this cell (as --plan prints).
     #[arg(long)]
     cell: Option<String>,
-    /// Compute device: cpu or wgpu.
-    #[arg(long, default_value = "cpu")]
-    device: String,
-    /// Hide progress bars.
-    #[arg(long)]
-    no_progress: bool,
+    #[command(flatten)]
+    device: DeviceFlag,
+    #[command(flatten)]
+    progress: ProgressFlag,
 }
 
 /// The named experiments; `all` is every experiment whose data is present (CelebA's need its
@@ -80,8 +80,8 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let budget: Budget = args.budget.parse()?;
-    let device: DeviceKind = args.device.parse()?;
+    let budget = args.budget;
+    let device = args.device.device;
     let setup = Setup {
         budget,
         data_root: args.data_dir.clone(),
@@ -140,7 +140,7 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
             dir: args.out.clone(),
             train: TrainOptions {
                 device,
-                progress: !args.no_progress,
+                progress: args.progress.show(),
                 // Long cells (CelebA epochs take hours on a CPU) lose at most ten minutes.
                 checkpoint_every: Some(CheckpointEvery::Time(std::time::Duration::from_secs(600))),
             },
@@ -150,7 +150,7 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
                 limit: None,
                 batch: 50,
                 cache_dir: Some(cache_root().join("fid-stats")),
-                progress: !args.no_progress,
+                progress: args.progress.show(),
             },
             net: None,
         };

@@ -4,17 +4,20 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use lorae::device::DeviceKind;
+use lorae::data::Split;
 use lorae::report::grid::{save_each, save_grid};
 use lorae::sampler::draw::{draw_images, Draw};
+use lorae::sampler::SamplerKind;
+
+use crate::flags::{named, DeviceFlag};
 
 #[derive(Args)]
 pub struct SampleArgs {
     /// Run directory.
     run: PathBuf,
-    /// Sampler: gaussian, gmm or prior (VAE only).
-    #[arg(long, default_value = "gmm")]
-    sampler: String,
+    /// Sampler (prior: VAE and GAN runs only).
+    #[arg(long, default_value = "gmm", value_parser = named::<SamplerKind>())]
+    sampler: SamplerKind,
     /// GMM components.
     #[arg(short, default_value_t = 10)]
     k: usize,
@@ -27,19 +30,18 @@ pub struct SampleArgs {
     /// Seed of the sampler fit and the draws.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Split whose codes the sampler is fitted to: train or eval.
-    #[arg(long, default_value = "train")]
-    fit_on: String,
-    /// Compute device: cpu or wgpu.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    /// Split whose codes the sampler is fitted to.
+    #[arg(long, default_value = "train", value_parser = named::<Split>())]
+    fit_on: Split,
+    #[command(flatten)]
+    device: DeviceFlag,
 }
 
 pub fn run(args: SampleArgs) -> Result<()> {
-    let device = args.device.parse::<DeviceKind>()?.device()?;
+    let device = args.device.open()?;
     let draw = Draw {
-        kind: args.sampler.parse()?,
-        fit_on: args.fit_on.parse()?,
+        kind: args.sampler,
+        fit_on: args.fit_on,
         k: args.k,
         n: args.n,
         seed: args.seed,

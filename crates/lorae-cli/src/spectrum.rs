@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use lorae::device::DeviceKind;
 use lorae::latent::{encode_set, spectrum::spectrum};
 use lorae::report::plot::{plot_spectra, SpectrumSeries};
 use lorae::train::EVAL_BATCH;
 use lorae::{data, io::atomic::write_atomic};
+
+use crate::flags::{DeviceFlag, JsonFlag};
 
 #[derive(Args)]
 pub struct SpectrumArgs {
@@ -19,19 +20,17 @@ pub struct SpectrumArgs {
     /// Effective rank counts normalised singular values above this [default: the run's, 1e-2].
     #[arg(long)]
     threshold: Option<f64>,
-    /// Print one JSON object per run (`singular_values`, `effective_rank`, `threshold`).
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    json: JsonFlag,
     /// Also draw the spectra of all runs, overlaid, into this PNG (log scale).
     #[arg(long)]
     plot: Option<PathBuf>,
-    /// Compute device: cpu or wgpu.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceFlag,
 }
 
 pub fn run(args: SpectrumArgs) -> Result<()> {
-    let device = args.device.parse::<DeviceKind>()?.device()?;
+    let device = args.device.open()?;
     let mut series = Vec::new();
     let mut plot_threshold = None;
     for run in &args.runs {
@@ -51,7 +50,7 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
             label: format!("{} (rank {})", run.display(), spec.effective_rank),
             values: spec.singular_values.clone(),
         });
-        if args.json {
+        if args.json.json {
             lorae::say!("{json}");
         } else {
             let head: Vec<String> = spec

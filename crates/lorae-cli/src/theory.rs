@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use lorae::data;
-use lorae::device::DeviceKind;
 use lorae::eval::theory::{fit_rank_lambda, minmax_ratios, rank_of_m, RankPoint};
 use lorae::latent::encode_set;
 use lorae::report::charts::{line_chart, Series};
 use lorae::run::metrics::{read_all, EpochMetrics, METRICS_FILE};
 use lorae::train::EVAL_BATCH;
 use lorae::ModelKind;
+
+use crate::flags::{DeviceFlag, JsonFlag};
 
 #[derive(Subcommand)]
 pub enum TheoryCommand {
@@ -34,9 +35,8 @@ pub struct RankLambdaArgs {
     /// Effective rank counts normalised singular values above this [default: each run's].
     #[arg(long)]
     threshold: Option<f64>,
-    /// Print one JSON object: the points and the fit.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    json: JsonFlag,
     /// Draw rank against λ (log-log) with the fitted line into this PNG.
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -53,12 +53,10 @@ pub struct MinmaxArgs {
     /// Seed of the query choice.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Print one JSON object per run.
-    #[arg(long)]
-    json: bool,
-    /// Compute device: cpu or wgpu.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    json: JsonFlag,
+    #[command(flatten)]
+    device: DeviceFlag,
 }
 
 #[derive(Args)]
@@ -68,9 +66,8 @@ pub struct ConvergenceArgs {
     /// Output PNG [default: RUN/convergence.png].
     #[arg(long)]
     plot: Option<PathBuf>,
-    /// Print the per-epoch losses as JSON lines.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    json: JsonFlag,
 }
 
 pub fn run(command: TheoryCommand) -> Result<()> {
@@ -128,7 +125,7 @@ fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
         );
     }
     let fit = fit_rank_lambda(&points.iter().map(|p| p.1.clone()).collect::<Vec<_>>())?;
-    if args.json {
+    if args.json.json {
         let runs: Vec<_> = points
             .iter()
             .map(|(run, p)| serde_json::json!({"run": run, "lambda": p.lambda, "rank": p.rank}))
@@ -177,7 +174,7 @@ fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
 }
 
 fn minmax(args: MinmaxArgs) -> Result<()> {
-    let device = args.device.parse::<DeviceKind>()?.device()?;
+    let device = args.device.open()?;
     for run in &args.runs {
         let (config, model) = lorae::run::load_run(run, &device)?;
         lorae::run::require_encoder(&config, run)?;
@@ -185,7 +182,7 @@ fn minmax(args: MinmaxArgs) -> Result<()> {
         let eval = data::load_eval(&config.data, config.seed, None)?;
         let codes = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;
         let mm = minmax_ratios(&codes, args.queries, args.seed)?;
-        if args.json {
+        if args.json.json {
             let mut value = serde_json::to_value(&mm)?;
             value["run"] = serde_json::json!(run.display().to_string());
             value["model"] = serde_json::json!(config.model.kind.to_string());
@@ -224,7 +221,7 @@ fn convergence(args: ConvergenceArgs) -> Result<()> {
         );
     }
     for m in &metrics {
-        if args.json {
+        if args.json.json {
             lorae::say!(
                 "{}",
                 serde_json::json!({"epoch": m.epoch, "train_loss": m.train_loss,

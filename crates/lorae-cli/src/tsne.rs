@@ -6,23 +6,25 @@ use std::path::PathBuf;
 use anyhow::{ensure, Result};
 use clap::Args;
 use lorae::data;
-use lorae::device::DeviceKind;
+use lorae::data::Split;
 use lorae::eval::tsne::{embed, TsneConfig};
 use lorae::latent::{encode_set, Codes};
 use lorae::report::charts::{scatter, Series};
-use lorae::sampler::draw::{fit_sampler, FitOn};
+use lorae::sampler::draw::fit_sampler;
 use lorae::sampler::SamplerKind;
 use lorae::train::EVAL_BATCH;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+
+use crate::flags::{named, DeviceFlag, JsonFlag};
 
 #[derive(Args)]
 pub struct TsneArgs {
     /// Run directory.
     run: PathBuf,
     /// Sampler whose draws are embedded beside the real codes: gmm or gaussian.
-    #[arg(long, default_value = "gmm")]
-    sampler: String,
+    #[arg(long, default_value = "gmm", value_parser = named::<SamplerKind>())]
+    sampler: SamplerKind,
     /// GMM components.
     #[arg(short, default_value_t = 10)]
     k: usize,
@@ -35,35 +37,38 @@ pub struct TsneArgs {
     /// t-SNE iterations.
     #[arg(long, default_value_t = 1000)]
     epochs: usize,
-    /// Split whose codes the sampler is fitted to: train (as `lorae sample`) or eval (faster: the
+    /// Split whose codes the sampler is fitted to: train (as `lorae sample`) or test (faster: the
     /// GMM fit on MNIST's 60 000 training codes takes minutes, the t-SNE itself about a second).
-    #[arg(long, default_value = "train")]
-    fit_on: String,
+    #[arg(long, default_value = "train", value_parser = named::<Split>())]
+    fit_on: Split,
     /// Seed of the sampler and of the initial embedding.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Output PNG [default: RUN/tsne-SAMPLER.png].
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Compute device: cpu or wgpu.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceFlag,
+    /// Print `{"out", "seconds", "real": [[x, y, label]...], "samples": [[x, y]...]}` (label
+    /// null without labels) instead of the PNG's path.
+    #[command(flatten)]
+    json: JsonFlag,
 }
 
 pub fn run(args: TsneArgs) -> Result<()> {
-    let kind: SamplerKind = args.sampler.parse()?;
+    let kind = args.sampler;
     ensure!(
         kind != SamplerKind::Prior,
         "--sampler prior has no real codes to compare with here: use gmm or gaussian"
     );
     ensure!(args.n >= 1, "-n must be at least 1, got {}", args.n);
-    let device = args.device.parse::<DeviceKind>()?.device()?;
+    let device = args.device.open()?;
     let (config, model) = lorae::run::load_run(&args.run, &device)?;
     lorae::run::require_encoder(&config, &args.run)?;
     let model = model.fold().unwrap_or(model);
     let eval = data::load_eval(&config.data, config.seed, Some(args.n))?;
     let real = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;
-    let fit_on: FitOn = args.fit_on.parse()?;
+    let fit_on = args.fit_on;
     let sampler = fit_sampler(
         kind,
         &config,
@@ -81,6 +86,7 @@ pub fn run(args: TsneArgs) -> Result<()> {
         dim: real.dim,
     };
     let started = std::time::Instant::now();
+    let seconds = || started.elapsed().as_secs_f64();
     let points = embed(
         &all,
         &TsneConfig {
@@ -93,7 +99,7 @@ pub fn run(args: TsneArgs) -> Result<()> {
         "t-SNE of {} real and {} {kind} codes in {:.1}s",
         real.len(),
         drawn.len(),
-        started.elapsed().as_secs_f64()
+        seconds()
     );
     let point = |p: &[f32; 2]| (p[0] as f64, p[1] as f64);
     let (real_pts, drawn_pts) = points.split_at(real.len());
@@ -130,6 +136,20 @@ pub fn run(args: TsneArgs) -> Result<()> {
         &format!("t-SNE: real codes and {kind} samples"),
         &out,
     )?;
-    lorae::say!("{}", out.display());
+    if args.json.json {
+        let label = |i: usize| eval.labels.as_ref().map(|l| l[i]);
+        let real: Vec<_> = real_pts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| serde_json::json!([p[0], p[1], label(i)]))
+            .collect();
+        let samples: Vec<[f32; 2]> = drawn_pts.to_vec();
+        lorae::say!(
+            "{}",
+            serde_json::json!({"out": out, "seconds": seconds(), "real": real, "samples": samples})
+        );
+    } else {
+        lorae::say!("{}", out.display());
+    }
     Ok(())
 }

@@ -402,7 +402,7 @@ fn data_export_writes_the_split_as_lorae_loads_it() {
     let out = dir.path().join("png");
     let (data_s, out_s) = (data.to_str().unwrap(), out.to_str().unwrap());
     let args = ["data", "export", "--dataset", "mnist", "--data-dir", data_s];
-    let (ok, stdout, err) = lorae(&[&args[..], &["--limit", "5", "--out", out_s]].concat());
+    let (ok, stdout, err) = lorae(&[&args[..], &["-n", "5", "--out", out_s]].concat());
     assert!(ok, "{err}");
     assert!(stdout.contains("wrote 5 mnist test images"), "{stdout}");
     let mut files: Vec<_> = std::fs::read_dir(&out)
@@ -415,7 +415,7 @@ fn data_export_writes_the_split_as_lorae_loads_it() {
     let mut config =
         lorae::RunConfig::for_dataset(lorae::ModelKind::Ae, lorae::DatasetKind::Mnist).data;
     config.data_dir = Some(data.clone());
-    let set = lorae::data::load_split(&config, 0, false, Some(5)).unwrap();
+    let set = lorae::data::load_split(&config, 0, lorae::data::Split::Test, Some(5)).unwrap();
     assert_eq!(set.len(), 5);
     for (i, file) in files.iter().enumerate() {
         let img = image::open(file).unwrap().to_rgb8();
@@ -427,11 +427,11 @@ fn data_export_writes_the_split_as_lorae_loads_it() {
     }
     fails_with(
         &[&args[..], &["--split", "val", "--out", out_s]].concat(),
-        "--split must be train or test",
+        "unknown split `val`: expected one of train, test",
     );
     fails_with(
-        &[&args[..], &["--limit", "0", "--out", out_s]].concat(),
-        "--limit must be at least 1",
+        &[&args[..], &["-n", "0", "--out", out_s]].concat(),
+        "-n must be at least 1",
     );
 }
 
@@ -480,6 +480,16 @@ fn bench_times_steps_and_reads_the_peer_report() {
     let ms: f64 = fields[3].parse().unwrap();
     let ratio: f64 = fields.last().unwrap().parse().unwrap();
     assert!((ratio - ms / 1000.0).abs() < 0.006, "{last}");
+    // --json: one object with both medians and their ratio.
+    let (ok, stdout, err) =
+        lorae(&[&quick[..], &["--peer", peer.to_str().unwrap(), "--json"]].concat());
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(report["pytorch_ms"], 1000.0, "{report}");
+    let ratio = report["ratio"].as_f64().unwrap();
+    let ms = report["lorae_ms"].as_f64().unwrap();
+    assert!((ratio - ms / 1000.0).abs() < 1e-9, "{report}");
+    assert_eq!(report["rounds"].as_array().unwrap().len(), 2, "{report}");
     let missing = dir.path().join("no-python");
     fails_with(
         &[&quick[..], &["--peer", missing.to_str().unwrap()]].concat(),
@@ -487,7 +497,7 @@ fn bench_times_steps_and_reads_the_peer_report() {
     );
     fails_with(
         &["bench", "--rounds", "0", "--no-peer"],
-        "--rounds must be at least 1",
+        "invalid value for `rounds`: 0",
     );
     fails_with(
         &["--threads", "0", "bench", "--no-peer"],

@@ -88,7 +88,10 @@ fn bad_input_is_a_one_line_error() {
         &["fid", "dataset:imagenet", a],
         "unknown dataset `imagenet`",
     );
-    fails_with(&["fid", "dataset:mnist:valid", a], "expected train or test");
+    fails_with(
+        &["fid", "dataset:mnist:valid", a],
+        "unknown split `valid`: expected one of train, test",
+    );
     let other = dir.path().join("b.npz");
     stats(10, 6, 0.0).save(&other).unwrap();
     fails_with(

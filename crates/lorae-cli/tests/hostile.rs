@@ -416,8 +416,8 @@ fn out_of_range_numbers_are_refused_by_name() {
         );
     }
     fails_with(
-        &["train", "--rank-threshold", "1e-300", "--out", out_s],
-        "invalid value for `rank-threshold`",
+        &["train", "--threshold", "1e-300", "--out", out_s],
+        "invalid value for `threshold`",
     );
     fails_with(
         &["train", "--eval-size", "100000000000", "--out", out_s],

@@ -75,6 +75,15 @@ pub enum Error {
     #[error("cannot serialise {0} (a lorae bug: please report it)")]
     Serialize(String),
 
+    /// Settings given to resume a run contradict the run's `config.json`.
+    #[error("--resume continues {} as configured in its config.json; these settings contradict it: {diffs} (drop them, or start a new run with another --out)", run.display())]
+    ResumeConflict {
+        /// The run directory.
+        run: std::path::PathBuf,
+        /// Each contradiction: the setting and both values.
+        diffs: String,
+    },
+
     /// A numerical routine failed (e.g. an SVD did not converge).
     #[error("numerical failure in {0}")]
     Numerical(String),

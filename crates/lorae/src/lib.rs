@@ -22,6 +22,8 @@ macro_rules! note {
 }
 
 #[macro_use]
+pub mod names;
+pub mod bench;
 pub mod config;
 pub mod data;
 pub mod device;

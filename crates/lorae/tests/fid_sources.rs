@@ -2,6 +2,7 @@
 //! decoded samples quantised to pixels.
 
 use lorae::config::{DatasetKind, PixelRange};
+use lorae::data::Split;
 use lorae::eval::score::quantise;
 use lorae::eval::source::{load_folder, ImageSource};
 
@@ -12,14 +13,14 @@ fn set_names_parse_to_sources() {
         parse("dataset:mnist"),
         ImageSource::Dataset {
             kind: DatasetKind::Mnist,
-            train: false
+            split: Split::Test
         }
     );
     assert_eq!(
         parse("dataset:fashion-mnist:train"),
         ImageSource::Dataset {
             kind: DatasetKind::FashionMnist,
-            train: true
+            split: Split::Train
         }
     );
     assert_eq!(parse("dataset:mnist:test").label(), "mnist-test");
@@ -31,7 +32,10 @@ fn set_names_parse_to_sources() {
     let err = ImageSource::parse("dataset:mnist:valid")
         .unwrap_err()
         .to_string();
-    assert!(err.contains("expected train or test"), "{err}");
+    assert!(
+        err.contains("unknown split `valid`: expected one of train, test"),
+        "{err}"
+    );
     let err = ImageSource::parse("dataset:folder")
         .unwrap_err()
         .to_string();

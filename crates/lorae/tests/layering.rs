@@ -7,7 +7,7 @@ use std::path::Path;
 /// Bottom to top. Modules on one line are one layer (they may not use each other either way
 /// unless listed as the same layer; same-layer use is allowed).
 const LAYERS: &[&[&str]] = &[
-    &["error", "say", "note"],
+    &["error", "names", "say", "note"],
     &["limits", "tensor", "device", "io"],
     &["kernels", "weights"],
     &["config"],
@@ -18,6 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["train"],
     &["sampler"],
     &["eval"],
+    &["bench"],
     &["report"],
     &["reproduce"],
 ];

@@ -52,6 +52,20 @@ impl Splits {
     }
 }
 
+/// One split of a dataset: the one vocabulary of `--split`, `--fit-on` and `dataset:NAME:SPLIT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// The training split.
+    Train,
+    /// The test split (CelebA: its test partition; shapes: the generated evaluation images):
+    /// what a run is evaluated on.
+    #[serde(alias = "eval")]
+    Test,
+}
+
+name_enum!(Split, "split", [(Train, "train"), (Test, "test")]);
+
 /// A source of data: one implementation per dataset format.
 pub trait DataSource {
     /// Loads (or generates) both splits.
@@ -130,14 +144,14 @@ pub fn data_dir(config: &DataConfig) -> Result<PathBuf> {
     }
 }
 
-/// The first `limit` images (all, if `None`) of one split (`train`, else evaluation), without
-/// loading the other.
+/// The first `limit` images (all, if `None`) of one split, without loading the other.
 pub fn load_split(
     config: &DataConfig,
     seed: u64,
-    train: bool,
+    split: Split,
     limit: Option<usize>,
 ) -> Result<ImageSet> {
+    let train = split == Split::Train;
     let mut config = config.clone();
     let cap = |n: usize| limit.map_or(n, |l| l.min(n));
     if train {
@@ -151,7 +165,7 @@ pub fn load_split(
 
 /// The first `limit` images (all, if `None`) of a run's evaluation split, without its training split.
 pub fn load_eval(config: &DataConfig, seed: u64, limit: Option<usize>) -> Result<ImageSet> {
-    load_split(config, seed, false, limit)
+    load_split(config, seed, Split::Test, limit)
 }
 
 impl ImageSet {

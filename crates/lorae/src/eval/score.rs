@@ -10,7 +10,7 @@ use super::fid::FeatureStats;
 use super::inception::FidInception;
 use super::source::ImageSource;
 use crate::config::PixelRange;
-use crate::data::{cache_root, unscale_pixel, ImageSet};
+use crate::data::{cache_root, unscale_pixel, ImageSet, Split};
 use crate::error::{Error, Result};
 
 /// pytorch-fid's weights file, as `lorae data fetch fid-weights` names it.
@@ -169,11 +169,12 @@ pub struct RunFid {
 }
 
 /// Draws `draw` from the run in `run`, quantises the samples to 8-bit pixels and scores them
-/// against the run's test split (at most `options.limit` images, the dataset's folder being the
-/// run's unless `options.data_dir` says otherwise).
+/// against `real`, by default the run's test split (at most `options.limit` images, the
+/// dataset's folder being the run's unless `options.data_dir` says otherwise).
 pub fn run_fid(
     run: &Path,
     draw: &crate::sampler::draw::Draw,
+    real: Option<&ImageSource>,
     net: &mut Option<FidInception>,
     options: &StatsOptions,
     device: &Device,
@@ -194,15 +195,20 @@ pub fn run_fid(
         ..options.clone()
     };
     let a = images_statistics(&samples, &label, net, &sample_options, device)?;
-    let mut real_options = options.clone();
-    if real_options.data_dir.is_none() {
-        real_options.data_dir = config.data.data_dir.clone();
-    }
-    let real = ImageSource::Dataset {
-        kind: config.data.dataset,
-        train: false,
+    let b = match real {
+        Some(real) => source_statistics(real, net, options, device)?,
+        None => {
+            let mut real_options = options.clone();
+            if real_options.data_dir.is_none() {
+                real_options.data_dir = config.data.data_dir.clone();
+            }
+            let test = ImageSource::Dataset {
+                kind: config.data.dataset,
+                split: Split::Test,
+            };
+            source_statistics(&test, net, &real_options, device)?
+        }
     };
-    let b = source_statistics(&real, net, &real_options, device)?;
     Ok(RunFid {
         fid: super::fid::frechet_distance(&a, &b)?,
         n_samples: a.n,

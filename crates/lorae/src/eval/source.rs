@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::{DatasetKind, ModelKind, RunConfig};
-use crate::data::{self, ImageSet};
+use crate::data::{self, ImageSet, Split};
 use crate::error::{Error, Result};
 
 /// One side of an FID comparison.
@@ -17,8 +17,8 @@ pub enum ImageSource {
     Dataset {
         /// The dataset.
         kind: DatasetKind,
-        /// True for the training split, false for the test (evaluation) split.
-        train: bool,
+        /// The split.
+        split: Split,
     },
     /// Statistics in an `.npz` file (`mu`, `sigma`).
     Stats(PathBuf),
@@ -30,17 +30,7 @@ impl ImageSource {
         if let Some(rest) = text.strip_prefix("dataset:") {
             let (name, split) = rest.split_once(':').unwrap_or((rest, "test"));
             let kind: DatasetKind = name.parse()?;
-            let train = match split {
-                "train" => true,
-                "test" | "eval" => false,
-                other => {
-                    return Err(Error::invalid(
-                        "split",
-                        other,
-                        "expected train or test, as in dataset:mnist:train",
-                    ))
-                }
-            };
+            let split: Split = split.parse()?;
             if kind == DatasetKind::Folder {
                 return Err(Error::invalid(
                     "dataset",
@@ -48,7 +38,7 @@ impl ImageSource {
                     "give the folder's path itself instead of dataset:folder",
                 ));
             }
-            return Ok(ImageSource::Dataset { kind, train });
+            return Ok(ImageSource::Dataset { kind, split });
         }
         let path = PathBuf::from(text);
         if path
@@ -65,9 +55,7 @@ impl ImageSource {
     pub fn label(&self) -> String {
         match self {
             ImageSource::Folder(p) | ImageSource::Stats(p) => p.display().to_string(),
-            ImageSource::Dataset { kind, train } => {
-                format!("{kind}-{}", if *train { "train" } else { "test" })
-            }
+            ImageSource::Dataset { kind, split } => format!("{kind}-{split}"),
         }
     }
 
@@ -75,10 +63,10 @@ impl ImageSource {
     pub fn load(&self, data_dir: Option<&Path>, limit: Option<usize>) -> Result<ImageSet> {
         match self {
             ImageSource::Folder(dir) => load_folder(dir, limit),
-            ImageSource::Dataset { kind, train } => {
+            ImageSource::Dataset { kind, split } => {
                 let mut config = RunConfig::for_dataset(ModelKind::Ae, *kind).data;
                 config.data_dir = data_dir.map(Path::to_path_buf);
-                data::load_split(&config, 0, *train, limit)
+                data::load_split(&config, 0, *split, limit)
             }
             ImageSource::Stats(p) => Err(Error::invalid(
                 "source",

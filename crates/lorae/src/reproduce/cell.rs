@@ -6,19 +6,18 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{DataConfig, RunConfig};
 use crate::data;
 use crate::error::{Error, Result};
-use crate::eval::classify::{classify, ClassifyConfig, Inputs, LabelResult};
+use crate::eval::classify::{ClassifyConfig, LabelResult};
+use crate::eval::classify_run::{classify_run, classify_supervised};
 use crate::eval::inception::FidInception;
 use crate::eval::score::{run_fid, StatsOptions};
 use crate::eval::theory::{minmax_ratios, rank_of_m, MinMax};
 use crate::io::atomic::{read, write_atomic};
-use crate::latent::{encode_set, encode_set_from, CodeSource};
-use crate::model::nets::Encoder;
+use crate::latent::{encode_set, CodeSource};
 use crate::report::grid::save_grid;
 use crate::run::metrics::EpochMetrics;
 use crate::sampler::draw::Draw;
@@ -251,7 +250,7 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
                 ..ctx.stats.clone()
             };
             let run = run_dir(&ctx.dir, run);
-            let scored = run_fid(&run, draw, &mut ctx.net, &options, &device)?;
+            let scored = run_fid(&run, draw, None, &mut ctx.net, &options, &device)?;
             let n = scored.samples.len().min(64);
             let cols = (n as f64).sqrt().ceil().max(1.0) as usize;
             let values: Vec<f32> = scored.samples.pixels[..n * scored.samples.image_len()]
@@ -275,26 +274,7 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
         }
         Cell::Classify { run, codes, config } => {
             let run = run_dir(&ctx.dir, run);
-            let (run_config, model) = crate::run::load_run(&run, &device)?;
-            crate::run::require_encoder(&run_config, &run)?;
-            let splits = data::load(&run_config.data, run_config.seed)?;
-            let (train_labels, test_labels) = splits.labels(run_config.data.dataset)?;
-            let range = run_config.data.pixel_range;
-            let batch = train::EVAL_BATCH;
-            let a = encode_set_from(&model, &splits.train, range, batch, *codes, &device)?;
-            let b = encode_set_from(&model, &splits.eval, range, batch, *codes, &device)?;
-            let train = (Inputs::Codes(&a), train_labels);
-            let test = (Inputs::Codes(&b), test_labels);
-            let results = classify(
-                train,
-                test,
-                None,
-                a.dim,
-                &codes.to_string(),
-                config,
-                &device,
-                &mut |_| {},
-            )?;
+            let results = classify_run(&run, *codes, None, config, &device, &mut |_| {})?;
             Outcome::Classify {
                 results,
                 seconds: started.elapsed().as_secs_f64(),
@@ -305,22 +285,8 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
             latent_dim,
             config,
         } => {
-            let splits = data::load(data_config, 0)?;
-            let (train_labels, test_labels) = splits.labels(data_config.dataset)?;
-            let (layout, d, range) = (data_config.layout(), *latent_dim, data_config.pixel_range);
-            let make = move |device: &Device| Encoder::new(layout, d, device);
-            let train = (Inputs::Images(&splits.train, range), train_labels);
-            let test = (Inputs::Images(&splits.eval, range), test_labels);
-            let results = classify(
-                train,
-                test,
-                Some(&make),
-                d,
-                "supervised",
-                config,
-                &device,
-                &mut |_| {},
-            )?;
+            let results =
+                classify_supervised(data_config, *latent_dim, config, &device, &mut |_| {})?;
             Outcome::Classify {
                 results,
                 seconds: started.elapsed().as_secs_f64(),

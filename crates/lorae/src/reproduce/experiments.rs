@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::cell::Cell;
 use super::{Budget, Setup};
 use crate::config::{DatasetKind, ModelKind, PixelRange, RunConfig};
+use crate::data::Split;
 use crate::error::{Error, Result};
 use crate::eval::classify::{ClassifyConfig, Protocol, Subset};
 use crate::latent::CodeSource;
-use crate::sampler::draw::{Draw, FitOn};
+use crate::sampler::draw::Draw;
 use crate::sampler::SamplerKind;
 
 /// One item of the papers.
@@ -363,7 +364,7 @@ fn fids(train: &Cell, kind: ModelKind, budget: Budget, specs: &[SamplerSpec]) ->
         run: name(train),
         draw: Draw {
             kind: sampler,
-            fit_on: FitOn::Train,
+            fit_on: Split::Train,
             k,
             n,
             seed: 0,

@@ -13,23 +13,11 @@ use super::gaussian::Gaussian;
 use super::gmm::{Gmm, GmmConfig};
 use super::{Prior, Sampler, SamplerKind};
 use crate::config::{ModelKind, RunConfig};
-use crate::data;
+use crate::data::{self, Split};
 use crate::error::{Error, Result};
 use crate::latent::{decode_codes, encode_set};
 use crate::model::Autoencoder;
 use crate::train::EVAL_BATCH;
-
-/// The split whose codes a sampler is fitted to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FitOn {
-    /// The training split (the papers' choice).
-    Train,
-    /// The evaluation split.
-    Eval,
-}
-
-name_enum!(FitOn, "split", [(Train, "train"), (Eval, "eval")]);
 
 /// What to draw from a run: `n` samples of sampler `kind` (GMM with `k` components), fitted to
 /// the codes of split `fit_on`, seeded by `seed`.
@@ -38,7 +26,7 @@ pub struct Draw {
     /// Sampler.
     pub kind: SamplerKind,
     /// Split the sampler is fitted to.
-    pub fit_on: FitOn,
+    pub fit_on: Split,
     /// GMM components.
     pub k: usize,
     /// Number of samples.
@@ -83,7 +71,7 @@ pub fn fit_sampler(
     kind: SamplerKind,
     config: &RunConfig,
     model: &Autoencoder,
-    (fit_on, limit): (FitOn, Option<usize>),
+    (fit_on, limit): (Split, Option<usize>),
     k: usize,
     seed: u64,
     device: &Device,
@@ -105,7 +93,7 @@ pub fn fit_sampler(
             "this is a GAN run: it has no encoder, so there are no codes to fit a sampler to; use --sampler prior".into(),
         )),
         _ => {
-            let set = data::load_split(&config.data, config.seed, fit_on == FitOn::Train, limit)?;
+            let set = data::load_split(&config.data, config.seed, fit_on, limit)?;
             let codes = encode_set(model, &set, config.data.pixel_range, EVAL_BATCH, device)?;
             crate::note!("fitting {kind} to {} codes of the {fit_on} split", codes.len());
             Ok(match kind {

@@ -3,7 +3,10 @@
 //! a run directory ([`crate::run`]: its layout, and everything that reads it).
 
 pub mod gan;
+mod start;
 pub mod step;
+
+pub use start::start;
 
 use std::path::Path;
 use std::time::Instant;

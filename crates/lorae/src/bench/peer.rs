@@ -1,0 +1,114 @@
+//! The Python peers that lorae's speed is measured against: `tools/torch_step.py` (a PyTorch
+//! training step of the same model) and `tools/gmm_bench.py` (scikit-learn's GaussianMixture).
+//! Both are compiled into the library, so a `cargo install`ed binary benchmarks without a
+//! source tree: each run writes the script to a temporary directory and calls the Python given
+//! (by default the reference venv's, `tools/setup-ref-venv.sh`). A peer reports on its last
+//! stdout line, as one JSON object.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::error::{Error, Result};
+
+/// A peer script: its file name and text.
+#[derive(Debug, Clone, Copy)]
+pub struct Script {
+    /// File name (as in `tools/`).
+    pub name: &'static str,
+    /// The script's text.
+    pub text: &'static str,
+}
+
+/// The PyTorch training-step peer.
+pub const TORCH_STEP: Script = Script {
+    name: "torch_step.py",
+    text: include_str!("../../../../tools/torch_step.py"),
+};
+
+/// The scikit-learn GMM peer.
+pub const GMM_BENCH: Script = Script {
+    name: "gmm_bench.py",
+    text: include_str!("../../../../tools/gmm_bench.py"),
+};
+
+/// The reference venv's python (`$LORAE_REF_VENV`, else `~/.cache/lorae/venv-ref`), else
+/// `python3`.
+pub fn default_python() -> PathBuf {
+    let venv = std::env::var_os("LORAE_REF_VENV")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lorae/venv-ref"))
+        });
+    match venv.map(|v| v.join("bin/python")) {
+        Some(p) if p.exists() => p,
+        _ => PathBuf::from("python3"),
+    }
+}
+
+/// What a peer printed: its JSON report (last stdout line) and the line before it (a summary
+/// for people, empty if none).
+#[derive(Debug, Clone)]
+pub struct PeerOutput {
+    /// The report.
+    pub report: serde_json::Value,
+    /// The human-readable line before it.
+    pub summary: String,
+}
+
+/// Runs `script` with `python` and `args`; an error names the python and how to get one, or
+/// quotes the peer's stderr when it failed.
+pub fn run(python: &Path, script: Script, args: &[String]) -> Result<PeerOutput> {
+    let dir = tempfile::tempdir().map_err(|e| {
+        Error::io(
+            "cannot create a temporary directory",
+            std::env::temp_dir(),
+            e,
+        )
+    })?;
+    let file = dir.path().join(script.name);
+    std::fs::write(&file, script.text).map_err(|e| Error::io("cannot write", &file, e))?;
+    let output = Command::new(python)
+        .arg(&file)
+        .args(args)
+        .output()
+        .map_err(|e| {
+            Error::io(
+                "cannot run the peer (tools/setup-ref-venv.sh makes a venv with torch and scikit-learn; or pass --no-peer)",
+                python,
+                e,
+            )
+        })?;
+    if !output.status.success() {
+        return Err(Error::Unsupported(format!(
+            "the peer {} failed ({}): {}",
+            script.name,
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut lines = stdout.lines().rev();
+    let report = lines
+        .next()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .ok_or_else(|| {
+            Error::Unsupported(format!(
+                "the peer {} printed no JSON report on its last line",
+                script.name
+            ))
+        })?;
+    Ok(PeerOutput {
+        report,
+        summary: lines.next().unwrap_or_default().to_string(),
+    })
+}
+
+/// The number at `key` of a peer's report.
+pub fn number(report: &serde_json::Value, key: &str, script: Script) -> Result<f64> {
+    report[key].as_f64().ok_or_else(|| {
+        Error::Unsupported(format!(
+            "no number `{key}` in the report of {}",
+            script.name
+        ))
+    })
+}

@@ -1,0 +1,152 @@
+//! The settings a user gives on top of the defaults (`lorae train --lambda 1e-3`): each field
+//! left `None` (or `false`) keeps the default of [`RunConfig::for_dataset`]. The same overrides
+//! configure a new run ([`Overrides::config`]) and, when a run is resumed, must agree with its
+//! `config.json` ([`Overrides::check_resume`]: only `epochs` may change, to raise the total).
+
+use std::path::{Path, PathBuf};
+
+use super::kinds::{DatasetKind, ModelKind, PixelRange, RaeReg, VaeLoss};
+use super::RunConfig;
+use crate::error::{Error, Result};
+
+/// Settings that differ from the paper's defaults; field docs give those defaults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// Model family [default: irmae].
+    pub model: Option<ModelKind>,
+    /// Dataset [default: shapes].
+    pub dataset: Option<DatasetKind>,
+    /// Seed of data generation, initialisation and shuffling [default: 0].
+    pub seed: Option<u64>,
+    /// IRMAE's extra linear layers l [default: shapes 2, mnist 8, celeba 4].
+    pub layers: Option<usize>,
+    /// Latent dimension d [default: shapes 32, mnist 128, celeba 512].
+    pub latent_dim: Option<usize>,
+    /// Regulariser weight λ [default: lorae 1e-5, rae 1e-7, wae 10].
+    pub lambda: Option<f64>,
+    /// Code penalty weight β [default: vae 0.1, rae 1e-4, ae-l1 / ae-l2 0.1].
+    pub beta: Option<f64>,
+    /// RAE decoder regulariser [default: l2].
+    pub rae_reg: Option<RaeReg>,
+    /// VAE objective [default: bce].
+    pub vae_loss: Option<VaeLoss>,
+    /// IRMAE ablation: keep the linear layers at their initial values.
+    pub frozen_linear: bool,
+    /// IRMAE ablation: ReLU between the linear layers.
+    pub relu_between: bool,
+    /// IRMAE ablation: one matrix applied l times.
+    pub shared_linear: bool,
+    /// Multiplier of the linear layers' initial variance [default: 1].
+    pub init_scale: Option<f64>,
+    /// Epochs [default: shapes 100, mnist 50, celeba 100].
+    pub epochs: Option<usize>,
+    /// Batch size [default: 32].
+    pub batch_size: Option<usize>,
+    /// Adam learning rate [default: 1e-4].
+    pub lr: Option<f64>,
+    /// Training images [default: shapes 50 000 generated, else the whole split].
+    pub train_size: Option<usize>,
+    /// Evaluation images [default: shapes 10 000 generated, else the whole test split].
+    pub eval_size: Option<usize>,
+    /// Folder of the dataset's files [default: the fetch cache].
+    pub data_dir: Option<PathBuf>,
+    /// `folder`: side the images are resized to [default: 32].
+    pub image_size: Option<usize>,
+    /// Pixel range [default: 01].
+    pub pixel_range: Option<PixelRange>,
+    /// Effective-rank threshold [default: 1e-2].
+    pub rank_threshold: Option<f64>,
+}
+
+impl Overrides {
+    /// The configuration of a new run: the paper's defaults for the model and dataset, these
+    /// overrides on top, validated.
+    pub fn config(&self) -> Result<RunConfig> {
+        let kind = self.model.unwrap_or(ModelKind::Irmae);
+        let dataset = self.dataset.unwrap_or(DatasetKind::Shapes);
+        let mut config = RunConfig::for_dataset(kind, dataset);
+        self.apply(&mut config);
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Writes every override but the model, the dataset and the epochs into `config`.
+    fn apply(&self, config: &mut RunConfig) {
+        fn set<T: Clone>(slot: &mut T, value: &Option<T>) {
+            if let Some(v) = value {
+                *slot = v.clone();
+            }
+        }
+        set(&mut config.seed, &self.seed);
+        let m = &mut config.model;
+        set(&mut m.layers, &self.layers);
+        set(&mut m.latent_dim, &self.latent_dim);
+        set(&mut m.lambda, &self.lambda);
+        set(&mut m.beta, &self.beta);
+        set(&mut m.rae_reg, &self.rae_reg);
+        set(&mut m.vae_loss, &self.vae_loss);
+        m.frozen_linear |= self.frozen_linear;
+        m.relu_between |= self.relu_between;
+        m.shared_linear |= self.shared_linear;
+        set(&mut m.init_scale, &self.init_scale);
+        set(&mut config.train.epochs, &self.epochs);
+        set(&mut config.train.batch_size, &self.batch_size);
+        set(&mut config.train.lr, &self.lr);
+        let d = &mut config.data;
+        set(&mut d.train_size, &self.train_size);
+        set(&mut d.eval_size, &self.eval_size);
+        set(&mut d.image_size, &self.image_size);
+        set(&mut d.pixel_range, &self.pixel_range);
+        if self.data_dir.is_some() {
+            d.data_dir = self.data_dir.clone();
+        }
+        set(&mut config.eval.rank_threshold, &self.rank_threshold);
+    }
+
+    /// Resuming the run in `dir` configured as `run`: every override given must agree with it
+    /// (the epochs may differ: they raise the total). A contradiction names each setting and
+    /// both values.
+    pub fn check_resume(&self, run: &RunConfig, dir: &Path) -> Result<()> {
+        let mut wanted = run.clone();
+        if let Some(kind) = self.model {
+            wanted.model.kind = kind;
+        }
+        if let Some(dataset) = self.dataset {
+            wanted.data.dataset = dataset;
+        }
+        self.apply(&mut wanted);
+        wanted.train.epochs = run.train.epochs;
+        let to_json = |c: &RunConfig| {
+            serde_json::to_value(c).map_err(|e| Error::Serialize(format!("the run config: {e}")))
+        };
+        let (a, b) = (to_json(run)?, to_json(&wanted)?);
+        let mut diffs = Vec::new();
+        for (section, fields) in a.as_object().into_iter().flatten() {
+            match fields.as_object() {
+                Some(fields) => {
+                    for (name, value) in fields {
+                        let other = &b[section][name];
+                        if other != value {
+                            diffs.push(format!(
+                                "{section}.{name}: the run has {value}, the flags say {other}"
+                            ));
+                        }
+                    }
+                }
+                None if &b[section] != fields => diffs.push(format!(
+                    "{section}: the run has {fields}, the flags say {}",
+                    b[section]
+                )),
+                None => {}
+            }
+        }
+        if diffs.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::ResumeConflict {
+                run: dir.to_path_buf(),
+                diffs: diffs.join("; "),
+            })
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! `lorae train` as one library call: a new run configured by the user's [`Overrides`], or, with
+//! `resume`, the run already in the directory continued once the overrides are checked against
+//! its `config.json`.
+
+use std::path::Path;
+
+use super::{resume, train, TrainOptions};
+use crate::config::Overrides;
+use crate::error::Result;
+use crate::run::load_config;
+use crate::run::metrics::EpochMetrics;
+
+/// Trains into `out`: a new run (`resume` false), or the run there continued (the overrides must
+/// agree with it; `overrides.epochs` raises its total). Returns the metrics of the epochs
+/// trained now.
+pub fn start(
+    overrides: &Overrides,
+    out: &Path,
+    resume_run: bool,
+    options: &TrainOptions,
+) -> Result<Vec<EpochMetrics>> {
+    if resume_run {
+        overrides.check_resume(&load_config(out)?, out)?;
+        return resume(out, overrides.epochs, options);
+    }
+    let config = overrides.config()?;
+    crate::note!(
+        "training {} on {} ({} train / {} eval images, {} epochs, batch {}, lr {}) into {}",
+        config.model.kind,
+        config.data.dataset,
+        config.data.train_size,
+        config.data.eval_size,
+        config.train.epochs,
+        config.train.batch_size,
+        config.train.lr,
+        out.display()
+    );
+    train(&config, out, options)
+}
