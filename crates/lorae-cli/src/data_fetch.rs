@@ -5,7 +5,7 @@ use clap::Args;
 use lorae::data::cache_root;
 use lorae::data::fetch::{fetch, verify, Asset, Source};
 
-use crate::flags::named;
+use crate::flags::{named, JsonFlag};
 
 #[derive(Args)]
 pub struct FetchArgs {
@@ -19,6 +19,9 @@ pub struct FetchArgs {
     /// Only check the cached files (no download): every one must be present with its hash.
     #[arg(long)]
     verify: bool,
+    /// Print `{"name", "dir"}` a line instead of `NAME: DIR`.
+    #[command(flatten)]
+    json: JsonFlag,
 }
 
 pub fn run(args: FetchArgs) -> Result<()> {
@@ -37,7 +40,14 @@ pub fn run(args: FetchArgs) -> Result<()> {
         } else {
             fetch(asset, source, &root)?
         };
-        lorae::say!("{asset}: {}", dir.display());
+        if args.json.json {
+            lorae::say!(
+                "{}",
+                serde_json::json!({"name": asset.to_string(), "dir": dir})
+            );
+        } else {
+            lorae::say!("{asset}: {}", dir.display());
+        }
     }
     Ok(())
 }

@@ -43,6 +43,8 @@ pub struct ExportArgs {
     /// Output folder (created); files are 000000.png, 000001.png, ...
     #[arg(long)]
     out: PathBuf,
+    #[command(flatten)]
+    json: JsonFlag,
 }
 
 #[derive(Args)]
@@ -89,11 +91,18 @@ fn export(args: ExportArgs) -> Result<()> {
     }
     let set = data::load_split(&config, 0, args.split, args.n)?;
     let n = lorae::report::grid::save_set(&set, &args.out)?;
-    lorae::say!(
-        "wrote {n} {kind} {} images to {}",
-        args.split,
-        args.out.display()
-    );
+    if args.json.json {
+        lorae::say!(
+            "{}",
+            json!({"out": args.out, "n": n, "dataset": kind.to_string(), "split": args.split.to_string()})
+        );
+    } else {
+        lorae::say!(
+            "wrote {n} {kind} {} images to {}",
+            args.split,
+            args.out.display()
+        );
+    }
     Ok(())
 }
 

@@ -77,6 +77,21 @@ pub struct JsonFlag {
     pub json: bool,
 }
 
+impl JsonFlag {
+    /// Prints where a command wrote its file: the path, or with --json `{"out": PATH, ...extra}`.
+    pub fn print_out(&self, out: &std::path::Path, extra: serde_json::Value) {
+        if self.json {
+            let mut object = serde_json::json!({ "out": out });
+            if let (Some(o), serde_json::Value::Object(more)) = (object.as_object_mut(), extra) {
+                o.extend(more);
+            }
+            lorae::say!("{object}");
+        } else {
+            lorae::say!("{}", out.display());
+        }
+    }
+}
+
 /// `--no-progress`.
 #[derive(Args, Clone, Copy)]
 pub struct ProgressFlag {

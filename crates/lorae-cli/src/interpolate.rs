@@ -12,7 +12,7 @@ use lorae::report::grid::save_grid;
 use lorae::tensor::tensor_values;
 use lorae::train::EVAL_BATCH;
 
-use crate::flags::DeviceFlag;
+use crate::flags::{DeviceFlag, JsonFlag};
 
 #[derive(Args)]
 pub struct InterpolateArgs {
@@ -29,6 +29,8 @@ pub struct InterpolateArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     device: DeviceFlag,
+    #[command(flatten)]
+    json: JsonFlag,
 }
 
 pub fn run(args: InterpolateArgs) -> Result<()> {
@@ -75,6 +77,9 @@ pub fn run(args: InterpolateArgs) -> Result<()> {
         .out
         .unwrap_or_else(|| args.run.join("interpolation.png"));
     save_grid(&cells, eval.shape, args.pairs, args.steps + 2, range, &out)?;
-    lorae::say!("{}", out.display());
+    args.json.print_out(
+        &out,
+        serde_json::json!({"pairs": args.pairs, "steps": args.steps}),
+    );
     Ok(())
 }

@@ -11,7 +11,7 @@ use lorae::latent::{decode_codes, encode_set};
 use lorae::report::grid::save_grid;
 use lorae::train::EVAL_BATCH;
 
-use crate::flags::DeviceFlag;
+use crate::flags::{DeviceFlag, JsonFlag};
 
 #[derive(Args)]
 pub struct PcaGridArgs {
@@ -28,6 +28,8 @@ pub struct PcaGridArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     device: DeviceFlag,
+    #[command(flatten)]
+    json: JsonFlag,
 }
 
 pub fn run(args: PcaGridArgs) -> Result<()> {
@@ -62,6 +64,6 @@ pub fn run(args: PcaGridArgs) -> Result<()> {
         config.data.pixel_range,
         &out,
     )?;
-    lorae::say!("{}", out.display());
+    args.json.print_out(&out, serde_json::json!({"size": args.size, "extent": args.extent, "std": &pca.std[..pca.std.len().min(2)]}));
     Ok(())
 }

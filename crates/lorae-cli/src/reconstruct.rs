@@ -8,7 +8,7 @@ use lorae::data;
 use lorae::report::grid::save_grid;
 use lorae::tensor::tensor_values;
 
-use crate::flags::DeviceFlag;
+use crate::flags::{DeviceFlag, JsonFlag};
 
 #[derive(Args)]
 pub struct ReconstructArgs {
@@ -22,6 +22,8 @@ pub struct ReconstructArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     device: DeviceFlag,
+    #[command(flatten)]
+    json: JsonFlag,
 }
 
 pub fn run(args: ReconstructArgs) -> Result<()> {
@@ -53,6 +55,7 @@ pub fn run(args: ReconstructArgs) -> Result<()> {
         config.data.pixel_range,
         &out,
     )?;
-    lorae::say!("{}", out.display());
+    args.json
+        .print_out(&out, serde_json::json!({"n": indices.len()}));
     Ok(())
 }

@@ -9,7 +9,7 @@ use lorae::report::grid::{save_each, save_grid};
 use lorae::sampler::draw::{draw_images, Draw};
 use lorae::sampler::SamplerKind;
 
-use crate::flags::{named, DeviceFlag};
+use crate::flags::{named, DeviceFlag, JsonFlag};
 
 #[derive(Args)]
 pub struct SampleArgs {
@@ -35,6 +35,8 @@ pub struct SampleArgs {
     fit_on: Split,
     #[command(flatten)]
     device: DeviceFlag,
+    #[command(flatten)]
+    json: JsonFlag,
 }
 
 pub fn run(args: SampleArgs) -> Result<()> {
@@ -69,6 +71,6 @@ pub fn run(args: SampleArgs) -> Result<()> {
     } else {
         save_each(&images, shape, range, &out)?;
     }
-    lorae::say!("{}", out.display());
+    args.json.print_out(&out, serde_json::json!({"n": args.n, "sampler": args.sampler.to_string(), "fit_on": args.fit_on.to_string()}));
     Ok(())
 }

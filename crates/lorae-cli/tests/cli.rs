@@ -92,15 +92,19 @@ fn train_then_reconstruct_a_tiny_run() {
         assert!(run.join(file).exists(), "{file}");
     }
     let png = dir.path().join("rec.png");
-    let (ok, _, err) = lorae(&[
+    let (ok, stdout, err) = lorae(&[
         "reconstruct",
         run_s,
         "-n",
         "4",
         "--out",
         png.to_str().unwrap(),
+        "--json",
     ]);
     assert!(ok, "{err}");
+    let said: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(said["out"].as_str(), png.to_str(), "{said}");
+    assert_eq!(said["n"], 4, "{said}");
     let img = image::open(&png).unwrap();
     assert_eq!((img.width(), img.height()), (4 * 34 + 2, 2 * 34 + 2));
     // The spectrum of the run's evaluation codes, as JSON.
@@ -165,7 +169,7 @@ fn train_then_reconstruct_a_tiny_run() {
     assert!(ok, "{err}");
     assert_eq!(image::open(&grid).unwrap().width(), 2 * 34 + 2);
     let files = dir.path().join("gmm");
-    let (ok, _, err) = lorae(&[
+    let (ok, stdout, err) = lorae(&[
         "sample",
         run_s,
         "--sampler",
@@ -176,12 +180,24 @@ fn train_then_reconstruct_a_tiny_run() {
         "3",
         "--out",
         files.to_str().unwrap(),
+        "--fit-on",
+        "test",
+        "--json",
     ]);
     assert!(ok, "{err}");
+    let said: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(said["out"].as_str(), files.to_str(), "{said}");
+    assert_eq!((said["sampler"].as_str(), said["fit_on"].as_str()), (Some("gmm"), Some("test")));
+    assert!(err.contains("codes of the test split"), "{err}");
     assert_eq!(std::fs::read_dir(&files).unwrap().count(), 3);
     assert_eq!(image::open(files.join("000002.png")).unwrap().width(), 32);
     fails_with(&["sample", run_s, "--sampler", "prior"], "VAE");
     fails_with(&["sample", run_s, "--sampler", "flow"], "unknown sampler");
+    fails_with(&["sample", run_s, "--fit-on", "eval"], "unknown split `eval`");
+    // Typed flags list their values in --help.
+    let (ok, help, _) = lorae(&["sample", "--help"]);
+    assert!(ok);
+    assert!(help.contains("[possible values: gaussian, gmm, prior]"), "{help}");
     // Resume to 2 epochs continues the count.
     let (ok, _, err) = lorae(&[
         "train",
