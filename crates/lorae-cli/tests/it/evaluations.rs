@@ -1,10 +1,8 @@
 //! `lorae classify`, `lorae theory` and `lorae tsne` on tiny shapes runs, and their bad inputs.
 
-mod common;
-
 use std::path::Path;
 
-use common::{fails_with, lorae};
+use crate::common::{fails_with, lorae};
 
 fn train(out: &Path, extra: &[&str]) {
     let mut args = vec![

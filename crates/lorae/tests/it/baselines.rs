@@ -1,8 +1,5 @@
 //! The baselines' regularisers against hand computations, and the GAN step.
 
-/// burn's random generator is global: tests that seed it take turns.
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 use burn::nn::LinearConfig;
 use burn::prelude::*;
 use lorae::config::{DatasetKind, ModelKind, RaeReg, RunConfig};
@@ -26,6 +23,7 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 
 #[test]
 fn rae_code_penalty_and_decoder_l2_match_hand_computations() {
+    let _rng = crate::burn_rng();
     let device = Device::flex();
     let z = matrix(&[&[1.0, 2.0], &[-3.0, 0.5]], &device);
     // ½‖z‖² averaged over the batch: ½ · ((1 + 4) + (9 + 0.25)) / 2 = 3.5625.
@@ -48,6 +46,7 @@ fn rae_code_penalty_and_decoder_l2_match_hand_computations() {
 
 #[test]
 fn jacobian_penalty_is_exact_for_a_linear_map() {
+    let _rng = crate::burn_rng();
     let device = Device::flex();
     let a = matrix(&[&[1.0, 2.0, 0.0], &[0.0, -1.0, 3.0]], &device); // [2, 3]
     let z = matrix(&[&[0.3, -0.2], &[1.0, 4.0]], &device);
@@ -72,6 +71,7 @@ fn imq(x: &[f64], y: &[f64]) -> f64 {
 
 #[test]
 fn mmd_matches_the_unbiased_estimate_written_out() {
+    let _rng = crate::burn_rng();
     let device = Device::flex();
     let xs = [[0.0, 0.0], [1.0, 0.0], [0.5, 2.0]];
     let ys = [[0.0, 1.0], [2.0, 2.0]];
@@ -110,7 +110,7 @@ fn mmd_matches_the_unbiased_estimate_written_out() {
 
 #[test]
 fn mmd_of_two_samples_of_one_distribution_is_near_zero_and_grows_with_a_shift() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let device = Device::flex();
     device.seed(3);
     let normal = |shift: f64| {
@@ -133,6 +133,7 @@ fn mmd_of_two_samples_of_one_distribution_is_near_zero_and_grows_with_a_shift() 
 
 #[test]
 fn gan_losses_match_softplus_by_hand() {
+    let _rng = crate::burn_rng();
     let device = Device::flex();
     let real = matrix(&[&[2.0], &[-1.0]], &device);
     let fake = matrix(&[&[0.5], &[-3.0]], &device);
@@ -149,7 +150,7 @@ fn gan_losses_match_softplus_by_hand() {
 
 #[test]
 fn a_gan_step_updates_both_networks_and_the_regularised_losses_are_finite() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let device = Device::flex().autodiff();
     device.seed(1);
     let config = RunConfig::for_dataset(ModelKind::Gan, DatasetKind::Shapes).model;

@@ -120,7 +120,7 @@ fn no_module_uses_a_layer_above_it() {
         };
         let Some(own) = layer(&module) else {
             back_edges.push(format!(
-                "{}: module `{module}` has no layer in tests/layering.rs",
+                "{}: module `{module}` has no layer in tests/it/layering.rs",
                 file.display()
             ));
             continue;
@@ -134,7 +134,7 @@ fn no_module_uses_a_layer_above_it() {
                     file.display()
                 )),
                 None => back_edges.push(format!(
-                    "{}:{line}: `crate::{target}` has no layer in tests/layering.rs",
+                    "{}:{line}: `crate::{target}` has no layer in tests/it/layering.rs",
                     file.display()
                 )),
             }

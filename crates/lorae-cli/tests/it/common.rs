@@ -33,33 +33,21 @@ pub fn fails_with(args: &[&str], needle: &str) {
     );
 }
 
-/// True when every path (relative to the fetch cache, `$LORAE_DATA_DIR` or
-/// `~/.cache/lorae/data`) exists. Otherwise: a panic under CI (`CI` set: `.ci/run` fetches the
-/// data, so its absence is a failure), a message and `false` elsewhere.
-#[allow(dead_code)]
-pub fn has_data(paths: &[&str]) -> bool {
-    let root = match std::env::var_os("LORAE_DATA_DIR") {
-        Some(dir) => std::path::PathBuf::from(dir),
-        None => std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-            .join(".cache/lorae/data"),
-    };
+/// The fetch cache (`$LORAE_DATA_DIR` or `~/.cache/lorae/data`) after checking that every one
+/// of `paths` is in it; a failure naming the fetch command otherwise. The tests that call this
+/// are `#[ignore = "needs …"]`: `.ci/run` fetches the data and runs them with `--include-ignored`.
+pub fn fetched(paths: &[&str]) -> std::path::PathBuf {
+    let root = lorae::data::cache_root();
     let missing: Vec<String> = paths
         .iter()
         .map(|p| root.join(p))
         .filter(|p| !p.exists())
         .map(|p| p.display().to_string())
         .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!(
-        "missing {} (run scripts/fetch-data.sh mnist fid-weights)",
+    assert!(
+        missing.is_empty(),
+        "missing {}: run `lorae data fetch mnist fid-weights` first",
         missing.join(", ")
     );
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{msg}: CI fetches them, so this is a failure"
-    );
-    eprintln!("skipped: {msg}");
-    false
+    root
 }

@@ -1,8 +1,6 @@
 //! The command line: bad input gives a one-line error and a non-zero exit; a tiny run works.
 
-mod common;
-
-use common::{fails_with, lorae};
+use crate::common::{fails_with, lorae};
 
 #[test]
 fn bad_input_is_a_one_line_error() {
@@ -187,17 +185,26 @@ fn train_then_reconstruct_a_tiny_run() {
     assert!(ok, "{err}");
     let said: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(said["out"].as_str(), files.to_str(), "{said}");
-    assert_eq!((said["sampler"].as_str(), said["fit_on"].as_str()), (Some("gmm"), Some("test")));
+    assert_eq!(
+        (said["sampler"].as_str(), said["fit_on"].as_str()),
+        (Some("gmm"), Some("test"))
+    );
     assert!(err.contains("codes of the test split"), "{err}");
     assert_eq!(std::fs::read_dir(&files).unwrap().count(), 3);
     assert_eq!(image::open(files.join("000002.png")).unwrap().width(), 32);
     fails_with(&["sample", run_s, "--sampler", "prior"], "VAE");
     fails_with(&["sample", run_s, "--sampler", "flow"], "unknown sampler");
-    fails_with(&["sample", run_s, "--fit-on", "eval"], "unknown split `eval`");
+    fails_with(
+        &["sample", run_s, "--fit-on", "eval"],
+        "unknown split `eval`",
+    );
     // Typed flags list their values in --help.
     let (ok, help, _) = lorae(&["sample", "--help"]);
     assert!(ok);
-    assert!(help.contains("[possible values: gaussian, gmm, prior]"), "{help}");
+    assert!(
+        help.contains("[possible values: gaussian, gmm, prior]"),
+        "{help}"
+    );
     // Resume to 2 epochs continues the count.
     let (ok, _, err) = lorae(&[
         "train",

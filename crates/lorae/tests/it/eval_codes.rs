@@ -17,10 +17,6 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-/// burn's RNG is global: tests that seed it and initialise or train networks take turns, or
-/// one test's draws land in the middle of another's seeded sequence.
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// `n` codes in `dim` dimensions around `classes` well-separated centres (centre c has value 6 in
 /// coordinate c), noise N(0, 0.5²); labels cycle over the classes.
 fn clustered(n: usize, dim: usize, classes: usize, seed: u64) -> (Codes, Vec<u8>) {
@@ -70,7 +66,7 @@ fn run(
 
 #[test]
 fn head_separates_separable_codes_and_repeats_with_the_seed() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let train = clustered(1_200, 16, 4, 1);
     let test = clustered(400, 16, 4, 2);
     for protocol in [Protocol::Honest, Protocol::Paper] {
@@ -100,7 +96,7 @@ fn head_separates_separable_codes_and_repeats_with_the_seed() {
 
 #[test]
 fn head_on_noise_is_at_chance() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     // Labels independent of the codes: no head can beat chance on the test set by much.
     let (codes, _) = clustered(1_000, 8, 1, 3);
     let mut rng = ChaCha8Rng::seed_from_u64(4);
@@ -118,7 +114,7 @@ fn head_on_noise_is_at_chance() {
 
 #[test]
 fn honest_validation_is_disjoint_from_the_labelled_images() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let labels: Vec<u8> = (0..3_000).map(|i| (i * 7 % 10) as u8).collect();
     let cfg = ClassifyConfig {
         validation: 500,
@@ -167,7 +163,7 @@ fn honest_validation_is_disjoint_from_the_labelled_images() {
 
 #[test]
 fn too_many_labels_is_a_clean_error() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let cfg = ClassifyConfig {
         labels: vec![10, 60_000],
         ..ClassifyConfig::default()
@@ -297,7 +293,7 @@ fn tsne_keeps_separated_clusters_apart() {
 
 #[test]
 fn code_penalties_are_positive_and_train() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let device = Device::flex().autodiff();
     for (kind, name) in [(ModelKind::AeL1, "ae-l1"), (ModelKind::AeL2, "ae-l2")] {
         assert_eq!(name.parse::<ModelKind>().unwrap(), kind);

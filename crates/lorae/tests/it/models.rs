@@ -1,8 +1,5 @@
 //! Model forward shapes, the training step, folding, and the nuclear-norm term.
 
-/// burn's random generator is global: tests that seed it take turns.
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use lorae::config::{DatasetKind, Layout, ModelConfig, ModelKind, RunConfig};
@@ -22,7 +19,7 @@ fn batch(shape: [usize; 4], seed: u64, device: &Device) -> Tensor<4> {
 
 #[test]
 fn every_model_maps_images_to_codes_and_back_for_every_layout() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let device = Device::flex();
     for (layout, d) in [
         (Layout::Shapes, 32),
@@ -56,7 +53,7 @@ fn every_model_maps_images_to_codes_and_back_for_every_layout() {
 
 #[test]
 fn irmae_chain_has_l_bias_free_layers_initialised_like_pytorch() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let device = Device::flex();
     device.seed(0);
     let mut config = model_config(ModelKind::Irmae);
@@ -92,7 +89,7 @@ fn irmae_chain_has_l_bias_free_layers_initialised_like_pytorch() {
 
 #[test]
 fn training_steps_lower_the_loss_on_a_fixed_batch_and_change_the_weights() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let device = Device::flex().autodiff();
     for kind in [
         ModelKind::Ae,
@@ -146,7 +143,7 @@ fn training_steps_lower_the_loss_on_a_fixed_batch_and_change_the_weights() {
 
 #[test]
 fn folding_the_chain_gives_the_same_codes() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let device = Device::flex();
     for (layout, layers, shared) in [
         (Layout::Shapes, 2, false),
@@ -195,7 +192,7 @@ fn singular_values(m: &DMatrix<f64>) -> Vec<f64> {
 
 #[test]
 fn nuclear_norm_is_the_sum_of_singular_values_with_gradient_u_vt() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let device = Device::flex().autodiff();
     let d = 6;
     device.seed(21);
@@ -241,7 +238,7 @@ fn nuclear_norm_is_the_sum_of_singular_values_with_gradient_u_vt() {
 
 #[test]
 fn nuclear_norm_of_a_rank_deficient_matrix() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     // rank 2 matrix: Σσ still matches and nothing fails.
     let device = Device::flex().autodiff();
     let a = Tensor::<2>::from_floats([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]], &device);
@@ -263,7 +260,7 @@ fn lorae_kernels_train_like_burns_modules() {
     // Parity of the optimised paths (1×1 output convolution as a matrix product, lorae's own
     // convolution and transposed-convolution kernels on flex with ReLU fused) with burn's modules:
     // the same losses over 20 Adam steps from the same weights, for the MNIST and shapes layouts.
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let device = Device::flex().autodiff();
     device.seed(11);
     let mut config = RunConfig::for_dataset(ModelKind::Irmae, DatasetKind::Mnist).model;
@@ -309,7 +306,7 @@ fn lorae_kernels_train_like_burns_modules() {
 fn official_vae_loss_is_mean_bce_plus_beta_mean_kl_term() {
     // The official IRMAE code: F.binary_cross_entropy(x̂, x) − β·mean(1 + logvar − μ² − e^logvar)
     // with a Sigmoid decoder; computed here by hand from the model's own moments and output.
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let device = Device::flex();
     let config = model_config(ModelKind::Vae);
     assert_eq!(config.vae_loss, lorae::VaeLoss::Bce);
@@ -359,6 +356,7 @@ fn official_vae_loss_is_mean_bce_plus_beta_mean_kl_term() {
 
 #[test]
 fn configs_written_before_vae_loss_and_fc_relu_keep_their_models() {
+    let _rng = crate::burn_rng();
     // A config.json of an earlier lorae: no `vae_loss`, no `decoder_fc_relu`, β 1, pm1 pixels.
     let json = r#"{"seed":0,"data":{"dataset":"mnist","train_size":60000,"eval_size":10000,
         "pixel_range":"pm1","data_dir":null,"image_size":32},

@@ -5,11 +5,9 @@
 //! Needs real MNIST and the FID weights (`.ci/run` fetches them): without them the smoke test
 //! fails under CI (`CI` set) and skips, saying so, elsewhere.
 
-mod common;
-
 use std::path::Path;
 
-use common::{fails_with, lorae};
+use crate::common::{fails_with, lorae};
 
 fn smoke(dir: &Path, experiments: &[&str], extra: &[&str]) -> (bool, String, String) {
     let mut args = vec!["reproduce"];
@@ -26,10 +24,9 @@ fn smoke(dir: &Path, experiments: &[&str], extra: &[&str]) -> (bool, String, Str
 }
 
 #[test]
+#[ignore = "needs MNIST and the FID weights: lorae data fetch mnist fid-weights (.ci/run fetches them and runs --include-ignored)"]
 fn smoke_reproduces_every_experiment_and_resumes() {
-    if !common::has_data(&["mnist/train-images-idx3-ubyte", "fid-weights/default_1.pt"]) {
-        return;
-    }
+    crate::common::fetched(&["mnist/train-images-idx3-ubyte", "fid-weights/default_1.pt"]);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("repro");
     let (ok, out, err) = smoke(&dir, &["all"], &[]);

@@ -1,8 +1,5 @@
 //! Checkpoints: save → load round-trip, corrupt files, resume.
 
-/// burn's random generator is global: tests that seed it take turns.
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 use burn::prelude::*;
 use lorae::config::{DatasetKind, Layout, ModelKind, RunConfig};
 use lorae::device::DeviceKind;
@@ -14,7 +11,7 @@ use lorae::train::{self, TrainOptions};
 
 #[test]
 fn save_then_load_gives_identical_outputs() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let device = Device::flex();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.safetensors");
@@ -43,7 +40,7 @@ fn save_then_load_gives_identical_outputs() {
 
 #[test]
 fn loading_a_bad_checkpoint_names_the_file() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let device = Device::flex();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.safetensors");
@@ -80,7 +77,7 @@ fn tiny(kind: ModelKind, epochs: usize) -> RunConfig {
 
 #[test]
 fn resume_continues_the_epoch_count_and_matches_an_uninterrupted_run() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let options = TrainOptions {
         device: DeviceKind::Cpu,
         progress: false,
@@ -117,7 +114,7 @@ fn resume_continues_the_epoch_count_and_matches_an_uninterrupted_run() {
 
 #[test]
 fn metrics_have_the_documented_fields() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = crate::burn_rng();
     let options = TrainOptions {
         device: DeviceKind::Cpu,
         progress: false,
@@ -145,6 +142,7 @@ fn metrics_have_the_documented_fields() {
 
 #[test]
 fn a_checkpoint_with_non_finite_weights_is_refused_naming_the_tensor() {
+    let _rng = crate::burn_rng();
     let device = Device::flex();
     let config = lorae::RunConfig::for_dataset(lorae::ModelKind::Ae, lorae::DatasetKind::Shapes);
     let model = Autoencoder::new(&config.model, config.data.layout(), &device);

@@ -3,8 +3,6 @@
 //! atomic unit, 14 kills of a shapes run gave eval MSE 0.01570 against 0.01615 (an epoch trained
 //! twice after a kill between the model and the state file).
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -237,7 +235,7 @@ fn a_run_killed_before_its_first_checkpoint_starts_over() {
             }
         }
     }
-    common::fails_with(&["sample", run.to_str().unwrap()], "no checkpoint yet");
+    crate::common::fails_with(&["sample", run.to_str().unwrap()], "no checkpoint yet");
     assert!(train(&run, true).status().unwrap().success());
     assert_eq!(metrics(&run).len(), 6);
 }
@@ -263,7 +261,7 @@ fn resume_refuses_contradicting_flags_and_changes_nothing_when_it_fails() {
         "--out",
         run_s,
     ];
-    let (ok, _, err) = common::lorae(&base);
+    let (ok, _, err) = crate::common::lorae(&base);
     assert!(ok, "{err}");
     let config = std::fs::read(run.join("config.json")).unwrap();
     let model = std::fs::read(run.join("model.safetensors")).unwrap();
@@ -279,17 +277,17 @@ fn resume_refuses_contradicting_flags_and_changes_nothing_when_it_fails() {
     ] {
         let mut args = vec!["train", "--resume", "--out", run_s, "--no-progress"];
         args.extend(flags);
-        common::fails_with(&args, needle);
+        crate::common::fails_with(&args, needle);
     }
     // Fewer epochs than finished: an error, and config.json is not rewritten.
-    common::fails_with(
+    crate::common::fails_with(
         &["train", "--resume", "--out", run_s, "--epochs", "1"],
         "already finished 2 epochs:",
     );
     assert_eq!(std::fs::read(run.join("config.json")).unwrap(), config);
     assert_eq!(std::fs::read(run.join("model.safetensors")).unwrap(), model);
     // Flags equal to the run's are accepted; --epochs raises the total.
-    let (ok, _, err) = common::lorae(&[
+    let (ok, _, err) = crate::common::lorae(&[
         "train",
         "--resume",
         "--out",
@@ -340,7 +338,7 @@ fn a_second_writer_is_refused_with_the_holders_pid() {
     }
     let pid = child.id().to_string();
     let run_s = run.to_str().unwrap();
-    common::fails_with(
+    crate::common::fails_with(
         &["train", "--resume", "--out", run_s, "--no-progress"],
         &format!("being written by another lorae process (pid {pid})"),
     );
@@ -348,7 +346,7 @@ fn a_second_writer_is_refused_with_the_holders_pid() {
     child.wait().unwrap();
     // The killed writer's lock went with it: the run resumes (to one more epoch than finished).
     let finished = metrics_len(&run);
-    let (ok, _, err) = common::lorae(&[
+    let (ok, _, err) = crate::common::lorae(&[
         "train",
         "--resume",
         "--out",

@@ -1,0 +1,13 @@
+//! The `lorae` command's integration tests, in one binary (each test binary links burn).
+//!
+//! Tests that need fetched data are `#[ignore = "needs …"]`: `.ci/run` fetches the data
+//! (failing loudly when it cannot) and runs them with `--include-ignored`;
+//! [`common::fetched`] fails such a test when its files are missing instead of letting it pass.
+
+mod cli;
+mod common;
+mod evaluations;
+mod fid;
+mod hostile;
+mod kill;
+mod reproduce;
