@@ -188,29 +188,46 @@ pub fn scatter(groups: &[Series], caption: &str, path: &Path) -> Result<()> {
     root.present().map_err(|e| fail(path, &e))
 }
 
-/// A bar per `(label, value)`, value axis from 0, with a caption and the value axis' name.
-pub fn bar_chart(bars: &[(String, f64)], caption: &str, y_desc: &str, path: &Path) -> Result<()> {
-    if bars.is_empty() || bars.iter().any(|b| !b.1.is_finite()) {
+/// Bars grouped by their first name (a model), coloured by their second (a sampler), with a
+/// legend of the second names: `(group, bar, value)` triples, groups in first-seen order.
+pub fn grouped_bar_chart(
+    bars: &[(String, String, f64)],
+    caption: &str,
+    y_desc: &str,
+    path: &Path,
+) -> Result<()> {
+    if bars.is_empty() || bars.iter().any(|b| !b.2.is_finite()) {
         return Err(Error::invalid(
             "bars",
             bars.len(),
             "a bar chart needs at least one finite value",
         ));
     }
+    let mut groups: Vec<&str> = Vec::new();
+    let mut kinds: Vec<&str> = Vec::new();
+    for (g, k, _) in bars {
+        if !groups.contains(&g.as_str()) {
+            groups.push(g);
+        }
+        if !kinds.contains(&k.as_str()) {
+            kinds.push(k);
+        }
+    }
     let root = open(path)?;
-    let top = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-9) * 1.1;
-    let n = bars.len();
+    let top = bars.iter().map(|b| b.2).fold(0.0, f64::max).max(1e-9) * 1.15;
+    let n = groups.len();
     let mut chart = ChartBuilder::on(&root)
         .caption(caption, (FONT_NAME, 22))
         .margin(15)
-        .x_label_area_size(110)
+        .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d(0f64..n as f64, 0f64..top)
         .map_err(|e| fail(path, &e))?;
+    // A label at each group's centre, none elsewhere.
     let label = |x: &f64| {
         let i = (x - 0.5).round();
         if (x - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
-            bars[i as usize].0.clone()
+            groups[i as usize].to_string()
         } else {
             String::new()
         }
@@ -221,20 +238,40 @@ pub fn bar_chart(bars: &[(String, f64)], caption: &str, y_desc: &str, path: &Pat
         .x_labels(2 * n + 1)
         .x_label_formatter(&label)
         .y_desc(y_desc)
-        // `label_style` sets both axes: it goes first, or it undoes the rotated x labels.
         .label_style((FONT_NAME, 14))
-        .x_label_style(
-            (FONT_NAME, 12)
-                .into_font()
-                .transform(FontTransform::Rotate270),
-        )
         .draw()
         .map_err(|e| fail(path, &e))?;
-    chart
-        .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
-            let colour = Palette99::pick(i).to_rgba().filled();
-            Rectangle::new([(i as f64 + 0.15, 0.0), (i as f64 + 0.85, *v)], colour)
-        }))
-        .map_err(|e| fail(path, &e))?;
+    // Every bar has the width of one of the largest group's, 80% of a unit shared; a group's
+    // bars are centred on it, in legend order.
+    let most = groups
+        .iter()
+        .map(|g| bars.iter().filter(|b| b.0 == *g).count())
+        .max()
+        .unwrap_or(1);
+    let width = 0.8 / most as f64;
+    for (k, kind) in kinds.iter().enumerate() {
+        let colour = Palette99::pick(k).to_rgba();
+        let rects: Vec<Rectangle<(f64, f64)>> = groups
+            .iter()
+            .enumerate()
+            .filter_map(|(g, group)| {
+                let members: Vec<&(String, String, f64)> =
+                    bars.iter().filter(|b| b.0 == *group).collect();
+                let slot = members.iter().position(|b| b.1 == *kind)?;
+                let x0 = g as f64 + 0.5 - members.len() as f64 * width / 2.0 + slot as f64 * width;
+                let value = members[slot].2;
+                Some(Rectangle::new(
+                    [(x0, 0.0), (x0 + width * 0.9, value)],
+                    colour.filled(),
+                ))
+            })
+            .collect();
+        chart
+            .draw_series(rects)
+            .map_err(|e| fail(path, &e))?
+            .label(kind.to_string())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
+    }
+    legend(&mut chart, path)?;
     root.present().map_err(|e| fail(path, &e))
 }

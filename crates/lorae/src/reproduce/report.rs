@@ -12,7 +12,7 @@ use crate::config::DatasetKind;
 use crate::error::Result;
 use crate::eval::classify::{LabelResult, Protocol};
 use crate::eval::theory::{fit_rank_lambda, RankPoint};
-use crate::report::charts::{bar_chart, line_chart, Series};
+use crate::report::charts::{grouped_bar_chart, line_chart, Series};
 use crate::report::document::{Block, Document, Section};
 use crate::report::plot::{plot_spectra, SpectrumSeries};
 use crate::run::metrics::EpochMetrics;
@@ -234,7 +234,7 @@ impl Ctx<'_> {
                     paper(&model, &sampler).to_string(),
                 ]);
                 if let Some(f) = fid {
-                    bars.push((format!("{model} {sampler}"), f));
+                    bars.push((model.clone(), sampler.clone(), f));
                     run_best = run_best.min(f);
                     let grid = cell_dir(self.dir, &cell.id()).join("samples.png");
                     if grid.exists() {
@@ -258,7 +258,7 @@ impl Ctx<'_> {
         blocks.push(Block::Para(verdict(&best)));
         if !bars.is_empty() {
             let path = self.figures.join(format!("{e}-bars.png"));
-            bar_chart(
+            grouped_bar_chart(
                 &bars,
                 "FID per model and sampler (lower is better)",
                 "FID",

@@ -7,6 +7,7 @@
 //! Python reference venv's outputs and are skipped by `.ci/run`.
 
 mod baselines;
+mod charts;
 mod checkpoint;
 mod datasets;
 mod eval_codes;
