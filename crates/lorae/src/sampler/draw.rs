@@ -46,6 +46,13 @@ pub fn draw_images(run: &Path, draw: &Draw, device: &Device) -> Result<(RunConfi
     if draw.n == 0 {
         return Err(Error::invalid("n", 0, "draw at least 1 sample"));
     }
+    if draw.fit_limit == Some(0) {
+        return Err(Error::invalid(
+            "fit-limit",
+            0,
+            "the sampler needs codes to fit: give at least 2, or leave it out for the whole split",
+        ));
+    }
     let (config, model) = crate::run::load_run(run, device)?;
     let shape = config.data.layout().image_shape();
     crate::limits::check_images("n", draw.n, draw.n as u128, shape)?;
