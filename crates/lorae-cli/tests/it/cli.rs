@@ -198,6 +198,10 @@ fn train_then_reconstruct_a_tiny_run() {
         &["sample", run_s, "--fit-on", "eval"],
         "unknown split `eval`",
     );
+    fails_with(
+        &["sample", run_s, "--fit-limit", "0"],
+        "invalid value for `fit-limit`: 0",
+    );
     // Typed flags list their values in --help.
     let (ok, help, _) = lorae(&["sample", "--help"]);
     assert!(ok);
