@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every configuration issue 7 reports: lorae vs the PyTorch peer (tools/torch_step.py), same model,
+# Every configuration issue 7 reports: lorae vs the PyTorch peer (crates/lorae/peers/torch_step.py), same model,
 # batch and thread count, 3 alternating rounds each. Needs the reference venv
 # (tools/setup-ref-venv.sh). Usage: scripts/bench-all.sh [THREADS] (default 2).
 set -euo pipefail

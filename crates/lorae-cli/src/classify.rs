@@ -97,11 +97,13 @@ impl ClassifyArgs {
 pub fn run(args: ClassifyArgs) -> Result<()> {
     let config = args.config()?;
     let device = args.device.open()?;
-    let print = |r: &LabelResult| {
+    // A result that cannot be written as JSON (a bug) fails the command once the run is over.
+    let mut unwritten: Option<serde_json::Error> = None;
+    let mut print = |r: &LabelResult| {
         if args.json.json {
             match serde_json::to_string(r) {
                 Ok(line) => lorae::say!("{line}"),
-                Err(e) => lorae::note!("error: cannot serialise a result: {e}"),
+                Err(e) => unwritten = Some(e),
             }
         } else {
             let errors: Vec<String> = r.errors.iter().map(|e| format!("{e:.2}")).collect();
@@ -133,8 +135,8 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         }
         run_config.validate()?;
         let d = run_config.model.latent_dim;
-        classify_supervised(&run_config.data, d, &config, &device, &mut |r| print(r))?;
-        return Ok(());
+        classify_supervised(&run_config.data, d, &config, &device, &mut print)?;
+        return finish(unwritten);
     }
     let Some(run) = &args.run else {
         bail!("give a run directory (lorae classify RUN), or --supervised --dataset NAME");
@@ -145,8 +147,13 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         );
     }
     let data_dir = args.data_dir.data_dir.clone();
-    classify_run(run, args.codes, data_dir, &config, &device, &mut |r| {
-        print(r)
-    })?;
-    Ok(())
+    classify_run(run, args.codes, data_dir, &config, &device, &mut print)?;
+    finish(unwritten)
+}
+
+fn finish(unwritten: Option<serde_json::Error>) -> Result<()> {
+    match unwritten {
+        Some(e) => bail!("cannot write a result as JSON (a lorae bug: please report it): {e}"),
+        None => Ok(()),
+    }
 }

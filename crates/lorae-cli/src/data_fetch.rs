@@ -19,7 +19,6 @@ pub struct FetchArgs {
     /// Only check the cached files (no download): every one must be present with its hash.
     #[arg(long)]
     verify: bool,
-    /// Print `{"name", "dir"}` a line instead of `NAME: DIR`.
     #[command(flatten)]
     json: JsonFlag,
 }

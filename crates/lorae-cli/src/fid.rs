@@ -38,7 +38,7 @@ pub struct FidArgs {
     #[arg(long, default_value_t = 50)]
     batch_size: usize,
     /// Write the statistics of the one given set to this .npz (pytorch-fid's --save-stats).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "run")]
     save_stats: Option<PathBuf>,
     /// Do not read or write cached dataset statistics (`$LORAE_DATA_DIR/fid-stats`).
     #[arg(long)]
@@ -47,24 +47,24 @@ pub struct FidArgs {
     #[arg(long)]
     run: Option<PathBuf>,
     /// With --run: sampler.
-    #[arg(long, default_value = "gmm", value_parser = named::<SamplerKind>())]
+    #[arg(long, default_value = "gmm", value_parser = named::<SamplerKind>(), requires = "run")]
     sampler: SamplerKind,
     /// With --run: GMM components.
-    #[arg(short, default_value_t = 10)]
+    #[arg(short, default_value_t = 10, requires = "run")]
     k: usize,
     /// With --run: number of samples.
-    #[arg(short, default_value_t = 10_000)]
+    #[arg(short, default_value_t = 10_000, requires = "run")]
     n: usize,
     /// With --run: seed of the sampler fit and the draws.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, requires = "run")]
     seed: u64,
     /// With --run: split whose codes the sampler is fitted to.
-    #[arg(long, default_value = "train", value_parser = named::<Split>())]
+    #[arg(long, default_value = "train", value_parser = named::<Split>(), requires = "run")]
     fit_on: Split,
     /// Fit the sampler to the codes of the split's first N images only [default: all]
     /// (`lorae reproduce --budget quick` fits to 10 000: a GMM on all 60 000 MNIST codes takes
     /// minutes on 2 cores).
-    #[arg(long)]
+    #[arg(long, requires = "run")]
     fit_limit: Option<usize>,
     #[command(flatten)]
     device: DeviceFlag,
@@ -101,7 +101,11 @@ pub fn run(args: FidArgs) -> Result<()> {
         };
         let stats = source_statistics(&ImageSource::parse(set)?, &mut net, &options, &device)?;
         stats.save(out)?;
-        lorae::say!("{} images: statistics in {}", stats.n, out.display());
+        if args.json.json {
+            lorae::say!("{}", serde_json::json!({"out": out, "n": stats.n}));
+        } else {
+            lorae::say!("{} images: statistics in {}", stats.n, out.display());
+        }
         return Ok(());
     }
 

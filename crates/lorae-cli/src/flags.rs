@@ -63,7 +63,7 @@ impl DeviceFlag {
 #[derive(Args, Clone)]
 pub struct DataDirFlag {
     /// Folder of the dataset's files [default: the fetch cache, ~/.cache/lorae/data/NAME or
-    /// $LORAE_DATA_DIR/NAME; required for folder].
+    /// $LORAE_DATA_DIR/NAME; a training folder (--dataset folder) must be given].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }

@@ -61,7 +61,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train a model; writes config.json, metrics.jsonl and checkpoints to --out.
+    /// Train a model; writes config.json, metrics.jsonl and checkpoints to --out (with --json,
+    /// prints each epoch's metrics as a JSON line, as in metrics.jsonl).
     Train(train::TrainArgs),
     /// PNG grid of evaluation images (top row) and their reconstructions (bottom row).
     Reconstruct(reconstruct::ReconstructArgs),

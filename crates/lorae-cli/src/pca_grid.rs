@@ -1,15 +1,11 @@
 //! `lorae pca-grid RUN`: codes on a grid over the top two principal components of the evaluation
-//! codes (±2σ by default around the mean code), decoded.
+//! codes (±2σ by default around the mean code), decoded ([`lorae::report::figures::pca_grid`]).
 
 use std::path::PathBuf;
 
-use anyhow::{ensure, Result};
+use anyhow::Result;
 use clap::Args;
-use lorae::data;
-use lorae::latent::pca::Pca;
-use lorae::latent::{decode_codes, encode_set};
-use lorae::report::grid::save_grid;
-use lorae::train::EVAL_BATCH;
+use lorae::report::figures::pca_grid;
 
 use crate::flags::{DeviceFlag, JsonFlag};
 
@@ -33,37 +29,18 @@ pub struct PcaGridArgs {
 }
 
 pub fn run(args: PcaGridArgs) -> Result<()> {
-    ensure!(
-        args.extent.is_finite() && args.extent > 0.0,
-        "--extent must be a positive number of standard deviations, got {}",
-        args.extent
-    );
-    let device = args.device.open()?;
-    let (config, model) = lorae::run::load_run(&args.run, &device)?;
-    lorae::run::require_encoder(&config, &args.run)?;
-    let cells = (args.size as u128).saturating_mul(args.size as u128);
-    lorae::limits::check_images("size", args.size, cells, config.data.layout().image_shape())?;
-    let model = model.fold().unwrap_or(model);
-    let eval = data::load_eval(&config.data, config.seed, None)?;
-    let codes = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;
-    let pca = Pca::fit(&codes)?;
+    let (grid, std) = pca_grid(&args.run, args.size, args.extent, &args.device.open()?)?;
+    let sigma = |i: usize| std.get(i).copied().unwrap_or(0.0);
     lorae::note!(
-        "PCA of {} evaluation codes: σ1 = {:.3}, σ2 = {:.3}",
-        codes.len(),
-        pca.std[0],
-        pca.std.get(1).copied().unwrap_or(0.0)
+        "PCA of the evaluation codes: σ1 = {:.3}, σ2 = {:.3}",
+        sigma(0),
+        sigma(1)
     );
-    let grid = pca.grid(args.size, args.extent)?;
-    let images = decode_codes(&model, &grid, EVAL_BATCH, &device)?;
     let out = args.out.unwrap_or_else(|| args.run.join("pca-grid.png"));
-    save_grid(
-        &images,
-        eval.shape,
-        args.size,
-        args.size,
-        config.data.pixel_range,
+    grid.save(&out)?;
+    args.json.print_out(
         &out,
-    )?;
-    args.json.print_out(&out, serde_json::json!({"size": args.size, "extent": args.extent, "std": &pca.std[..pca.std.len().min(2)]}));
+        serde_json::json!({"size": args.size, "extent": args.extent, "std": std}),
+    );
     Ok(())
 }

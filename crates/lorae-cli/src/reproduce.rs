@@ -1,5 +1,7 @@
 //! `lorae reproduce EXPERIMENT...`: the papers' tables and figures, resumable, schedulable (one
-//! command per cell with --plan), with a report in DIR/report.md and DIR/report.html.
+//! command per cell with --plan), with a report in DIR/report.md and DIR/report.html. With
+//! --json: --list prints `{"name", "reproduces"}` a line, --plan `{"stage", "cell", "command"}`
+//! a line, a run `{"report", "html", "finished", "cells"}` at its end.
 
 use std::path::PathBuf;
 
@@ -8,16 +10,18 @@ use clap::Args;
 use lorae::data::cache_root;
 use lorae::device::DeviceKind;
 use lorae::eval::score::StatsOptions;
+use lorae::names::Named;
 use lorae::reproduce::cell::Context;
 use lorae::reproduce::{self, report, Budget, Experiment, Setup};
 use lorae::train::{CheckpointEvery, TrainOptions};
 
-use crate::flags::{named, DeviceFlag, ProgressFlag};
+use crate::flags::{named, DeviceFlag, JsonFlag, ProgressFlag};
 
 #[derive(Args)]
 pub struct ReproduceArgs {
     /// Experiments (see --list), or `all`.
-    experiments: Vec<String>,
+    #[arg(value_parser = ExperimentParser)]
+    experiments: Vec<Chosen>,
     /// smoke (seconds, what CI runs), quick (a few epochs; shapes-spectra took 19 min on 2 cores) or paper
     /// (the papers' settings; meant for a GPU).
     #[arg(long, default_value = "quick", value_parser = named::<Budget>())]
@@ -26,8 +30,8 @@ pub struct ReproduceArgs {
     #[arg(long, default_value = "reproduce")]
     out: PathBuf,
     /// Folder holding the datasets' folders (mnist/, celeba/, ...) [default: the fetch cache].
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
+    #[arg(long, alias = "data-dir")]
+    data_root: Option<PathBuf>,
     /// FID weights [default: the fetch cache's fid-weights folder].
     #[arg(long)]
     weights: Option<PathBuf>,
@@ -47,27 +51,65 @@ pub struct ReproduceArgs {
     device: DeviceFlag,
     #[command(flatten)]
     progress: ProgressFlag,
+    #[command(flatten)]
+    json: JsonFlag,
+}
+
+/// One experiment, or all of them.
+#[derive(Clone, Copy, PartialEq)]
+enum Chosen {
+    All,
+    One(Experiment),
+}
+
+/// Parses an experiment's name or `all`; `--help` lists them.
+#[derive(Clone)]
+struct ExperimentParser;
+
+impl clap::builder::TypedValueParser for ExperimentParser {
+    type Value = Chosen;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<Chosen, clap::Error> {
+        let parse = |text: &str| match text {
+            "all" => Ok(Chosen::All),
+            name => name.parse::<Experiment>().map(Chosen::One),
+        };
+        parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let names = Experiment::NAMES.iter().copied().chain(["all"]);
+        Some(Box::new(names.map(clap::builder::PossibleValue::new)))
+    }
 }
 
 /// The named experiments; `all` is every experiment whose data is present (CelebA's need its
 /// files: they are left out, with a note, when it is absent).
-fn experiments(names: &[String], setup: &Setup) -> Result<Vec<Experiment>> {
+fn experiments(names: &[Chosen], setup: &Setup) -> Result<Vec<Experiment>> {
     if names.is_empty() {
         bail!("name the experiments to reproduce, or `all`; `lorae reproduce --list` lists them");
     }
-    if names.iter().any(|n| n == "all") {
+    if names.contains(&Chosen::All) {
         let mut all = Experiment::ALL.to_vec();
         if !setup.has_celeba() {
-            lorae::note!("note: `all` leaves out celeba-fid: CelebA is not in the data folder (pass --data-dir DIR, the folder holding celeba/)");
+            lorae::note!("note: `all` leaves out celeba-fid: CelebA is not in the data folder (pass --data-root DIR, the folder holding celeba/)");
             all.retain(|&e| e != Experiment::CelebaFid);
         }
         return Ok(all);
     }
     let mut out = Vec::new();
     for n in names {
-        let e: Experiment = n.parse()?;
-        if !out.contains(&e) {
-            out.push(e);
+        if let Chosen::One(e) = *n {
+            if !out.contains(&e) {
+                out.push(e);
+            }
         }
     }
     Ok(out)
@@ -76,7 +118,12 @@ fn experiments(names: &[String], setup: &Setup) -> Result<Vec<Experiment>> {
 pub fn run(args: ReproduceArgs) -> Result<()> {
     if args.list {
         for e in Experiment::ALL {
-            lorae::say!("{:<22} {}", e.to_string(), e.describe());
+            if args.json.json {
+                let line = serde_json::json!({"name": e.to_string(), "reproduces": e.describe()});
+                lorae::say!("{line}");
+            } else {
+                lorae::say!("{:<22} {}", e.to_string(), e.describe());
+            }
         }
         return Ok(());
     }
@@ -84,7 +131,7 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
     let device = args.device.device;
     let setup = Setup {
         budget,
-        data_root: args.data_dir.clone(),
+        data_root: args.data_root.clone(),
     };
     let list = experiments(&args.experiments, &setup)?;
     let cells = reproduce::plan(&list, &setup)?;
@@ -101,7 +148,9 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
                 } else {
                     "cells reading a trained run (after stage 1)"
                 };
-                lorae::say!("# stage {s}: {what}");
+                if !args.json.json {
+                    lorae::say!("# stage {s}: {what}");
+                }
             }
             let mut cmd = format!(
                 "lorae reproduce {} --budget {budget} --out {} --cell {} --no-progress",
@@ -109,8 +158,8 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
                 shell(&args.out.display().to_string()),
                 c.id()
             );
-            if let Some(d) = &args.data_dir {
-                cmd.push_str(&format!(" --data-dir {}", shell(&d.display().to_string())));
+            if let Some(d) = &args.data_root {
+                cmd.push_str(&format!(" --data-root {}", shell(&d.display().to_string())));
             }
             if let Some(w) = &args.weights {
                 cmd.push_str(&format!(" --weights {}", shell(&w.display().to_string())));
@@ -118,7 +167,15 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
             if device != DeviceKind::Cpu {
                 cmd.push_str(&format!(" --device {device}"));
             }
-            lorae::say!("{cmd}");
+            if args.json.json {
+                let line = serde_json::json!({"stage": s, "cell": c.id(), "command": cmd});
+                lorae::say!("{line}");
+            } else {
+                lorae::say!("{cmd}");
+            }
+        }
+        if args.json.json {
+            return Ok(());
         }
         lorae::say!(
             "# then: lorae reproduce {} --budget {budget} --out {} --report-only",
@@ -177,6 +234,13 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
     let doc = report::build(&list, &setup, &outcomes, &args.out)?;
     let (md, html) = doc.write(&args.out, "report")?;
     let missing = cells.len() - outcomes.len();
+    if args.json.json {
+        let line = serde_json::json!({
+            "report": md, "html": html, "finished": outcomes.len(), "cells": cells.len()
+        });
+        lorae::say!("{line}");
+        return Ok(());
+    }
     lorae::say!(
         "report: {} and {} ({} of {} cells finished{})",
         md.display(),

@@ -5,10 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use lorae::latent::{encode_set, spectrum::spectrum};
 use lorae::report::plot::{plot_spectra, SpectrumSeries};
-use lorae::train::EVAL_BATCH;
-use lorae::{data, io::atomic::write_atomic};
+use lorae::run::codes::run_spectrum;
 
 use crate::flags::{DeviceFlag, JsonFlag};
 
@@ -34,17 +32,9 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
     let mut series = Vec::new();
     let mut plot_threshold = None;
     for run in &args.runs {
-        let (config, model) = lorae::run::load_run(run, &device)?;
-        lorae::run::require_encoder(&config, run)?;
-        let threshold = args.threshold.unwrap_or(config.eval.rank_threshold);
-        lorae::latent::spectrum::check_threshold(threshold)?;
-        let eval = data::load_eval(&config.data, config.seed, None)?;
-        // The folded encoder gives the same codes faster; a ReLU chain cannot fold.
-        let model = model.fold().unwrap_or(model);
-        let codes = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;
-        let spec = spectrum(&codes, threshold)?;
+        let (spec, n, dim) = run_spectrum(run, args.threshold, &device)?;
+        let threshold = spec.threshold;
         let json = serde_json::to_string(&spec)?;
-        write_atomic(&run.join("spectrum.json"), json.as_bytes())?;
         plot_threshold.get_or_insert(threshold);
         series.push(SpectrumSeries {
             label: format!("{} (rank {})", run.display(), spec.effective_rank),
@@ -64,8 +54,8 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
                 run.display(),
                 spec.effective_rank,
                 spec.threshold,
-                codes.len(),
-                codes.dim,
+                n,
+                dim,
                 head.join(" ")
             );
         }

@@ -5,12 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
-use lorae::data;
-use lorae::eval::theory::{fit_rank_lambda, minmax_ratios, rank_of_m, RankPoint};
-use lorae::latent::encode_set;
+use lorae::eval::theory::{fit_rank_lambda, minmax_of_run, RankPoint};
 use lorae::report::charts::{line_chart, Series};
 use lorae::run::metrics::{read_all, EpochMetrics, METRICS_FILE};
-use lorae::train::EVAL_BATCH;
 use lorae::ModelKind;
 
 use crate::flags::{DeviceFlag, JsonFlag};
@@ -176,12 +173,7 @@ fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
 fn minmax(args: MinmaxArgs) -> Result<()> {
     let device = args.device.open()?;
     for run in &args.runs {
-        let (config, model) = lorae::run::load_run(run, &device)?;
-        lorae::run::require_encoder(&config, run)?;
-        let rank_m = rank_of_m(&model, config.model.kind, config.eval.rank_threshold)?;
-        let eval = data::load_eval(&config.data, config.seed, None)?;
-        let codes = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;
-        let mm = minmax_ratios(&codes, args.queries, args.seed)?;
+        let (config, mm, rank_m) = minmax_of_run(run, args.queries, args.seed, &device)?;
         if args.json.json {
             let mut value = serde_json::to_value(&mm)?;
             value["run"] = serde_json::json!(run.display().to_string());
@@ -200,7 +192,7 @@ fn minmax(args: MinmaxArgs) -> Result<()> {
                 config.model.kind,
                 rank_m.map(|r| format!(", rank(M) {r}")).unwrap_or_default(),
                 mm.queries,
-                codes.len(),
+                mm.codes,
                 mm.mean,
                 mm.min,
                 q.join(", "),

@@ -94,8 +94,6 @@ pub struct TrainArgs {
     device: DeviceFlag,
     #[command(flatten)]
     progress: ProgressFlag,
-    /// Print the metrics of each epoch trained by this command as one JSON object a line (the
-    /// lines of metrics.jsonl) instead of the closing summary.
     #[command(flatten)]
     json: JsonFlag,
 }

@@ -1,20 +1,17 @@
 //! `lorae tsne RUN`: real evaluation codes and sampler draws embedded together in 2-D
-//! (IRMAE Fig 13), coloured by source and, for the real codes, by class where labels exist.
+//! (IRMAE Fig 13), coloured by source and, for the real codes, by class where labels exist
+//! ([`lorae::eval::tsne_run`]). With --json: `{"out", "seconds", "real": [[x, y, label]...],
+//! "samples": [[x, y]...]}` (label null without labels).
 
 use std::path::PathBuf;
 
-use anyhow::{ensure, Result};
+use anyhow::Result;
 use clap::Args;
-use lorae::data;
 use lorae::data::Split;
-use lorae::eval::tsne::{embed, TsneConfig};
-use lorae::latent::{encode_set, Codes};
+use lorae::eval::tsne::TsneConfig;
+use lorae::eval::tsne_run::{tsne_of_run, TsneRunConfig};
 use lorae::report::charts::{scatter, Series};
-use lorae::sampler::draw::fit_sampler;
 use lorae::sampler::SamplerKind;
-use lorae::train::EVAL_BATCH;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
 use crate::flags::{named, DeviceFlag, JsonFlag};
 
@@ -36,11 +33,14 @@ pub struct TsneArgs {
     perplexity: f32,
     /// t-SNE iterations.
     #[arg(long, default_value_t = 1000)]
-    epochs: usize,
+    iterations: usize,
     /// Split whose codes the sampler is fitted to: train (as `lorae sample`) or test (faster: the
     /// GMM fit on MNIST's 60 000 training codes takes minutes, the t-SNE itself about a second).
     #[arg(long, default_value = "train", value_parser = named::<Split>())]
     fit_on: Split,
+    /// Fit the sampler to the codes of the split's first N images only [default: all].
+    #[arg(long)]
+    fit_limit: Option<usize>,
     /// Seed of the sampler and of the initial embedding.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -49,62 +49,30 @@ pub struct TsneArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     device: DeviceFlag,
-    /// Print `{"out", "seconds", "real": [[x, y, label]...], "samples": [[x, y]...]}` (label
-    /// null without labels) instead of the PNG's path.
     #[command(flatten)]
     json: JsonFlag,
 }
 
 pub fn run(args: TsneArgs) -> Result<()> {
     let kind = args.sampler;
-    ensure!(
-        kind != SamplerKind::Prior,
-        "--sampler prior has no real codes to compare with here: use gmm or gaussian"
-    );
-    ensure!(args.n >= 1, "-n must be at least 1, got {}", args.n);
-    let device = args.device.open()?;
-    let (config, model) = lorae::run::load_run(&args.run, &device)?;
-    lorae::run::require_encoder(&config, &args.run)?;
-    let model = model.fold().unwrap_or(model);
-    let eval = data::load_eval(&config.data, config.seed, Some(args.n))?;
-    let real = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, &device)?;
-    let fit_on = args.fit_on;
-    let sampler = fit_sampler(
-        kind,
-        &config,
-        &model,
-        (fit_on, None),
-        args.k,
-        args.seed,
-        &device,
-    )?;
-    let drawn = sampler.sample(real.len(), &mut ChaCha8Rng::seed_from_u64(args.seed));
-    let mut both = real.values.clone();
-    both.extend_from_slice(&drawn.values);
-    let all = Codes {
-        values: both,
-        dim: real.dim,
-    };
-    let started = std::time::Instant::now();
-    let seconds = || started.elapsed().as_secs_f64();
-    let points = embed(
-        &all,
-        &TsneConfig {
+    let config = TsneRunConfig {
+        sampler: kind,
+        k: args.k,
+        n: args.n,
+        fit: (args.fit_on, args.fit_limit),
+        seed: args.seed,
+        tsne: TsneConfig {
             perplexity: args.perplexity,
-            epochs: args.epochs,
+            epochs: args.iterations,
             seed: args.seed,
         },
-    )?;
-    lorae::note!(
-        "t-SNE of {} real and {} {kind} codes in {:.1}s",
-        real.len(),
-        drawn.len(),
-        seconds()
-    );
+    };
+    let embedded = tsne_of_run(&args.run, &config, &args.device.open()?)?;
+    let (real_pts, drawn_pts) = (&embedded.real, &embedded.samples);
+    let eval_labels = &embedded.labels;
     let point = |p: &[f32; 2]| (p[0] as f64, p[1] as f64);
-    let (real_pts, drawn_pts) = points.split_at(real.len());
     let mut groups = Vec::new();
-    match &eval.labels {
+    match eval_labels {
         Some(labels) => {
             let classes = labels.iter().copied().max().map_or(0, |m| m as usize + 1);
             for c in 0..classes {
@@ -137,7 +105,7 @@ pub fn run(args: TsneArgs) -> Result<()> {
         &out,
     )?;
     if args.json.json {
-        let label = |i: usize| eval.labels.as_ref().map(|l| l[i]);
+        let label = |i: usize| eval_labels.as_ref().map(|l| l[i]);
         let real: Vec<_> = real_pts
             .iter()
             .enumerate()
@@ -146,7 +114,7 @@ pub fn run(args: TsneArgs) -> Result<()> {
         let samples: Vec<[f32; 2]> = drawn_pts.to_vec();
         lorae::say!(
             "{}",
-            serde_json::json!({"out": out, "seconds": seconds(), "real": real, "samples": samples})
+            serde_json::json!({"out": out, "seconds": embedded.seconds, "real": real, "samples": samples})
         );
     } else {
         lorae::say!("{}", out.display());

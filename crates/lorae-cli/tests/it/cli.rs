@@ -151,7 +151,10 @@ fn train_then_reconstruct_a_tiny_run() {
     ]);
     assert!(ok, "{err}");
     assert_eq!(image::open(&pca).unwrap().height(), 4 * 34 + 2);
-    fails_with(&["pca-grid", run_s, "--extent", "-1"], "--extent");
+    fails_with(
+        &["pca-grid", run_s, "--extent", "-1"],
+        "invalid value for `extent`",
+    );
     // Samplers fitted to the codes, decoded to a grid and to numbered files.
     let grid = dir.path().join("gauss.png");
     let (ok, _, err) = lorae(&[

@@ -181,22 +181,38 @@ fn classify_theory_and_tsne_on_tiny_runs() {
 
     // tsne: a PNG of real codes and samples.
     let png = dir.path().join("t.png");
-    let (ok, _, err) = lorae(&[
+    let (ok, stdout, err) = lorae(&[
         "tsne",
         low_s,
         "-n",
         "100",
         "-k",
         "2",
-        "--epochs",
+        "--iterations",
         "250",
         "--out",
         png.to_str().unwrap(),
+        "--json",
     ]);
     assert!(ok, "{err}");
     assert!(png.exists());
+    let said: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(said["real"].as_array().unwrap().len(), 100);
+    assert_eq!(said["samples"].as_array().unwrap().len(), 100);
+    // Shapes codes are labelled circle / square: every real point carries its class.
+    assert!(
+        said["real"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p[2].is_u64()),
+        "{said}"
+    );
     fails_with(&["tsne", low_s, "-n", "10"], "perplexity");
-    fails_with(&["tsne", low_s, "--sampler", "prior"], "--sampler prior");
+    fails_with(
+        &["tsne", low_s, "--sampler", "prior"],
+        "invalid value for `sampler`: prior",
+    );
 
     // A GAN has no encoder to classify with.
     let gan = dir.path().join("gan");

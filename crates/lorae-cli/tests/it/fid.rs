@@ -1,5 +1,6 @@
 //! `lorae fid`: statistics files need no network; bad input is a one-line error; with the FID
-//! weights fetched, folders, --save-stats and --run work end to end (otherwise those print a note).
+//! weights fetched (ignored tests, run by .ci/run; they fail without the weights), folders,
+//! --save-stats and --run work end to end.
 
 use std::path::Path;
 

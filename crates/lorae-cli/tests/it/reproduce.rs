@@ -129,7 +129,7 @@ fn reproduce_bad_input_is_a_one_line_error() {
         &[
             "reproduce",
             "celeba-fid",
-            "--data-dir",
+            "--data-root",
             empty.to_str().unwrap(),
             "--out",
             dir_s,

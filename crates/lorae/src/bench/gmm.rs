@@ -158,8 +158,8 @@ pub fn bench_gmm(config: &GmmBenchConfig) -> Result<GmmBench> {
     let report = peer::run(python, GMM_BENCH, &args)?.report;
     let peer_seconds = peer::number(&report, "float64_seconds", GMM_BENCH)?;
     result.sklearn_seconds = Some(peer_seconds);
-    result.sklearn_iterations = report["float64_n_iter"].as_f64();
-    result.sklearn_log_likelihood = report["mean_log_likelihood"].as_f64();
+    result.sklearn_iterations = Some(peer::number(&report, "float64_n_iter", GMM_BENCH)?);
+    result.sklearn_log_likelihood = Some(peer::number(&report, "mean_log_likelihood", GMM_BENCH)?);
     result.sklearn_float32 = Some(match report["float32_error"].as_str() {
         Some(e) => format!("failed: {e}"),
         None => format!(

@@ -1,5 +1,5 @@
-//! The Python peers that lorae's speed is measured against: `tools/torch_step.py` (a PyTorch
-//! training step of the same model) and `tools/gmm_bench.py` (scikit-learn's GaussianMixture).
+//! The Python peers that lorae's speed is measured against: `peers/torch_step.py` (a PyTorch
+//! training step of the same model) and `peers/gmm_bench.py` (scikit-learn's GaussianMixture).
 //! Both are compiled into the library, so a `cargo install`ed binary benchmarks without a
 //! source tree: each run writes the script to a temporary directory and calls the Python given
 //! (by default the reference venv's, `tools/setup-ref-venv.sh`). A peer reports on its last
@@ -22,13 +22,13 @@ pub struct Script {
 /// The PyTorch training-step peer.
 pub const TORCH_STEP: Script = Script {
     name: "torch_step.py",
-    text: include_str!("../../../../tools/torch_step.py"),
+    text: include_str!("../../peers/torch_step.py"),
 };
 
 /// The scikit-learn GMM peer.
 pub const GMM_BENCH: Script = Script {
     name: "gmm_bench.py",
-    text: include_str!("../../../../tools/gmm_bench.py"),
+    text: include_str!("../../peers/gmm_bench.py"),
 };
 
 /// The reference venv's python (`$LORAE_REF_VENV`, else `~/.cache/lorae/venv-ref`), else

@@ -150,8 +150,15 @@ pub fn bench_step(
                     Error::Unsupported("no times_ms in the report of torch_step.py".into())
                 })?
                 .iter()
-                .filter_map(|v| v.as_f64())
-                .collect();
+                .map(|v| v.as_f64())
+                .collect::<Option<Vec<f64>>>()
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| {
+                    Error::Unsupported(
+                        "the report of torch_step.py has no times, or a time that is not a number"
+                            .into(),
+                    )
+                })?;
             round.pytorch_ms = Some(median(&peer_ms));
             round.pytorch_summary = out.summary;
             theirs.extend(peer_ms);

@@ -181,11 +181,15 @@ pub fn verify(asset: Asset, path: &Path) -> Result<()> {
     }
     match expected.content_sha256 {
         Some(content) => {
-            let inflated = sha256_hex(flate2::read::GzDecoder::new(open()?)).unwrap_or_default();
-            if inflated == content {
-                Ok(())
-            } else {
-                Err(mismatch(content, "gunzipped "))
+            match sha256_hex(flate2::read::GzDecoder::new(open()?)) {
+                Ok(inflated) if inflated == content => Ok(()),
+                Ok(_) => Err(mismatch(content, "gunzipped ")),
+                Err(e) => Err(Error::bad_file(
+                    path,
+                    format!(
+                        "its SHA-256 is not the expected one and it does not gunzip ({e}): delete it and run `lorae data fetch {asset}` again"
+                    ),
+                )),
             }
         }
         None => Err(mismatch(expected.sha256, "")),

@@ -15,3 +15,4 @@ pub mod score;
 pub mod source;
 pub mod theory;
 pub mod tsne;
+pub mod tsne_run;

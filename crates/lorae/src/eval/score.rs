@@ -155,7 +155,7 @@ pub fn quantise(values: &[f32], shape: [usize; 3], range: PixelRange) -> ImageSe
     }
 }
 
-/// The FID of a run's samples against its dataset's test split.
+/// The FID of a run's samples against a set of real images (by default its test split).
 #[derive(Debug, Clone)]
 pub struct RunFid {
     /// The distance.

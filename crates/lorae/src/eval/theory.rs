@@ -105,6 +105,9 @@ pub struct MinMax {
     pub queries: usize,
     /// Queries skipped because another code equals them (`d_min = 0`).
     pub skipped: usize,
+    /// Codes the queries were measured against (absent in results written before it was kept).
+    #[serde(default)]
+    pub codes: usize,
     /// Mean ratio.
     pub mean: f64,
     /// Smallest ratio (the empirical lower bound of Theorem 2).
@@ -163,6 +166,7 @@ pub fn minmax_ratios(codes: &Codes, queries: usize, seed: u64) -> Result<MinMax>
     Ok(MinMax {
         queries: ratios.len(),
         skipped,
+        codes: n,
         mean: ratios.iter().sum::<f64>() / ratios.len() as f64,
         min: ratios[0],
         quantiles: [0.05, 0.25, 0.5, 0.75, 0.95]
@@ -171,4 +175,23 @@ pub fn minmax_ratios(codes: &Codes, queries: usize, seed: u64) -> Result<MinMax>
             .collect(),
         max: ratios[ratios.len() - 1],
     })
+}
+
+/// Theorem 2's check on the run in `run`: the min–max ratios of `queries` seeded query codes
+/// against its other evaluation codes (LoRAE: the codes `M E(x)`), with its rank(M) (`None`
+/// for other models), and its configuration.
+pub fn minmax_of_run(
+    run: &std::path::Path,
+    queries: usize,
+    seed: u64,
+    device: &burn::prelude::Device,
+) -> Result<(crate::config::RunConfig, MinMax, Option<usize>)> {
+    let (config, model) = crate::run::load_run(run, device)?;
+    crate::run::require_encoder(&config, run)?;
+    // Before any fold: rank(M) is read from the chain.
+    let rank_m = rank_of_m(&model, config.model.kind, config.eval.rank_threshold)?;
+    let eval = crate::data::load_eval(&config.data, config.seed, None)?;
+    let codes = crate::latent::encode_set(&model, &eval, config.data.pixel_range, 250, device)?;
+    let ratios = minmax_ratios(&codes, queries, seed)?;
+    Ok((config, ratios, rank_m))
 }

@@ -242,7 +242,7 @@ pub fn grouped_bar_chart(
         .draw()
         .map_err(|e| fail(path, &e))?;
     // Every bar has the width of one of the largest group's, 80% of a unit shared; a group's
-    // bars are centred on it, in legend order.
+    // bars are centred on it, in the order they first appear in that group.
     let most = groups
         .iter()
         .map(|g| bars.iter().filter(|b| b.0 == *g).count())

@@ -2,5 +2,6 @@
 
 pub mod charts;
 pub mod document;
+pub mod figures;
 pub mod grid;
 pub mod plot;

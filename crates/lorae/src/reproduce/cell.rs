@@ -9,15 +9,14 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{DataConfig, RunConfig};
-use crate::data;
 use crate::error::{Error, Result};
 use crate::eval::classify::{ClassifyConfig, LabelResult};
 use crate::eval::classify_run::{classify_run, classify_supervised};
 use crate::eval::inception::FidInception;
 use crate::eval::score::{run_fid, StatsOptions};
-use crate::eval::theory::{minmax_ratios, rank_of_m, MinMax};
+use crate::eval::theory::{minmax_of_run, MinMax};
 use crate::io::atomic::{read, write_atomic};
-use crate::latent::{encode_set, CodeSource};
+use crate::latent::CodeSource;
 use crate::report::grid::save_grid;
 use crate::run::metrics::EpochMetrics;
 use crate::sampler::draw::Draw;
@@ -294,19 +293,9 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
         }
         Cell::Minmax { run, queries } => {
             let run = run_dir(&ctx.dir, run);
-            let (config, model) = crate::run::load_run(&run, &device)?;
-            crate::run::require_encoder(&config, &run)?;
-            let rank_m = rank_of_m(&model, config.model.kind, config.eval.rank_threshold)?;
-            let eval = data::load_eval(&config.data, config.seed, None)?;
-            let codes = encode_set(
-                &model,
-                &eval,
-                config.data.pixel_range,
-                train::EVAL_BATCH,
-                &device,
-            )?;
+            let (_, ratios, rank_m) = minmax_of_run(&run, *queries, 0, &device)?;
             Outcome::Minmax {
-                ratios: minmax_ratios(&codes, *queries, 0)?,
+                ratios,
                 rank_m,
                 seconds: started.elapsed().as_secs_f64(),
             }

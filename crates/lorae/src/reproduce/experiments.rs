@@ -197,7 +197,7 @@ impl Experiment {
                         "experiment",
                         "celeba-fid",
                         format!(
-                            "needs CelebA in {} (img_align_celeba/ and list_eval_partition.txt): download it and pass --data-dir DIR, the folder holding celeba/",
+                            "needs CelebA in {} (img_align_celeba/ and list_eval_partition.txt): download it and pass --data-root DIR, the folder holding celeba/",
                             root.join("celeba").display()
                         ),
                     ));

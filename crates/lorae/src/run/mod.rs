@@ -4,6 +4,7 @@
 //! writer's `lock`. [`crate::train`] writes runs; everything above reads them through here.
 
 pub mod checkpoint;
+pub mod codes;
 pub mod lock;
 pub mod metrics;
 pub mod snapshot;

@@ -50,7 +50,7 @@ pub fn draw_images(run: &Path, draw: &Draw, device: &Device) -> Result<(RunConfi
         return Err(Error::invalid(
             "fit-limit",
             0,
-            "the sampler needs codes to fit: give at least 2, or leave it out for the whole split",
+            "the sampler needs codes to fit: give at least 1, or leave it out for the whole split",
         ));
     }
     let (config, model) = crate::run::load_run(run, device)?;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """scikit-learn peer of lorae's GMM benchmark: fit a full-covariance Gaussian mixture to latent codes.
 
-    python tools/gmm_bench.py --codes FILE.npy -k 10 --seed 0 --restarts 3 \
+    python crates/lorae/peers/gmm_bench.py --codes FILE.npy -k 10 --seed 0 --restarts 3 \
         --max-iter 200 --tol 1e-4 --reg-covar 1e-6 [--threads T]
 
 FILE.npy holds an (N, D) float32 array (e.g. the codes written by lorae). The mixture is
@@ -26,7 +26,7 @@ threadpoolctl.threadpool_limits(T) (if threadpoolctl is installed), so timings c
 same thread count as lorae's benchmark.
 
 For a test input without real codes:
-    python tools/gmm_bench.py --make-synthetic codes.npy [--n 60000 --dim 128 --rank 12 -k 10]
+    python crates/lorae/peers/gmm_bench.py --make-synthetic codes.npy [--n 60000 --dim 128 --rank 12 -k 10]
 writes a float32 array of rank `rank`: a k-cluster Gaussian mixture in `rank` dimensions mapped to
 `dim` dimensions by a random matrix.
 """

@@ -4,7 +4,7 @@ Adam) of lorae's networks (SPEC.md), on a fixed random batch, on the CPU.
 Same model and loop as ../shared/reference/torch_step.py for the MNIST layout, plus the shapes
 layout (all-convolutional, d = 32) so that every configuration `lorae bench` times has a peer.
 
-Usage: python tools/torch_step.py [--layout mnist|shapes] [--model irmae|lorae|ae] [--batch 32]
+Usage: python crates/lorae/peers/torch_step.py [--layout mnist|shapes] [--model irmae|lorae|ae] [--batch 32]
                                   [--steps 40] [--warmup 5] [--threads 2] [--layers 8] [--lam 1e-3]
 Prints a human line, then one JSON line: {"torch": version, "median_ms": .., "threads": ..,
 "steps": .., "times_ms": [every timed step]}.
