@@ -426,7 +426,10 @@ fn out_of_range_numbers_are_refused_by_name() {
         "--threads must be between 1 and 4096",
     );
     let run = tiny_run(tmp.path());
-    fails_with(&["reconstruct", &run, "-n", "0"], "invalid value for `n`: 0");
+    fails_with(
+        &["reconstruct", &run, "-n", "0"],
+        "invalid value for `n`: 0",
+    );
     fails_with(&["sample", &run, "-n", "0"], "invalid value for `n`: 0");
     let dir = tmp.path().join("images");
     std::fs::create_dir_all(&dir).unwrap();

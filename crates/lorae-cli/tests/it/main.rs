@@ -11,3 +11,5 @@ mod fid;
 mod hostile;
 mod kill;
 mod reproduce;
+#[cfg(feature = "wgpu")]
+mod wgpu;

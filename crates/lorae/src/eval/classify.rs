@@ -388,7 +388,12 @@ pub fn classify(
         for seed in 0..config.seeds as u64 {
             let split = split_labels(train.1, n, config, seed)?;
             let autodiff = device.clone().autodiff();
-            autodiff.seed(seed.wrapping_mul(1_000_003).wrapping_add(n as u64));
+            // The head's initial weights and dropout masks come from the device's generator: on a
+            // GPU they differ from the CPU's (training runs draw on the host; see crate::device).
+            crate::device::seed(
+                &autodiff,
+                seed.wrapping_mul(1_000_003).wrapping_add(n as u64),
+            );
             let model = Classifier {
                 encoder: encoder.map(|make| make(&autodiff)),
                 head: Head::new(code_dim, classes, &autodiff),

@@ -57,6 +57,6 @@ pub fn probes(z: &Tensor<2>) -> (Tensor<2>, f64) {
         .mean()
         .sqrt()
         .into_scalar::<f32>() as f64;
-    let v = Tensor::random(z.shape(), Distribution::Normal(0.0, 1.0), &z.device());
+    let v = crate::device::random(z.shape(), Distribution::Normal(0.0, 1.0), &z.device());
     (v, (1e-2 * rms).max(1e-4))
 }

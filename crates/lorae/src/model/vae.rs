@@ -16,9 +16,9 @@ pub fn split_moments(h: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
     (mean, log_var)
 }
 
-/// `mean + exp(log_var / 2) · ε`, ε ~ N(0, I) from the device's seeded generator.
+/// `mean + exp(log_var / 2) · ε`, ε ~ N(0, I) from the host's seeded generator.
 pub fn reparameterize(mean: Tensor<2>, log_var: Tensor<2>) -> Tensor<2> {
-    let eps = Tensor::random(mean.shape(), Distribution::Normal(0.0, 1.0), &mean.device());
+    let eps = crate::device::random(mean.shape(), Distribution::Normal(0.0, 1.0), &mean.device());
     mean + (log_var * 0.5).exp() * eps // [batch, d]
 }
 

@@ -43,8 +43,8 @@ pub fn mmd(x: Tensor<2>, y: Tensor<2>) -> Tensor<1> {
     kxx + kyy - kxy * 2.0
 }
 
-/// MMD between the codes `z` and as many draws from N(0, I) (the device's seeded generator).
+/// MMD between the codes `z` and as many draws from N(0, I) (the host's seeded generator).
 pub fn mmd_to_prior(z: Tensor<2>) -> Tensor<1> {
-    let prior = Tensor::random(z.shape(), Distribution::Normal(0.0, 1.0), &z.device());
+    let prior = crate::device::random(z.shape(), Distribution::Normal(0.0, 1.0), &z.device());
     mmd(z, prior)
 }

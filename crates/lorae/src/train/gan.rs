@@ -46,7 +46,7 @@ pub fn step(
     let [batch, ..] = x.dims();
     let device = x.device();
     let prior =
-        || Tensor::<2>::random([batch, latent_dim], Distribution::Normal(0.0, 1.0), &device);
+        || crate::device::random::<2>([batch, latent_dim], Distribution::Normal(0.0, 1.0), &device);
 
     let fake = model.decoder.forward(prior()).detach(); // [batch, C, H, W]
     let d_loss = discriminator_loss(model.encoder.forward(x), model.encoder.forward(fake));

@@ -197,6 +197,24 @@ pub fn resume(
     run_epochs(&config, &splits, run, options, true)
 }
 
+/// The run's initial model on `device`: drawn from the run's seed by the host's generator, its
+/// parameters in module order (burn initialises a parameter when it is first read), then copied
+/// to a GPU device; so the same seed gives the same initial weights on every device.
+fn initial_model(config: &RunConfig, device: &Device) -> Result<Autoencoder> {
+    let layout = config.data.layout();
+    if crate::device::is_host(device) {
+        device.seed(config.seed);
+        let model = Autoencoder::new(&config.model, layout, device);
+        checkpoint::model_bytes(&model)?; // reads every parameter, in module order
+        return Ok(model);
+    }
+    let host = crate::device::host();
+    host.seed(config.seed);
+    let bytes = checkpoint::model_bytes(&Autoencoder::new(&config.model, layout, &host))?;
+    let template = Autoencoder::new(&config.model, layout, device);
+    checkpoint::load_model_bytes(template, &bytes, Path::new("(the initial weights)"))
+}
+
 fn run_epochs(
     config: &RunConfig,
     splits: &Splits,
@@ -209,8 +227,7 @@ fn run_epochs(
     let range = config.data.pixel_range;
     let baseline_mse = splits.train.mean_image_mse(&splits.eval, range)?;
 
-    device.seed(config.seed);
-    let mut model = Autoencoder::new(&config.model, config.data.layout(), &device);
+    let mut model = initial_model(config, &device)?;
     let is_gan = config.model.kind == ModelKind::Gan;
     let mut optim = if is_gan { gan::adam() } else { step::adam() };
     let mut start = 1;
@@ -254,7 +271,7 @@ fn run_epochs(
         {
             // Shuffling and every step's noise depend on (seed, epoch, step) only, so a run
             // resumed from any checkpoint matches the uninterrupted one.
-            device.seed(step_seed(config.seed, epoch, step));
+            crate::device::seed(&device, step_seed(config.seed, epoch, step));
             let x = splits.train.batch(indices, range, &device); // [batch, C, H, W]
             let diverged = |loss: f64| Error::Diverged {
                 epoch,

@@ -17,7 +17,7 @@ fn fixtures() -> PathBuf {
 }
 
 /// Deterministic 32×32 images from integer arithmetic: `pattern_images` in tools/fid_reference.py.
-fn pattern_images(n: usize, channels: usize, seed: u32) -> ImageSet {
+pub fn pattern_images(n: usize, channels: usize, seed: u32) -> ImageSet {
     let mut pixels = Vec::with_capacity(n * channels * 32 * 32);
     for i in 0..n as u32 {
         for c in 0..channels as u32 {

@@ -21,6 +21,8 @@ mod samplers;
 mod shapes;
 mod spectrum;
 mod torch_archive;
+#[cfg(feature = "wgpu")]
+mod wgpu;
 
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};

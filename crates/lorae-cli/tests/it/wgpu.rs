@@ -1,0 +1,126 @@
+//! A run moves between devices (built with `--features wgpu`; `.ci/run` runs this on Mesa's
+//! lavapipe): the same seed starts from the same weights on wgpu and the CPU, a run trained one
+//! epoch on one device and resumed on the other for a second ends close to the same run done on
+//! the CPU alone, and every inference command runs on wgpu.
+
+use crate::common::lorae;
+
+fn metrics(run: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn train(run: &std::path::Path, device: &str, epochs: &str, resume: bool) {
+    let mut args = vec![
+        "train",
+        "--model",
+        "vae",
+        "--dataset",
+        "shapes",
+        "--train-size",
+        "256",
+        "--eval-size",
+        "64",
+        "--epochs",
+        epochs,
+        "--no-progress",
+        "--device",
+        device,
+        "--out",
+        run.to_str().unwrap(),
+    ];
+    if resume {
+        args = vec![
+            "train",
+            "--resume",
+            "--epochs",
+            epochs,
+            "--no-progress",
+            "--device",
+            device,
+            "--out",
+            run.to_str().unwrap(),
+        ];
+    }
+    let (ok, _, err) = lorae(&args);
+    assert!(ok, "{err}");
+}
+
+#[test]
+fn a_run_trained_on_wgpu_resumes_on_the_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cpu, moved) = (dir.path().join("cpu"), dir.path().join("moved"));
+    train(&cpu, "cpu", "2", false);
+    train(&moved, "wgpu", "1", false);
+    train(&moved, "cpu", "2", true);
+    assert_close(&metrics(&cpu), &metrics(&moved), "wgpu then cpu");
+    // And back: one epoch on the CPU, the second on wgpu.
+    let back = dir.path().join("back");
+    train(&back, "cpu", "1", false);
+    train(&back, "wgpu", "2", true);
+    assert_close(&metrics(&cpu), &metrics(&back), "cpu then wgpu");
+}
+
+/// Relative difference allowed between the devices' metrics: measured 4.4e-7 at most (lavapipe,
+/// VAE on shapes, both directions), with a hundredfold margin.
+const TOLERANCE: f64 = 1e-5;
+
+/// Each metric of `a` and `b`, epoch by epoch, within [`TOLERANCE`].
+fn assert_close(a: &[serde_json::Value], b: &[serde_json::Value], what: &str) {
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        for key in ["train_loss", "eval_mse"] {
+            let (p, q) = (x[key].as_f64().unwrap(), y[key].as_f64().unwrap());
+            let rel = (p - q).abs() / p.abs();
+            eprintln!(
+                "{what}, epoch {}: {key} {p:.7} against {q:.7}, relative {rel:.2e}",
+                x["epoch"]
+            );
+            assert!(
+                rel <= TOLERANCE,
+                "{what}, epoch {}: {key} {p} against {q}",
+                x["epoch"]
+            );
+        }
+    }
+}
+
+/// Every inference command runs on wgpu; the spectrum agrees with the CPU's.
+#[test]
+fn inference_commands_run_on_wgpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    train(&run, "cpu", "1", false);
+    let r = run.to_str().unwrap();
+    for args in [
+        vec!["reconstruct", r, "-n", "4"],
+        vec!["sample", r, "--sampler", "gaussian", "-n", "4"],
+        vec!["interpolate", r, "--pairs", "2", "--steps", "3"],
+        vec!["pca-grid", r, "--size", "3"],
+    ] {
+        let (ok, _, err) = lorae(&[&args[..], &["--device", "wgpu"]].concat());
+        assert!(ok, "{args:?}: {err}");
+    }
+    let spectrum = |device: &str| {
+        let (ok, out, err) = lorae(&["spectrum", r, "--json", "--device", device]);
+        assert!(ok, "{err}");
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        v["singular_values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect::<Vec<f64>>()
+    };
+    let (a, b) = (spectrum("cpu"), spectrum("wgpu"));
+    // The top normalised singular values (the smallest are rounding noise on either device).
+    for (i, (x, y)) in a.iter().zip(&b).take(8).enumerate() {
+        assert!(
+            (x - y).abs() <= 1e-4 * x.abs().max(1e-3),
+            "σ{i}: {x} against {y}"
+        );
+    }
+}
