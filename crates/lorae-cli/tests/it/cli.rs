@@ -35,6 +35,22 @@ fn bad_input_is_a_one_line_error() {
         &["train", "--device", "tpu", "--out", out],
         "unknown device",
     );
+    // A build without the wgpu feature says how to get one.
+    #[cfg(not(feature = "wgpu"))]
+    fails_with(
+        &[
+            "train",
+            "--device",
+            "wgpu",
+            "--epochs",
+            "1",
+            "--train-size",
+            "32",
+            "--out",
+            out,
+        ],
+        "built without GPU support: rebuild with `cargo build --release --features wgpu`",
+    );
     // An output directory that cannot be created (a regular file is in the way).
     let blocker = dir.path().join("file");
     std::fs::write(&blocker, b"x").unwrap();
