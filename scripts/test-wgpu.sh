@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${LORAE_WGPU_TARGET_DIR:-$HOME/.cache/lorae-target-wgpu}"
+# Mesa's window-system code wants a runtime directory (it only complains without one).
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 has_vulkan() {
   ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1' > /dev/null && ls /usr/share/vulkan/icd.d/*.json > /dev/null 2>&1
 }

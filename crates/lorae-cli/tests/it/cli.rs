@@ -51,6 +51,8 @@ fn bad_input_is_a_one_line_error() {
         ],
         "built without GPU support: rebuild with `cargo build --release --features wgpu`",
     );
+    #[cfg(not(feature = "wgpu"))]
+    assert!(!std::path::Path::new(out).exists(), "nothing is written");
     // An output directory that cannot be created (a regular file is in the way).
     let blocker = dir.path().join("file");
     std::fs::write(&blocker, b"x").unwrap();

@@ -101,6 +101,8 @@ pub fn step_seed(seed: u64, epoch: usize, step: usize) -> u64 {
 /// Starts a new run in `out` (which must not hold one already) and trains it.
 pub fn train(config: &RunConfig, out: &Path, options: &TrainOptions) -> Result<Vec<EpochMetrics>> {
     config.validate()?;
+    // The device before the run directory: one that cannot open leaves nothing behind.
+    options.device.device()?;
     if out.join(MODEL_FILE).exists() || out.join(CONFIG_FILE).exists() {
         return Err(Error::invalid(
             "out",
@@ -164,6 +166,7 @@ pub fn resume(
     options: &TrainOptions,
 ) -> Result<Vec<EpochMetrics>> {
     let mut config = load_config(run)?;
+    options.device.device()?;
     let _lock = lock::acquire(run)?;
     let state = snapshot::latest(run)?.map(|s| s.state);
     // A checkpoint inside epoch N + 1 has begun that epoch: it cannot end before it.
