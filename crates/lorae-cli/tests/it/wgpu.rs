@@ -154,3 +154,36 @@ fn inference_commands_run_on_wgpu() {
         );
     }
 }
+
+/// `fid --run` samples, decodes and scores on wgpu; the distance is the CPU's.
+#[test]
+#[ignore = "needs the FID weights: lorae data fetch fid-weights (.ci/run fetches them and runs --include-ignored)"]
+fn fid_of_a_run_on_wgpu_matches_the_cpu() {
+    crate::common::fetched(&["fid-weights/default_1.pt"]);
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    train(&run, "cpu", "1", false);
+    let fid = |device: &str| {
+        let (ok, out, err) = lorae(&[
+            "fid",
+            "--run",
+            run.to_str().unwrap(),
+            "--sampler",
+            "gaussian",
+            "-n",
+            "8",
+            "--limit",
+            "8",
+            "--no-cache",
+            "--json",
+            "--device",
+            device,
+        ]);
+        assert!(ok, "{err}");
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        v["fid"].as_f64().unwrap()
+    };
+    let (a, b) = (fid("cpu"), fid("wgpu"));
+    eprintln!("FID cpu {a:.6}, wgpu {b:.6}");
+    assert!((a - b).abs() <= 1e-3 * a, "{a} against {b}");
+}
