@@ -552,3 +552,59 @@ fn bench_times_steps_and_reads_the_peer_report() {
         "--threads must be between 1 and 4096",
     );
 }
+
+/// The defaults `lorae train --help` states are the config's (`RunConfig::for_dataset`): the
+/// help repeats them in words, and this keeps the two from drifting apart.
+#[test]
+fn train_help_states_the_configs_defaults() {
+    use lorae::config::{DatasetKind as D, ModelKind as M, RunConfig};
+    let (ok, help, _) = lorae(&["train", "--help"]);
+    assert!(ok);
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    let c = |m: M, d: D| RunConfig::for_dataset(m, d);
+    let (shapes, mnist, celeba) = (
+        c(M::Irmae, D::Shapes),
+        c(M::Irmae, D::Mnist),
+        c(M::Irmae, D::Celeba),
+    );
+    let g = |v: f64| format!("{v:e}").replace("e0", "").replace(".0e", "e");
+    let want = [
+        format!("[default: {}]", shapes.train.batch_size),
+        format!("Adam learning rate [default: {}]", g(shapes.train.lr)),
+        format!("shuffling [default: {}]", shapes.seed),
+        format!("above this [default: {}]", g(shapes.eval.rank_threshold)),
+        format!("or pm1 [default: {}]", shapes.data.pixel_range),
+        format!(
+            "[default: shapes {}, mnist {}, celeba {}]",
+            shapes.model.layers, mnist.model.layers, celeba.model.layers
+        ),
+        format!(
+            "[default: shapes {}, mnist {}, celeba {}]",
+            shapes.model.latent_dim, mnist.model.latent_dim, celeba.model.latent_dim
+        ),
+        format!(
+            "[default: shapes {}, mnist {}, celeba {} (paper)]",
+            shapes.train.epochs, mnist.train.epochs, celeba.train.epochs
+        ),
+        format!(
+            "[default: lorae {} (‖M‖*), rae {} (decoder term), wae {} (MMD)]",
+            g(c(M::Lorae, D::Shapes).model.lambda),
+            g(c(M::Rae, D::Shapes).model.lambda),
+            c(M::Wae, D::Shapes).model.lambda
+        ),
+        format!(
+            "[default: vae {} (KL), rae {} (½‖z‖²), ae-l1 / ae-l2 {}",
+            c(M::Vae, D::Shapes).model.beta,
+            g(c(M::Rae, D::Shapes).model.beta),
+            c(M::AeL1, D::Shapes).model.beta
+        ),
+        format!("[default: {}]", c(M::Vae, D::Shapes).model.vae_loss),
+        format!("[default: {}]", shapes.model.init_scale),
+    ];
+    for w in &want {
+        assert!(
+            help.contains(w.as_str()),
+            "`lorae train --help` lacks `{w}`:\n{help}"
+        );
+    }
+}
