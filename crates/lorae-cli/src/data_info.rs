@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use lorae::config::{DataConfig, DatasetKind, ModelKind, RunConfig};
-use lorae::data::mnist::Mnist;
-use lorae::data::{self, ImageSet, Split};
+use lorae::data::info::describe;
+use lorae::data::{self, Split};
 use serde_json::json;
 
 use crate::flags::{named, DataDirFlag, JsonFlag};
@@ -108,70 +108,26 @@ fn export(args: ExportArgs) -> Result<()> {
 
 fn info(args: InfoArgs) -> Result<()> {
     let (kind, config) = dataset_config(args.dataset, args.data_dir.data_dir, args.image_size)?;
-    let splits = data::load(&config, 0)?;
-    // Statistics of the training split, as torchvision's normalisation constants are; for the
-    // IDX datasets at their native 28×28 (resizing smooths the digits and lowers the std).
-    let (mean, std) = match kind {
-        DatasetKind::Mnist | DatasetKind::FashionMnist => {
-            let source = Mnist {
-                dir: data::data_dir(&config)?,
-                train_size: config.train_size,
-                eval_size: config.eval_size,
-            };
-            pixel_stats(&source.load_split_raw("train", config.train_size)?)
-        }
-        _ => pixel_stats(&splits.train),
-    };
-    let labels = label_counts(&splits.train);
-    let test_labels = label_counts(&splits.eval);
+    let info = describe(&config)?;
     if args.json.json {
-        let report = json!({
-            "dataset": kind.to_string(),
-            "dir": data::data_dir(&config)?.display().to_string(),
-            "train_count": splits.train.len(),
-            "test_count": splits.eval.len(),
-            "shape": splits.train.shape,
-            "pixel_mean": mean,
-            "pixel_std": std,
-            "label_counts": labels,
-            "test_label_counts": test_labels,
-        });
-        lorae::say!("{report}");
-    } else {
-        lorae::say!("dataset {kind} ({})", data::data_dir(&config)?.display());
-        lorae::say!(
-            "  train {} images, test {} images, each {:?} (C, H, W)",
-            splits.train.len(),
-            splits.eval.len(),
-            splits.train.shape
-        );
-        lorae::say!(
-            "  training pixels on [0, 1] (at the files' resolution): mean {mean:.4}, std {std:.4}"
-        );
-        match labels {
-            Some(counts) => lorae::say!("  training labels 0..{}: {counts:?}", counts.len()),
-            None => lorae::say!("  no labels"),
-        }
+        lorae::say!("{}", serde_json::to_string(&info)?);
+        return Ok(());
+    }
+    lorae::say!("dataset {kind} ({})", info.dir.display());
+    lorae::say!(
+        "  train {} images, test {} images, each {:?} (C, H, W)",
+        info.train_count,
+        info.test_count,
+        info.shape
+    );
+    lorae::say!(
+        "  training pixels on [0, 1] (at the files' resolution): mean {:.4}, std {:.4}",
+        info.pixel_mean,
+        info.pixel_std
+    );
+    match &info.label_counts {
+        Some(counts) => lorae::say!("  training labels 0..{}: {counts:?}", counts.len()),
+        None => lorae::say!("  no labels"),
     }
     Ok(())
-}
-
-/// Mean and standard deviation of all pixels, on [0, 1].
-fn pixel_stats(set: &ImageSet) -> (f64, f64) {
-    let n = set.pixels.len().max(1) as f64;
-    let (sum, sq) = set.pixels.iter().fold((0f64, 0f64), |(s, q), &p| {
-        let v = p as f64 / 255.0;
-        (s + v, q + v * v)
-    });
-    let mean = sum / n;
-    (mean, (sq / n - mean * mean).max(0.0).sqrt())
-}
-
-/// How many images carry each label (0..=max label).
-fn label_counts(set: &ImageSet) -> Option<Vec<usize>> {
-    let labels = set.labels.as_ref()?;
-    let max = labels.iter().copied().max().unwrap_or(0) as usize;
-    let mut counts = vec![0usize; max + 1];
-    labels.iter().for_each(|&l| counts[l as usize] += 1);
-    Some(counts)
 }

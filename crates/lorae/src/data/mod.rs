@@ -7,6 +7,7 @@ mod fetch_sources;
 pub mod folder;
 pub mod idx;
 pub mod image_file;
+pub mod info;
 pub mod mnist;
 pub mod shapes;
 
