@@ -191,7 +191,13 @@ pub fn minmax_of_run(
     // Before any fold: rank(M) is read from the chain.
     let rank_m = rank_of_m(&model, config.model.kind, config.eval.rank_threshold)?;
     let eval = crate::data::load_eval(&config.data, config.seed, None)?;
-    let codes = crate::latent::encode_set(&model, &eval, config.data.pixel_range, 250, device)?;
+    let codes = crate::latent::encode_set(
+        &model,
+        &eval,
+        config.data.pixel_range,
+        crate::latent::EVAL_BATCH,
+        device,
+    )?;
     let ratios = minmax_ratios(&codes, queries, seed)?;
     Ok((config, ratios, rank_m))
 }

@@ -15,6 +15,9 @@ use crate::model::Autoencoder;
 use crate::tensor::tensor_values;
 use nalgebra::DMatrix;
 
+/// Batch size of evaluation passes (no gradients, so larger than training batches).
+pub const EVAL_BATCH: usize = 250;
+
 /// Where codes are taken: after the linear chain (the codes every analysis uses) or at the
 /// encoder's output before it (what the papers' classification code feeds its head).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

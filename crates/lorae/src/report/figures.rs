@@ -10,14 +10,11 @@ use burn::prelude::*;
 use super::grid::save_grid;
 use crate::config::PixelRange;
 use crate::error::{Error, Result};
-use crate::latent::decode_codes;
 use crate::latent::interpolate::interpolate;
 use crate::latent::pca::Pca;
+use crate::latent::{decode_codes, EVAL_BATCH};
 use crate::run::codes::RunCodes;
 use crate::tensor::tensor_values;
-
-/// Batch size of the decoding passes.
-const BATCH: usize = 250;
 
 /// Images laid out in `rows × cols` cells, row-major.
 #[derive(Debug, Clone)]
@@ -108,7 +105,7 @@ pub fn interpolations(run: &Path, pairs: usize, steps: usize, device: &Device) -
     let range = config.data.pixel_range;
     let ends: Vec<(usize, usize)> = (0..pairs).map(|p| (2 * p, 2 * p + 1)).collect();
     let path = interpolate(&codes, &ends, steps)?;
-    let decoded = decode_codes(&model, &path, BATCH, device)?; // [pairs·steps, C, H, W]
+    let decoded = decode_codes(&model, &path, EVAL_BATCH, device)?; // [pairs·steps, C, H, W]
     let len = eval.image_len();
     let mut values = Vec::with_capacity(pairs * (steps + 2) * len);
     for (p, &(a, b)) in ends.iter().enumerate() {
@@ -142,7 +139,7 @@ pub fn pca_grid(run: &Path, size: usize, extent: f64, device: &Device) -> Result
     let run_codes = RunCodes::load(run, None, device)?;
     let pca = Pca::fit(&run_codes.codes)?;
     let grid = pca.grid(size, extent)?;
-    let values = decode_codes(&run_codes.model, &grid, BATCH, device)?;
+    let values = decode_codes(&run_codes.model, &grid, EVAL_BATCH, device)?;
     let std = pca.std.iter().take(2).copied().collect();
     Ok((
         Grid {

@@ -10,11 +10,8 @@ use crate::config::RunConfig;
 use crate::data::{self, ImageSet};
 use crate::error::Result;
 use crate::latent::spectrum::{check_threshold, spectrum, Spectrum};
-use crate::latent::{encode_set, Codes};
+use crate::latent::{encode_set, Codes, EVAL_BATCH};
 use crate::model::Autoencoder;
-
-/// Batch size of the encoding passes (no gradients, so larger than training batches).
-const BATCH: usize = 250;
 
 /// A run with its evaluation images and their codes.
 pub struct RunCodes {
@@ -36,7 +33,7 @@ impl RunCodes {
         // A chain with ReLUs between its layers cannot fold; it encodes as it is.
         let model = model.fold().unwrap_or(model);
         let eval = data::load_eval(&config.data, config.seed, limit)?;
-        let codes = encode_set(&model, &eval, config.data.pixel_range, BATCH, device)?;
+        let codes = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, device)?;
         Ok(RunCodes {
             config,
             model,

@@ -29,8 +29,7 @@ use crate::tensor::tensor_values;
 /// Evaluation MSE must fall below this fraction of the mean-image baseline, or the run is
 /// reported as collapsed.
 pub const COLLAPSE_RATIO: f64 = 0.95;
-/// Batch size of evaluation passes (no gradients, so larger than training batches).
-pub const EVAL_BATCH: usize = 250;
+pub use crate::latent::EVAL_BATCH;
 
 /// How to run (not part of the run's identity).
 #[derive(Debug, Clone)]
