@@ -32,6 +32,7 @@ mod bench_gmm;
 mod classify;
 mod data_fetch;
 mod data_info;
+mod explore;
 mod fid;
 mod flags;
 mod interpolate;
@@ -95,6 +96,9 @@ enum Command {
     /// Reproduce the papers' tables and figures: experiments of resumable cells, a plan for a
     /// scheduler, a report (DIR/report.md, DIR/report.html).
     Reproduce(reproduce::ReproduceArgs),
+    /// Serve an interactive page over runs: spectrum, principal-component sliders decoded live,
+    /// samples, interpolations, runs side by side (http://127.0.0.1:8080/ by default).
+    Explore(explore::ExploreArgs),
 }
 
 /// Builds the global thread pool with `threads` workers (all cores when `None`).
@@ -129,6 +133,7 @@ fn run(command: Command) -> Result<()> {
         Command::Theory(command) => theory::run(command),
         Command::Tsne(args) => tsne::run(args),
         Command::Reproduce(args) => reproduce::run(args),
+        Command::Explore(args) => explore::run(args),
     }
 }
 
@@ -149,7 +154,12 @@ fn main() -> ExitCode {
     // computing beside the pool's workers, there were more busy threads than cores, and workers
     // spinning between parallel loops preempted it (7 000 involuntary context switches in a
     // 60-step `lorae bench` at --threads 2; 200 on a worker, median step 100–125 → 83–104 ms).
-    let result = set_threads(cli.threads).and_then(|()| rayon::scope(|_| run(cli.command)));
+    // The explorer's request threads wait for connections: run on a pool worker, they would
+    // keep it from the decoding they hand to the pool.
+    let result = set_threads(cli.threads).and_then(|()| match cli.command {
+        command @ Command::Explore(_) => run(command),
+        command => rayon::scope(|_| run(command)),
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -29,6 +29,7 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod eval;
+pub mod explore;
 pub mod io;
 pub mod kernels;
 pub mod latent;

@@ -7,6 +7,7 @@
 mod cli;
 mod common;
 mod evaluations;
+mod explore;
 mod fid;
 mod hostile;
 mod kill;

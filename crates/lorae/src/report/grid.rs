@@ -20,6 +20,36 @@ pub fn save_grid(
     range: PixelRange,
     path: &Path,
 ) -> Result<()> {
+    let grid = grid_image(values, shape, rows, cols, range)?;
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
+    }
+    save_png(&grid, path)
+}
+
+/// [`save_grid`]'s PNG as bytes (what `lorae explore` serves).
+pub fn grid_png(
+    values: &[f32],
+    shape: [usize; 3],
+    rows: usize,
+    cols: usize,
+    range: PixelRange,
+) -> Result<Vec<u8>> {
+    let grid = grid_image(values, shape, rows, cols, range)?;
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    grid.write_to(&mut bytes, image::ImageFormat::Png)
+        .map_err(|e| Error::Serialize(format!("a PNG in memory: {e}")))?;
+    Ok(bytes.into_inner())
+}
+
+/// The images in `rows × cols` cells with a white gap between them.
+fn grid_image(
+    values: &[f32],
+    shape: [usize; 3],
+    rows: usize,
+    cols: usize,
+    range: PixelRange,
+) -> Result<RgbImage> {
     let len = image_len(shape)?;
     let [_, h, w] = shape;
     let (cw, ch) = (w as u32 + GAP, h as u32 + GAP);
@@ -34,10 +64,7 @@ pub fn save_grid(
             y0 as i64,
         );
     }
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
-    }
-    save_png(&grid, path)
+    Ok(grid)
 }
 
 /// Writes each image of `values` (`[n, C, H, W]`) to `dir/000000.png`, `dir/000001.png`, ...

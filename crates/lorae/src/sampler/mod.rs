@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::latent::Codes;
 
 /// The samplers lorae offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SamplerKind {
     /// One Gaussian with the codes' mean and full covariance.

@@ -21,6 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["bench"],
     &["report"],
     &["reproduce"],
+    &["explore"],
 ];
 
 fn layer(module: &str) -> Option<usize> {
