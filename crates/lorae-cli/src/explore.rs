@@ -66,7 +66,7 @@ pub fn run(args: ExploreArgs) -> Result<()> {
         args.runs.len(),
         server.addr()
     );
-    server.run(args.workers, &STOP);
+    server.run(args.workers, &STOP)?;
     lorae::note!("lorae explore: stopped");
     Ok(())
 }

@@ -30,41 +30,45 @@ pub fn tiny_run(out: &Path, model: &[&str]) {
     assert!(ok, "{args:?}: {err}");
 }
 
-/// A running `lorae explore RUNS --port 0`, killed when dropped.
+/// A running `lorae explore RUNS --port 0`, killed when dropped. Its stderr goes to a file (a
+/// pipe nobody reads could fill and block it).
 pub struct Explorer {
     pub child: Child,
     /// `http://127.0.0.1:PORT/`.
     pub url: String,
+    log: tempfile::NamedTempFile,
 }
 
 impl Explorer {
     pub fn start(runs: &[&Path]) -> Explorer {
+        let log = tempfile::NamedTempFile::new().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_lorae"))
             .arg("explore")
             .args(runs)
             .args(["--port", "0", "--workers", "8"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(log.reopen().unwrap())
             .spawn()
             .unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) else {
-            let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            panic!("lorae explore printed {line:?}; stderr: {err}");
-        };
-        Explorer {
-            url: url.to_string(),
+        let mut ex = Explorer {
+            url: String::new(),
             child,
+            log,
+        };
+        match line.split_whitespace().find(|w| w.starts_with("http://")) {
+            Some(url) => ex.url = url.to_string(),
+            None => panic!("lorae explore printed {line:?}; stderr: {}", ex.stderr()),
         }
+        ex
+    }
+
+    /// What the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap()
     }
 
     /// (status, content type, body) of `GET path` or, with a body, `POST path`.
@@ -373,13 +377,7 @@ fn explore_answers_a_burst_of_decodes_from_many_clients_then_stops_on_ctrl_c() {
         );
         std::thread::sleep(Duration::from_millis(50));
     };
-    let mut err = String::new();
-    ex.child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let err = ex.stderr();
     assert!(status.success(), "exit {status:?}: {err}");
     assert!(err.contains("lorae explore: stopped"), "{err}");
 }

@@ -4,6 +4,7 @@
 //! (failing loudly when it cannot) and runs them with `--include-ignored`;
 //! [`common::fetched`] fails such a test when its files are missing instead of letting it pass.
 
+mod browser;
 mod cli;
 mod common;
 mod evaluations;

@@ -1,7 +1,9 @@
 //! The explorer's HTTP server: the page (HTML, JS, CSS compiled into the binary; no CDN, no build
 //! step) and a JSON-in, PNG-out API over the runs. A bad request gets 400 with a JSON message, an
 //! unknown run or path 404, a wrong method 405, a body over 64 KiB 413, and the server goes on
-//! serving; [`Server::run`] returns once `stop` is set, after the requests in flight.
+//! serving; [`Server::run`] returns once `stop` is set, after the requests in flight. The
+//! transport is axum on a small tokio runtime; the handlers are synchronous (decoding is CPU
+//! work) and run on its blocking threads.
 //!
 //! | request | body | answer |
 //! |---|---|---|
@@ -11,11 +13,14 @@
 //! | `POST /api/runs/ID/interpolate` | `{"a": 0, "b": 1, "steps": 8}` | PNG strip |
 //! | `GET /api/runs/ID/strip?from=0&n=16` | | PNG strip of evaluation images |
 
-use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::body::Body;
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::view::RunView;
@@ -26,14 +31,17 @@ const PAGE: &str = include_str!("page/index.html");
 const SCRIPT: &str = include_str!("page/explore.js");
 const STYLE: &str = include_str!("page/explore.css");
 /// Largest request body read.
-const BODY_LIMIT: u64 = 64 * 1024;
+const BODY_LIMIT: usize = 64 * 1024;
 
 /// A bound server over loaded runs.
 pub struct Server {
-    http: tiny_http::Server,
-    runs: Vec<RunView>,
+    listener: std::net::TcpListener,
+    runs: Arc<Runs>,
     addr: SocketAddr,
 }
+
+/// The runs, and the routing of a request to one of them.
+struct Runs(Vec<RunView>);
 
 /// One answer: status, content type, body, and the decode time when something was decoded.
 struct Reply {
@@ -72,6 +80,22 @@ impl Reply {
                 Reply::error(500, e)
             }
         }
+    }
+
+    fn into_response(self) -> Response {
+        let mut response = Response::new(Body::from(self.body));
+        *response.status_mut() =
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.kind));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(took) = self.took {
+            let timing = format!("decode;dur={:.1}", took.as_secs_f64() * 1e3);
+            if let Ok(value) = HeaderValue::from_str(&timing) {
+                headers.insert("server-timing", value);
+            }
+        }
+        response
     }
 }
 
@@ -118,18 +142,21 @@ impl Server {
         if runs.is_empty() {
             return Err(Error::invalid("runs", 0, "give at least one run directory"));
         }
-        let http = tiny_http::Server::http(SocketAddr::new(host, port)).map_err(|e| {
+        let listener = std::net::TcpListener::bind(SocketAddr::new(host, port)).map_err(|e| {
             Error::invalid(
                 "port",
                 port,
                 format!("cannot listen on {host}:{port}: {e}; choose another --port (0 picks a free one)"),
             )
         })?;
-        let addr = http
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| Error::Unsupported("the server is not on an IP address".into()))?;
-        Ok(Server { http, runs, addr })
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::Unsupported(format!("the listening socket has no address: {e}")))?;
+        Ok(Server {
+            listener,
+            runs: Arc::new(Runs(runs)),
+            addr,
+        })
     }
 
     /// The address it listens on.
@@ -137,104 +164,114 @@ impl Server {
         self.addr
     }
 
-    /// Serves with `workers` threads until `stop` is set; requests in flight are answered.
-    pub fn run(&self, workers: usize, stop: &AtomicBool) {
-        std::thread::scope(|scope| {
-            for _ in 0..workers.max(1) {
-                scope.spawn(|| {
-                    while !stop.load(Ordering::SeqCst) {
-                        match self.http.recv_timeout(Duration::from_millis(100)) {
-                            Ok(Some(request)) => self.answer(request),
-                            Ok(None) => {}
-                            Err(e) => crate::note!("explore: cannot accept a request: {e}"),
-                        }
-                    }
-                });
+    /// Serves until `stop` is set, answering up to `workers` requests at a time; the requests
+    /// in flight are answered before it returns.
+    pub fn run(self, workers: usize, stop: &'static AtomicBool) -> Result<()> {
+        let failed = |what: &str, e: std::io::Error| Error::Unsupported(format!("{what}: {e}"));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(workers.max(1))
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|e| failed("cannot start the server's threads", e))?;
+        let Server { listener, runs, .. } = self;
+        runtime.block_on(async move {
+            listener
+                .set_nonblocking(true)
+                .map_err(|e| failed("cannot serve on the socket", e))?;
+            let listener = tokio::net::TcpListener::from_std(listener)
+                .map_err(|e| failed("cannot serve on the socket", e))?;
+            let app = axum::Router::new().fallback(move |method: Method, uri: Uri, body: Body| {
+                answer(runs.clone(), method, uri, body)
+            });
+            let stopped = async move {
+                while !stop.load(Ordering::SeqCst) {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            };
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await
+                .map_err(|e| failed("the server failed", e))
+        })
+    }
+}
+
+/// Reads the body (at most [`BODY_LIMIT`] bytes) and routes the request on a blocking thread.
+async fn answer(runs: Arc<Runs>, method: Method, uri: Uri, body: Body) -> Response {
+    let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let too_long = std::error::Error::source(&e)
+                .is_some_and(|s| s.to_string().contains("length limit"));
+            return if too_long {
+                Reply::error(
+                    413,
+                    format!("request bodies are at most {BODY_LIMIT} bytes"),
+                )
+            } else {
+                Reply::error(400, format!("cannot read the request body: {e}"))
             }
-        });
-    }
-
-    fn answer(&self, mut request: tiny_http::Request) {
-        let method = request.method().clone();
-        let url = request.url().to_string();
-        let mut body = Vec::new();
-        let read = request
-            .as_reader()
-            .take(BODY_LIMIT + 1)
-            .read_to_end(&mut body);
-        let reply = match read {
-            Err(e) => Reply::error(400, format!("cannot read the request body: {e}")),
-            Ok(_) if body.len() as u64 > BODY_LIMIT => Reply::error(
-                413,
-                format!("request bodies are at most {BODY_LIMIT} bytes"),
-            ),
-            Ok(_) => self.route(&method, &url, &body),
-        };
-        let mut response =
-            tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
-        response = with_header(response, "Content-Type", reply.kind);
-        response = with_header(response, "Cache-Control", "no-store");
-        if let Some(took) = reply.took {
-            let ms = format!("decode;dur={:.1}", took.as_secs_f64() * 1e3);
-            response = with_header(response, "Server-Timing", &ms);
+            .into_response();
         }
-        // A client that went away is not the server's failure.
-        let _ = request.respond(response);
-    }
+    };
+    let url = uri.to_string();
+    let routed = tokio::task::spawn_blocking(move || runs.route(&method, &url, &bytes)).await;
+    routed
+        .unwrap_or_else(|e| Reply::error(500, format!("the request's handler failed: {e}")))
+        .into_response()
+}
 
-    fn route(&self, method: &tiny_http::Method, url: &str, body: &[u8]) -> Reply {
-        use tiny_http::Method::{Get, Post};
+impl Runs {
+    fn route(&self, method: &Method, url: &str, body: &[u8]) -> Reply {
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-        match (method, parts.as_slice()) {
-            (Get, [""] | ["index.html"]) => Reply::ok("text/html; charset=utf-8", PAGE),
-            (Get, ["explore.js"]) => Reply::ok("text/javascript; charset=utf-8", SCRIPT),
-            (Get, ["explore.css"]) => Reply::ok("text/css; charset=utf-8", STYLE),
-            (Get, ["api", "runs"]) => {
-                let runs: Vec<_> = self
-                    .runs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| r.info(i))
-                    .collect();
+        let (get, post) = (method == Method::GET, method == Method::POST);
+        match parts.as_slice() {
+            [""] | ["index.html"] if get => Reply::ok("text/html; charset=utf-8", PAGE),
+            ["explore.js"] if get => Reply::ok("text/javascript; charset=utf-8", SCRIPT),
+            ["explore.css"] if get => Reply::ok("text/css; charset=utf-8", STYLE),
+            ["api", "runs"] if get => {
+                let runs: Vec<_> = self.0.iter().enumerate().map(|(i, r)| r.info(i)).collect();
                 Reply::ok(
                     "application/json",
                     serde_json::json!({ "runs": runs }).to_string(),
                 )
             }
-            (_, ["api", "runs", id, action]) => {
-                let Some(run) = id.parse::<usize>().ok().and_then(|i| self.runs.get(i)) else {
+            ["api", "runs", id, action] => {
+                let Some(run) = id.parse::<usize>().ok().and_then(|i| self.0.get(i)) else {
                     return Reply::error(
                         404,
                         format!(
                             "no run `{id}`: this server has runs 0 to {}",
-                            self.runs.len() - 1
+                            self.0.len() - 1
                         ),
                     );
                 };
-                match (method, *action) {
-                    (Post, "decode") => timed(|| {
+                match *action {
+                    "decode" if post => timed(|| {
                         let b: DecodeBody = parse(body)?;
                         run.decode_point(&b.pc)
                     }),
-                    (Post, "samples") => timed(|| {
+                    "samples" if post => timed(|| {
                         let b: SamplesBody = parse(body)?;
                         run.samples(b.sampler.parse::<SamplerKind>()?, b.k, b.n, b.seed)
                     }),
-                    (Post, "interpolate") => timed(|| {
+                    "interpolate" if post => timed(|| {
                         let b: InterpolateBody = parse(body)?;
                         run.interpolation(b.a, b.b, b.steps)
                     }),
-                    (Get, "strip") => timed(|| {
+                    "strip" if get => timed(|| {
                         run.strip(query_usize(query, "from", 0)?, query_usize(query, "n", 16)?)
                     }),
-                    (_, "decode" | "samples" | "interpolate" | "strip") => {
+                    "decode" | "samples" | "interpolate" | "strip" => {
                         Reply::error(405, format!("{method} is not allowed on {path}"))
                     }
                     _ => Reply::error(404, format!("no such endpoint: {path}")),
                 }
             }
-            (_, ["" | "index.html" | "explore.js" | "explore.css"] | ["api", "runs"]) => {
+            ["" | "index.html" | "explore.js" | "explore.css"] | ["api", "runs"] => {
                 Reply::error(405, format!("{method} is not allowed on {path}"))
             }
             _ => Reply::error(404, format!("no such page: {path}")),
@@ -270,19 +307,5 @@ fn query_usize(query: &str, name: &'static str, default: usize) -> Result<usize>
         Some((_, v)) => v
             .parse()
             .map_err(|_| Error::invalid(name, v, "expected a non-negative whole number")),
-    }
-}
-
-fn with_header<R: Read>(
-    response: tiny_http::Response<R>,
-    name: &str,
-    value: &str,
-) -> tiny_http::Response<R> {
-    match tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-        Ok(h) => response.with_header(h),
-        Err(()) => {
-            crate::note!("explore: header `{name}: {value}` is not ASCII; left out (a lorae bug)");
-            response
-        }
     }
 }

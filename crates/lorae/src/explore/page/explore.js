@@ -88,7 +88,7 @@ function serialised(img, request, timing) {
 
 function drawSpectrum(canvas, spectrum) {
   const ratio = window.devicePixelRatio || 1;
-  const [w, h] = [400, 170];
+  const [w, h] = [370, 170];
   canvas.width = w * ratio;
   canvas.height = h * ratio;
   const g = canvas.getContext("2d");
@@ -147,10 +147,12 @@ function buildRun(info) {
       `${info.eval_images} evaluation codes`,
   }, col);
 
-  element("h3", { textContent: "Latent spectrum (normalised singular values)" }, col);
+  element("h3", { textContent: "Latent spectrum (singular values / the largest)" }, col);
   drawSpectrum(element("canvas", { className: "spectrum" }, col), info.spectrum);
 
-  element("h3", { textContent: `Along the top ${info.slider_std.length} principal components (±3σ)` }, col);
+  const count = info.slider_std.length;
+  const along = count > 1 ? `the top ${count} principal components` : "the top principal component";
+  element("h3", { textContent: `Along ${along} (±3σ)` }, col);
   const explorer = element("div", { className: "explorer" }, col);
   const sliders = element("div", { className: "sliders" }, explorer);
   const side = element("div", {}, explorer);
