@@ -16,4 +16,5 @@ if ! has_browser; then
     exit 0
   fi
 fi
-cargo test --release -p lorae-cli --test it -- --include-ignored browser::
+# The same selection as the main test command (--workspace), so that cargo reuses its build.
+cargo test --release --workspace -- --include-ignored browser::

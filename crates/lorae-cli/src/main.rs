@@ -28,6 +28,7 @@ fn keep_freed_memory() {
 }
 
 mod bench;
+mod bench_fid;
 mod bench_gmm;
 mod classify;
 mod data_fetch;
@@ -82,6 +83,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Time lorae's GMM fit against scikit-learn's on the same low-rank codes.
     BenchGmm(bench_gmm::BenchGmmArgs),
+    /// Time FID feature extraction against pytorch-fid on the same images (images/s, ratio).
+    BenchFid(bench_fid::BenchFidArgs),
     /// Fréchet Inception Distance between two image sets (folders, dataset:NAME[:split], .npz),
     /// as pytorch-fid computes it; with --run, of the run's samples against its test split.
     Fid(fid::FidArgs),
@@ -126,6 +129,7 @@ fn run(command: Command) -> Result<()> {
         Command::Interpolate(args) => interpolate::run(args),
         Command::PcaGrid(args) => pca_grid::run(args),
         Command::BenchGmm(args) => bench_gmm::run(args),
+        Command::BenchFid(args) => bench_fid::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Data(command) => data_info::run(command),
         Command::Fid(args) => fid::run(args),

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::explore::{tiny_run, Explorer};
+use crate::common::tiny_run;
+use crate::explore::Explorer;
 
 /// The W3C key of an element reference.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";

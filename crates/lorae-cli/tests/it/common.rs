@@ -51,3 +51,24 @@ pub fn fetched(paths: &[&str]) -> std::path::PathBuf {
     );
     root
 }
+
+/// Trains a tiny shapes run (400 / 120 images, 1 epoch at lr 1e-3) into `out`, with `extra` flags.
+pub fn tiny_run(out: &std::path::Path, extra: &[&str]) {
+    let mut args = vec![
+        "train",
+        "--out",
+        out.to_str().unwrap(),
+        "--train-size",
+        "400",
+        "--eval-size",
+        "120",
+        "--epochs",
+        "1",
+        "--lr",
+        "1e-3",
+        "--no-progress",
+    ];
+    args.extend(extra);
+    let (ok, _, err) = lorae(&args);
+    assert!(ok, "{args:?}: {err}");
+}

@@ -1,28 +1,6 @@
 //! `lorae classify`, `lorae theory` and `lorae tsne` on tiny shapes runs, and their bad inputs.
 
-use std::path::Path;
-
-use crate::common::{fails_with, lorae};
-
-fn train(out: &Path, extra: &[&str]) {
-    let mut args = vec![
-        "train",
-        "--out",
-        out.to_str().unwrap(),
-        "--train-size",
-        "400",
-        "--eval-size",
-        "120",
-        "--epochs",
-        "1",
-        "--lr",
-        "1e-3",
-        "--no-progress",
-    ];
-    args.extend(extra);
-    let (ok, _, err) = lorae(&args);
-    assert!(ok, "{args:?}: {err}");
-}
+use crate::common::{fails_with, lorae, tiny_run};
 
 #[test]
 fn classify_theory_and_tsne_on_tiny_runs() {
@@ -30,9 +8,9 @@ fn classify_theory_and_tsne_on_tiny_runs() {
     let low = dir.path().join("lorae-low");
     let high = dir.path().join("lorae-high");
     let ae = dir.path().join("ae");
-    train(&low, &["--model", "lorae", "--lambda", "1e-5"]);
-    train(&high, &["--model", "lorae", "--lambda", "1e-1"]);
-    train(&ae, &["--model", "ae"]);
+    tiny_run(&low, &["--model", "lorae", "--lambda", "1e-5"]);
+    tiny_run(&high, &["--model", "lorae", "--lambda", "1e-1"]);
+    tiny_run(&ae, &["--model", "ae"]);
     let (low_s, high_s, ae_s) = (
         low.to_str().unwrap(),
         high.to_str().unwrap(),
@@ -216,7 +194,7 @@ fn classify_theory_and_tsne_on_tiny_runs() {
 
     // A GAN has no encoder to classify with.
     let gan = dir.path().join("gan");
-    train(&gan, &["--model", "gan"]);
+    tiny_run(&gan, &["--model", "gan"]);
     fails_with(&["classify", gan.to_str().unwrap()], "GAN run");
     fails_with(&["theory", "minmax", gan.to_str().unwrap()], "GAN run");
 }

@@ -7,28 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{fails_with, lorae};
-
-/// Trains a tiny shapes run (400 / 120 images, 1 epoch) of `model` into `out`.
-pub fn tiny_run(out: &Path, model: &[&str]) {
-    let mut args = vec![
-        "train",
-        "--out",
-        out.to_str().unwrap(),
-        "--train-size",
-        "400",
-        "--eval-size",
-        "120",
-        "--epochs",
-        "1",
-        "--lr",
-        "1e-3",
-        "--no-progress",
-    ];
-    args.extend(model);
-    let (ok, _, err) = lorae(&args);
-    assert!(ok, "{args:?}: {err}");
-}
+use crate::common::{fails_with, tiny_run};
 
 /// A running `lorae explore RUNS --port 0`, killed when dropped. Its stderr goes to a file (a
 /// pipe nobody reads could fill and block it).

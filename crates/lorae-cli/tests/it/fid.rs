@@ -262,3 +262,94 @@ fn dataset_statistics_are_cached_by_content() {
         "{changed} vs {first}"
     );
 }
+
+#[test]
+#[ignore = "needs the FID weights: lorae data fetch fid-weights (.ci/run fetches them and runs --include-ignored)"]
+fn bench_fid_times_lorae_and_refuses_bad_input() {
+    let w = weights();
+    let w = w.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("images");
+    write_pngs(&folder, 5, 7);
+    let f = folder.to_str().unwrap();
+    let (ok, out, err) = lorae(&[
+        "bench-fid",
+        "--no-peer",
+        "-n",
+        "3",
+        "--rounds",
+        "2",
+        "--batch-size",
+        "2",
+        "--images",
+        f,
+        "--weights",
+        w,
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let r = json(&out);
+    assert_eq!(r["images"], 3, "-n caps the folder's 5 images");
+    assert_eq!(r["lorae_rounds"].as_array().unwrap().len(), 2);
+    assert!(r["lorae_images_per_s"].as_f64().unwrap() > 0.0);
+    assert!(r["ratio"].is_null() && r["peer_images_per_s"].is_null());
+    fails_with(
+        &["bench-fid", "-n", "0", "--no-peer", "--weights", w],
+        "each must be at least 1",
+    );
+    fails_with(
+        &[
+            "bench-fid",
+            "-n",
+            "2",
+            "--images",
+            f,
+            "--weights",
+            w,
+            "--peer",
+            "/no/such/python",
+        ],
+        "/no/such/python",
+    );
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    fails_with(
+        &[
+            "bench-fid",
+            "--images",
+            empty.to_str().unwrap(),
+            "--weights",
+            w,
+            "--no-peer",
+        ],
+        "empty",
+    );
+}
+
+/// Needs the reference venv (tools/setup-ref-venv.sh) with pytorch-fid; not run by .ci/run.
+#[test]
+#[ignore = "needs the FID weights and the reference venv with pytorch-fid"]
+fn reference_bench_fid_runs_the_pytorch_fid_peer() {
+    let w = weights();
+    let (ok, out, err) = lorae(&[
+        "bench-fid",
+        "-n",
+        "4",
+        "--rounds",
+        "1",
+        "--batch-size",
+        "2",
+        "--weights",
+        w.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let line = out.trim().lines().last().unwrap();
+    assert!(
+        line.starts_with("fid features (4 images of 3×32×32"),
+        "{line}"
+    );
+    assert!(
+        line.contains("pytorch-fid") && line.contains("ratio"),
+        "{line}"
+    );
+}

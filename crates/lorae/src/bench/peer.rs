@@ -1,5 +1,6 @@
 //! The Python peers that lorae's speed is measured against: `peers/torch_step.py` (a PyTorch
-//! training step of the same model) and `peers/gmm_bench.py` (scikit-learn's GaussianMixture).
+//! training step of the same model), `peers/gmm_bench.py` (scikit-learn's GaussianMixture) and
+//! `peers/fid_features.py` (pytorch-fid's feature extraction).
 //! Both are compiled into the library, so a `cargo install`ed binary benchmarks without a
 //! source tree: each run writes the script to a temporary directory and calls the Python given
 //! (by default the reference venv's, `tools/setup-ref-venv.sh`). A peer reports on its last
@@ -29,6 +30,12 @@ pub const TORCH_STEP: Script = Script {
 pub const GMM_BENCH: Script = Script {
     name: "gmm_bench.py",
     text: include_str!("../../peers/gmm_bench.py"),
+};
+
+/// The pytorch-fid feature-extraction peer.
+pub const FID_FEATURES: Script = Script {
+    name: "fid_features.py",
+    text: include_str!("../../peers/fid_features.py"),
 };
 
 /// The reference venv's python (`$LORAE_REF_VENV`, else `~/.cache/lorae/venv-ref`), else

@@ -18,8 +18,8 @@ const LAYERS: &[&[&str]] = &[
     &["train"],
     &["sampler"],
     &["eval"],
-    &["bench"],
     &["report"],
+    &["bench"],
     &["reproduce"],
     &["explore"],
 ];

@@ -1,0 +1,71 @@
+//! `lorae bench-fid`: FID feature extraction in images per second, lorae against pytorch-fid on
+//! the same folder, weights and threads ([`lorae::bench::fid`]).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use lorae::bench::fid::{bench_fid, FidBenchConfig};
+use lorae::bench::peer::default_python;
+use lorae::eval::score::default_weights;
+
+use crate::flags::{DeviceFlag, JsonFlag};
+
+#[derive(Args)]
+pub struct BenchFidArgs {
+    /// Images to time.
+    #[arg(short, default_value_t = 200)]
+    n: usize,
+    /// A folder of PNG / JPEG images [default: the first n shapes test images, written as PNGs].
+    #[arg(long)]
+    images: Option<PathBuf>,
+    /// FID weights [default: the fetch cache's, `lorae data fetch fid-weights`].
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// Images per forward pass (pytorch-fid's default).
+    #[arg(long, default_value_t = 50)]
+    batch_size: usize,
+    /// Alternating rounds of the two sides (each side's rate is the median).
+    #[arg(long, default_value_t = 2)]
+    rounds: usize,
+    /// Python with torch and pytorch-fid [default: $LORAE_REF_VENV or ~/.cache/lorae/venv-ref's
+    /// python if present, else python3].
+    #[arg(long)]
+    peer: Option<PathBuf>,
+    /// Skip the pytorch-fid side.
+    #[arg(long)]
+    no_peer: bool,
+    #[command(flatten)]
+    device: DeviceFlag,
+    #[command(flatten)]
+    json: JsonFlag,
+}
+
+pub fn run(args: BenchFidArgs) -> Result<()> {
+    let config = FidBenchConfig {
+        images: args.images.clone(),
+        n: args.n,
+        weights: args.weights.clone().map_or_else(default_weights, Ok)?,
+        batch: args.batch_size,
+        rounds: args.rounds,
+        peer: (!args.no_peer).then(|| args.peer.clone().unwrap_or_else(default_python)),
+    };
+    let r = bench_fid(&config, &args.device.open()?)?;
+    if args.json.json {
+        lorae::say!("{}", serde_json::to_string(&r)?);
+        return Ok(());
+    }
+    let [c, h, w] = r.shape;
+    let head = format!(
+        "fid features ({} images of {c}×{h}×{w}, {} threads)",
+        r.images, r.threads
+    );
+    match (r.peer_images_per_s, r.ratio) {
+        (Some(peer), Some(ratio)) => lorae::say!(
+            "{head}: lorae {:.2} img/s, pytorch-fid {peer:.2} img/s, ratio {ratio:.2} (lorae / pytorch-fid: higher is better)",
+            r.lorae_images_per_s
+        ),
+        _ => lorae::say!("{head}: lorae {:.2} img/s", r.lorae_images_per_s),
+    }
+    Ok(())
+}
