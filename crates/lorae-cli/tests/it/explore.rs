@@ -20,11 +20,17 @@ pub struct Explorer {
 
 impl Explorer {
     pub fn start(runs: &[&Path]) -> Explorer {
+        Explorer::start_with(runs, &[])
+    }
+
+    /// With `extra` flags (`--device wgpu`).
+    pub fn start_with(runs: &[&Path], extra: &[&str]) -> Explorer {
         let log = tempfile::NamedTempFile::new().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_lorae"))
             .arg("explore")
             .args(runs)
             .args(["--port", "0", "--workers", "8"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(log.reopen().unwrap())
             .spawn()

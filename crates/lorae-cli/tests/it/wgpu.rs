@@ -1,7 +1,7 @@
 //! A run moves between devices (built with `--features wgpu`; `.ci/run` runs this on Mesa's
 //! lavapipe): the same seed starts from the same weights on wgpu and the CPU, a run trained one
 //! epoch on one device and resumed on the other for a second ends close to the same run done on
-//! the CPU alone, and every inference command runs on wgpu.
+//! the CPU alone, and every inference command runs on wgpu, `lorae explore` included.
 
 use crate::common::lorae;
 
@@ -186,4 +186,39 @@ fn fid_of_a_run_on_wgpu_matches_the_cpu() {
     let (a, b) = (fid("cpu"), fid("wgpu"));
     eprintln!("FID cpu {a:.6}, wgpu {b:.6}");
     assert!((a - b).abs() <= 1e-3 * a, "{a} against {b}");
+}
+
+/// The largest difference of two images' 8-bit channels.
+fn max_difference(a: &image::RgbImage, b: &image::RgbImage) -> u8 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    a.as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| x.abs_diff(*y))
+        .max()
+        .unwrap()
+}
+
+#[test]
+fn explore_decodes_on_wgpu_as_on_the_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("ae");
+    crate::common::tiny_run(&run, &["--model", "ae"]);
+    let cpu = crate::explore::Explorer::start(&[&run]);
+    let gpu = crate::explore::Explorer::start_with(&[&run], &["--device", "wgpu"]);
+    for pc in ["[]", "[2.5]", "[-1.5]"] {
+        let body = format!("{{\"pc\": {pc}}}");
+        let (a, b) = (
+            cpu.png("/api/runs/0/decode", Some(&body)),
+            gpu.png("/api/runs/0/decode", Some(&body)),
+        );
+        // Pixels are rounded to 8 bits: values 1e-6 apart may round to neighbouring levels.
+        assert!(max_difference(&a, &b) <= 1, "pc {pc}");
+    }
+    let samples = r#"{"sampler": "gaussian", "n": 4, "seed": 3}"#;
+    let (a, b) = (
+        cpu.png("/api/runs/0/samples", Some(samples)),
+        gpu.png("/api/runs/0/samples", Some(samples)),
+    );
+    assert!(max_difference(&a, &b) <= 1, "gaussian samples");
 }
