@@ -33,7 +33,7 @@ pub struct BenchFidArgs {
     #[arg(long)]
     peer: Option<PathBuf>,
     /// Skip the pytorch-fid side.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "peer")]
     no_peer: bool,
     #[command(flatten)]
     device: DeviceFlag,

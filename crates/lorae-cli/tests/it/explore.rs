@@ -309,6 +309,10 @@ fn explore_endpoints_answer_and_bad_requests_get_an_error_status() {
             "still serving after {path}"
         );
     }
+    match ureq::get(&format!("{}api/runs/0/decode", ex.url)).call() {
+        Err(ureq::Error::Status(405, r)) => assert_eq!(r.header("allow"), Some("POST")),
+        other => panic!("GET decode: {other:?}"),
+    }
     let huge = format!("{{\"pc\": [{}0]}}", "0,".repeat(40_000));
     let (status, message) = ex.refused("/api/runs/0/decode", Some(&huge));
     assert_eq!(status, 413, "{message}");

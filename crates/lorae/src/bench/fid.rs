@@ -74,32 +74,25 @@ pub fn bench_fid(config: &FidBenchConfig, device: &Device) -> Result<FidBench> {
             e,
         )
     })?;
-    let folder = match &config.images {
-        Some(dir) => dir.clone(),
+    // Both sides read the same files: the first n of the folder (by name), copied, or the
+    // first n shapes test images written as PNGs.
+    let folder = temp.path().join("images");
+    match &config.images {
+        Some(dir) => copy_first(dir, config.n, &folder)?,
         None => {
             let data = RunConfig::for_dataset(ModelKind::Ae, DatasetKind::Shapes).data;
             let set = crate::data::load_split(&data, 0, Split::Test, Some(config.n))?;
-            let dir = temp.path().join("images");
-            crate::report::grid::save_set(&set, &dir)?;
-            dir
+            crate::report::grid::save_set(&set, &folder)?;
         }
-    };
-    // The peer reads the whole folder: give it only the images lorae times.
-    let set = load_folder(&folder, Some(config.n))?;
-    let peer_folder = if config.images.is_some() && set.len() < count_images(&folder)? {
-        let dir = temp.path().join("peer-images");
-        crate::report::grid::save_set(&set, &dir)?;
-        dir
-    } else {
-        folder.clone()
-    };
+    }
+    let set = load_folder(&folder, None)?;
     let net = FidInception::load(&config.weights, device)?;
     let threads = rayon::current_num_threads();
     let hidden = indicatif::ProgressBar::hidden();
     let (mut lorae_rounds, mut peer_rounds, mut peer_version) = (Vec::new(), Vec::new(), None);
     for round in 1..=config.rounds {
         let start = Instant::now();
-        let images = load_folder(&folder, Some(config.n))?;
+        let images = load_folder(&folder, None)?;
         let features = net.features(&images, config.batch, device, &hidden)?;
         let rate = images.len() as f64 / start.elapsed().as_secs_f64();
         if features.len() != images.len() * FEATURE_DIM {
@@ -114,7 +107,7 @@ pub fn bench_fid(config: &FidBenchConfig, device: &Device) -> Result<FidBench> {
         if let Some(python) = &config.peer {
             let args: Vec<String> = vec![
                 "--images".into(),
-                peer_folder.to_string_lossy().into_owned(),
+                folder.to_string_lossy().into_owned(),
                 "--weights".into(),
                 config.weights.to_string_lossy().into_owned(),
                 "--batch-size".into(),
@@ -151,15 +144,30 @@ pub fn bench_fid(config: &FidBenchConfig, device: &Device) -> Result<FidBench> {
     })
 }
 
-fn count_images(dir: &std::path::Path) -> Result<usize> {
+/// Copies the first `n` PNG / JPEG files of `dir` (by name) into `out`.
+fn copy_first(dir: &std::path::Path, n: usize, out: &std::path::Path) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io("cannot read", dir, e))?;
-    Ok(entries
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().to_lowercase();
-            name.ends_with(".png") || name.ends_with(".jpg") || name.ends_with(".jpeg")
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase());
+            matches!(ext.as_deref(), Some("png" | "jpg" | "jpeg"))
         })
-        .count())
+        .collect();
+    if files.is_empty() {
+        return Err(Error::bad_file(
+            dir,
+            "holds no PNG or JPEG images: give a folder of images with --images",
+        ));
+    }
+    files.sort();
+    std::fs::create_dir_all(out).map_err(|e| Error::io("cannot create directory", out, e))?;
+    for file in files.iter().take(n) {
+        let name = file.file_name().unwrap_or_default();
+        std::fs::copy(file, out.join(name)).map_err(|e| Error::io("cannot copy", file, e))?;
+    }
+    Ok(())
 }
 
 fn median(values: &[f64]) -> f64 {

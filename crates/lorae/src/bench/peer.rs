@@ -1,7 +1,7 @@
 //! The Python peers that lorae's speed is measured against: `peers/torch_step.py` (a PyTorch
 //! training step of the same model), `peers/gmm_bench.py` (scikit-learn's GaussianMixture) and
 //! `peers/fid_features.py` (pytorch-fid's feature extraction).
-//! Both are compiled into the library, so a `cargo install`ed binary benchmarks without a
+//! All three are compiled into the library, so a `cargo install`ed binary benchmarks without a
 //! source tree: each run writes the script to a temporary directory and calls the Python given
 //! (by default the reference venv's, `tools/setup-ref-venv.sh`). A peer reports on its last
 //! stdout line, as one JSON object.

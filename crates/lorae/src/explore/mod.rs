@@ -1,7 +1,7 @@
 //! `lorae explore`: a local web page to move through learned latent spaces. A run's decoder runs
 //! in milliseconds on a CPU, so the page can decode on every slider move: the point
 //! `z = m + Σᵢ tᵢ σᵢ aᵢ` along the top principal components `aᵢ` (standard deviations `σᵢ`) of
-//! the evaluation codes, as many as the effective rank, goes to the server and comes back as a
+//! the evaluation codes, as many as the effective rank (at most 16), goes to the server and comes back as a
 //! PNG. Beside it: the latent spectrum, GMM / Gaussian samples, interpolations between
 //! evaluation images; several runs side by side, under the same controls.
 //!

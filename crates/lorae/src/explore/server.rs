@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -49,6 +49,8 @@ struct Reply {
     kind: &'static str,
     body: Vec<u8>,
     took: Option<Duration>,
+    /// The methods a 405 names.
+    allow: Option<&'static str>,
 }
 
 impl Reply {
@@ -58,6 +60,7 @@ impl Reply {
             kind,
             body: body.into(),
             took: None,
+            allow: None,
         }
     }
 
@@ -68,6 +71,18 @@ impl Reply {
             kind: "application/json",
             body: body.into_bytes(),
             took: None,
+            allow: None,
+        }
+    }
+
+    /// 405, naming the method that is allowed.
+    fn not_allowed(method: &Method, path: &str, allow: &'static str) -> Reply {
+        Reply {
+            allow: Some(allow),
+            ..Reply::error(
+                405,
+                format!("{method} is not allowed on {path}: use {allow}"),
+            )
         }
     }
 
@@ -89,6 +104,9 @@ impl Reply {
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.kind));
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(allow) = self.allow {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
         if let Some(took) = self.took {
             let timing = format!("decode;dur={:.1}", took.as_secs_f64() * 1e3);
             if let Ok(value) = HeaderValue::from_str(&timing) {
@@ -182,9 +200,11 @@ impl Server {
                 .map_err(|e| failed("cannot serve on the socket", e))?;
             let listener = tokio::net::TcpListener::from_std(listener)
                 .map_err(|e| failed("cannot serve on the socket", e))?;
-            let app = axum::Router::new().fallback(move |method: Method, uri: Uri, body: Body| {
-                answer(runs.clone(), method, uri, body)
-            });
+            let app = axum::Router::new().fallback(
+                move |method: Method, uri: Uri, headers: HeaderMap, body: Body| {
+                    answer(runs.clone(), method, uri, headers, body)
+                },
+            );
             let stopped = async move {
                 while !stop.load(Ordering::SeqCst) {
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -199,7 +219,27 @@ impl Server {
 }
 
 /// Reads the body (at most [`BODY_LIMIT`] bytes) and routes the request on a blocking thread.
-async fn answer(runs: Arc<Runs>, method: Method, uri: Uri, body: Body) -> Response {
+async fn answer(
+    runs: Arc<Runs>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let too_long = || {
+        Reply::error(
+            413,
+            format!("request bodies are at most {BODY_LIMIT} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return too_long().into_response();
+    }
+    // A body without a declared length (chunked) is cut at the limit.
     let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
         Ok(bytes) => bytes,
         Err(e) => {
@@ -265,14 +305,15 @@ impl Runs {
                     "strip" if get => timed(|| {
                         run.strip(query_usize(query, "from", 0)?, query_usize(query, "n", 16)?)
                     }),
-                    "decode" | "samples" | "interpolate" | "strip" => {
-                        Reply::error(405, format!("{method} is not allowed on {path}"))
+                    "decode" | "samples" | "interpolate" => {
+                        Reply::not_allowed(method, path, "POST")
                     }
+                    "strip" => Reply::not_allowed(method, path, "GET"),
                     _ => Reply::error(404, format!("no such endpoint: {path}")),
                 }
             }
             ["" | "index.html" | "explore.js" | "explore.css"] | ["api", "runs"] => {
-                Reply::error(405, format!("{method} is not allowed on {path}"))
+                Reply::not_allowed(method, path, "GET")
             }
             _ => Reply::error(404, format!("no such page: {path}")),
         }

@@ -1,6 +1,6 @@
 //! One run as `lorae explore` shows it, everything decoded on request: its latent spectrum; a
 //! point moved along the top principal components of its evaluation codes, `z = m + Σᵢ tᵢ σᵢ aᵢ`
-//! (`tᵢ` in standard deviations, as many sliders as the effective rank, at most
+//! (`tᵢ` in standard deviations, as many sliders as the effective rank, at least 1 and at most
 //! [`MAX_SLIDERS`]); samples of a Gaussian or GMM fitted to its evaluation codes (fitted once per
 //! `k`, so a reseed only redraws); the line between the codes of two evaluation images.
 
@@ -219,10 +219,12 @@ impl RunView {
                 format!("a GMM here has 1 to {max_k} components"),
             ));
         }
-        let mut cache = self.samplers.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(fitted) = cache.get(&(kind, k)) {
+        let cache = || self.samplers.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(fitted) = cache().get(&(kind, k)) {
             return Ok(fitted.clone());
         }
+        // Fitted without the lock: a long GMM fit does not hold up the samplers already fitted
+        // (two first requests for the same k fit it twice, to the same model).
         let codes = Codes {
             values: self.codes.values[..self.fit_limit * self.codes.dim].to_vec(),
             dim: self.codes.dim,
@@ -250,7 +252,7 @@ impl RunView {
                 ))
             }
         };
-        cache.insert((kind, k), fitted.clone());
+        cache().insert((kind, k), fitted.clone());
         Ok(fitted)
     }
 

@@ -45,13 +45,15 @@ async function api(path, body) {
 async function show(img, response, timing) {
   const bytes = new Uint8Array(await response.arrayBuffer());
   const url = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
-  await new Promise((resolve) => {
-    img.onload = resolve;
-    img.onerror = resolve;
+  const loaded = await new Promise((resolve) => {
+    img.onload = () => resolve(true);
+    img.onerror = () => resolve(false);
     if (img.dataset.url) URL.revokeObjectURL(img.dataset.url);
     img.dataset.url = url;
     img.src = url;
   });
+  if (!loaded) throw new Error(`the server sent an image the browser cannot decode (${img.alt})`);
+  if ($("status").className === "error") status("", false);
   img.dataset.hash = fnv1a(bytes);
   img.dataset.version = String(Number(img.dataset.version || 0) + 1);
   if (timing) {
@@ -208,7 +210,8 @@ function pick(run, ev) {
   const [, , width] = run.info.image_shape;
   const scale = run.strip.naturalWidth / run.strip.clientWidth;
   const index = Math.floor((ev.offsetX * scale - 2) / (width + 2));
-  if (index < 0 || index >= Math.min(STRIP, run.info.eval_images)) return;
+  // Every run interpolates between the same two images: stay below the smallest run's count.
+  if (index < 0 || index >= Math.min(STRIP, run.info.eval_images) || index > Number($("from").max)) return;
   $(state.picking).value = index;
   state.picking = state.picking === "from" ? "to" : "from";
   interpolateAll();
@@ -234,6 +237,7 @@ async function main() {
     const { runs } = await (await api("/api/runs")).json();
     state.runs = runs.map(buildRun);
     $("k").max = Math.min(...runs.map((r) => r.max_k));
+    $("k").value = Math.min(Number($("k").value), Number($("k").max));
     $("to").max = $("from").max = Math.min(...runs.map((r) => r.eval_images)) - 1;
     status(`${runs.length} run${runs.length > 1 ? "s" : ""} loaded`, false);
   } catch (e) {
