@@ -5,6 +5,28 @@
 
 use crate::common::lorae;
 
+/// Runs `lorae ARGS` and asserts success. A process killed by a signal after it printed no
+/// error (seen once in a CI run: `lorae bench … --device wgpu` ended without a message, which no
+/// lorae failure does; 16 reruns of it passed) is run once more, with a note: lavapipe's teardown,
+/// not lorae, is the suspect. An error exit fails at once.
+fn on_wgpu(args: &[&str]) {
+    use std::os::unix::process::ExitStatusExt;
+    for attempt in 1..=2 {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_lorae"))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        match (out.status.success(), out.status.signal()) {
+            (true, _) => return,
+            (false, Some(signal)) if attempt == 1 && !err.contains("error") => {
+                eprintln!("NOTE: {args:?} was killed by signal {signal} without an error; running it again")
+            }
+            _ => panic!("{args:?}: {} ({:?})", err, out.status),
+        }
+    }
+}
+
 fn metrics(run: &std::path::Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(run.join("metrics.jsonl"))
         .unwrap()
@@ -131,8 +153,7 @@ fn inference_commands_run_on_wgpu() {
             "--no-peer",
         ],
     ] {
-        let (ok, _, err) = lorae(&[&args[..], &["--device", "wgpu"]].concat());
-        assert!(ok, "{args:?}: {err}");
+        on_wgpu(&[&args[..], &["--device", "wgpu"]].concat());
     }
     let spectrum = |device: &str| {
         let (ok, out, err) = lorae(&["spectrum", r, "--json", "--device", device]);
