@@ -12,6 +12,7 @@ use burn::prelude::Device;
 use serde::Serialize;
 
 use super::peer::{self, FID_FEATURES};
+use super::step::median;
 use crate::config::{DatasetKind, ModelKind, RunConfig};
 use crate::data::Split;
 use crate::error::{Error, Result};
@@ -85,11 +86,11 @@ pub fn bench_fid(config: &FidBenchConfig, device: &Device) -> Result<FidBench> {
             crate::report::grid::save_set(&set, &folder)?;
         }
     }
-    let set = load_folder(&folder, None)?;
     let net = FidInception::load(&config.weights, device)?;
     let threads = rayon::current_num_threads();
     let hidden = indicatif::ProgressBar::hidden();
     let (mut lorae_rounds, mut peer_rounds, mut peer_version) = (Vec::new(), Vec::new(), None);
+    let (mut count, mut shape) = (0, [0; 3]);
     for round in 1..=config.rounds {
         let start = Instant::now();
         let images = load_folder(&folder, None)?;
@@ -102,6 +103,7 @@ pub fn bench_fid(config: &FidBenchConfig, device: &Device) -> Result<FidBench> {
                 images.len()
             )));
         }
+        (count, shape) = (images.len(), images.shape);
         crate::note!("round {round}: lorae {rate:.2} images/s");
         lorae_rounds.push(rate);
         if let Some(python) = &config.peer {
@@ -117,10 +119,9 @@ pub fn bench_fid(config: &FidBenchConfig, device: &Device) -> Result<FidBench> {
             ];
             let out = peer::run(python, FID_FEATURES, &args)?;
             let images = peer::number(&out.report, "images", FID_FEATURES)?;
-            if images as usize != set.len() {
+            if images as usize != count {
                 return Err(Error::Unsupported(format!(
-                    "the peer read {images} images, lorae {}: is the folder changing?",
-                    set.len()
+                    "the peer read {images} images, lorae {count}: is the folder changing?"
                 )));
             }
             let rate = peer::number(&out.report, "images_per_s", FID_FEATURES)?;
@@ -132,8 +133,8 @@ pub fn bench_fid(config: &FidBenchConfig, device: &Device) -> Result<FidBench> {
     let lorae = median(&lorae_rounds);
     let peer_rate = (!peer_rounds.is_empty()).then(|| median(&peer_rounds));
     Ok(FidBench {
-        images: set.len(),
-        shape: set.shape,
+        images: count,
+        shape,
         threads,
         lorae_rounds,
         lorae_images_per_s: lorae,
@@ -168,15 +169,4 @@ fn copy_first(dir: &std::path::Path, n: usize, out: &std::path::Path) -> Result<
         std::fs::copy(file, out.join(name)).map_err(|e| Error::io("cannot copy", file, e))?;
     }
     Ok(())
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 1 {
-        sorted[mid]
-    } else {
-        (sorted[mid - 1] + sorted[mid]) / 2.0
-    }
 }
