@@ -2,7 +2,7 @@
 //! answered 400/404/405/413 with the server still serving, a burst of 200 decodes from 8
 //! clients, Ctrl-C, and the command's bad inputs.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -316,6 +316,17 @@ fn explore_endpoints_answer_and_bad_requests_get_an_error_status() {
     let huge = format!("{{\"pc\": [{}0]}}", "0,".repeat(40_000));
     let (status, message) = ex.refused("/api/runs/0/decode", Some(&huge));
     assert_eq!(status, 413, "{message}");
+    // Over the drain limit the 413 comes before the body is read: headers alone get it.
+    let addr = ex.url.trim_start_matches("http://").trim_end_matches('/');
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        socket,
+        "POST /api/runs/0/decode HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    BufReader::new(&socket).read_line(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer:?}");
     assert_eq!(at("[1]"), at("[1]"), "still decoding");
 }
 

@@ -30,8 +30,11 @@ use crate::sampler::SamplerKind;
 const PAGE: &str = include_str!("page/index.html");
 const SCRIPT: &str = include_str!("page/explore.js");
 const STYLE: &str = include_str!("page/explore.css");
-/// Largest request body read.
+/// Largest request body answered.
 const BODY_LIMIT: usize = 64 * 1024;
+/// Largest body read (and dropped) before a 413: the client has finished writing when the answer
+/// comes, so it reads the 413 instead of a broken pipe. A longer one is refused unread.
+const DRAIN_LIMIT: usize = 1024 * 1024;
 
 /// A bound server over loaded runs.
 pub struct Server {
@@ -218,7 +221,8 @@ impl Server {
     }
 }
 
-/// Reads the body (at most [`BODY_LIMIT`] bytes) and routes the request on a blocking thread.
+/// Reads the body (answered up to [`BODY_LIMIT`] bytes, drained up to [`DRAIN_LIMIT`]) and routes
+/// the request on a blocking thread.
 async fn answer(
     runs: Arc<Runs>,
     method: Method,
@@ -236,20 +240,17 @@ async fn answer(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+    if declared.is_some_and(|n| n > DRAIN_LIMIT as u64) {
         return too_long().into_response();
     }
-    // A body without a declared length (chunked) is cut at the limit.
-    let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
+    let bytes = match axum::body::to_bytes(body, DRAIN_LIMIT).await {
+        Ok(bytes) if bytes.len() > BODY_LIMIT => return too_long().into_response(),
         Ok(bytes) => bytes,
         Err(e) => {
-            let too_long = std::error::Error::source(&e)
+            let cut = std::error::Error::source(&e)
                 .is_some_and(|s| s.to_string().contains("length limit"));
-            return if too_long {
-                Reply::error(
-                    413,
-                    format!("request bodies are at most {BODY_LIMIT} bytes"),
-                )
+            return if cut {
+                too_long()
             } else {
                 Reply::error(400, format!("cannot read the request body: {e}"))
             }
