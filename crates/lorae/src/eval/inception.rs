@@ -18,6 +18,7 @@ use burn::tensor::ops::{AvgPoolOptions, ConvOptions, MaxPoolOptions};
 use super::inception_weights::{load_params, ConvBnParams};
 use crate::error::{Error, Result};
 use crate::kernels::flex as flex_conv;
+use crate::kernels::pool::Pool3;
 use crate::kernels::Geometry;
 
 /// Batch-norm ε of the TensorFlow Inception graph.
@@ -118,6 +119,10 @@ impl Builder<'_> {
 }
 
 fn max_pool_3x3(x: Tensor<4>, stride: usize, padding: usize) -> Tensor<4> {
+    // lorae's separable pool on flex; burn's elsewhere.
+    if let Some(y) = flex_conv::pool3x3(&x, stride, padding, Pool3::Max) {
+        return y;
+    }
     max_pool2d(
         x,
         MaxPoolOptions::new([3, 3])
@@ -128,6 +133,9 @@ fn max_pool_3x3(x: Tensor<4>, stride: usize, padding: usize) -> Tensor<4> {
 
 /// pytorch-fid's 3×3, stride-1 average pool that divides by the number of real pixels.
 fn avg_pool_3x3(x: Tensor<4>) -> Tensor<4> {
+    if let Some(y) = flex_conv::pool3x3(&x, 1, 1, Pool3::AvgExcludePad) {
+        return y;
+    }
     avg_pool2d(
         x,
         AvgPoolOptions::new([3, 3])

@@ -157,6 +157,22 @@ pub fn conv_forward(
     // Images whose columns alone exceed a chunk are done in bands of output rows.
     let [ho, wo] = s.out_hw;
     let band = (CHUNK_FLOATS / (rows * wo).max(1)).clamp(1, ho.max(1));
+    // A 1×1, stride-1, unpadded convolution (most of Inception's) multiplies each image as it
+    // is: no column matrix, and the product lands in place, with nothing to reorder.
+    if g.taps() == 1 && g.stride == [1, 1] && g.padding == [0, 0] {
+        x.par_chunks(s.c_in * ip)
+            .zip(y.par_chunks_mut(s.c_out * op))
+            .for_each(|(xi, yi)| {
+                matmul_into(yi, weight, Mat::row_major(xi, s.c_in, ip), false); // [O, P]
+                for (o, plane) in yi.chunks_mut(op).enumerate() {
+                    let add = bias.map_or(0.0, |b| b[o]);
+                    for v in plane {
+                        *v = if relu { (*v + add).max(0.0) } else { *v + add };
+                    }
+                }
+            });
+        return y;
+    }
     x.par_chunks(nb * s.c_in * ip)
         .zip(y.par_chunks_mut(nb * s.c_out * op))
         .for_each(|(xc, yc)| {
@@ -397,9 +413,15 @@ mod tests {
         }
     }
 
-    fn geometries() -> [Geometry; 2] {
+    fn geometries() -> [Geometry; 3] {
         [
             Geometry::DOWN4,
+            // The 1×1 fast path of the forward pass.
+            Geometry {
+                kernel: [1, 1],
+                stride: [1, 1],
+                padding: [0, 0],
+            },
             Geometry {
                 kernel: [3, 1],
                 stride: [1, 2],

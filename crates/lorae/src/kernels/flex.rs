@@ -200,3 +200,21 @@ pub fn conv_transpose2d(
 ) -> Option<Tensor<4>> {
     apply(Kind::Transposed, x, weight, bias, g, relu)
 }
+
+/// [`kernels::pool::pool3x3`] of `x` `[B, C, H, W]` on flex without autodiff (inference);
+/// `None` on other devices, under autodiff, or when the window does not fit.
+pub fn pool3x3(
+    x: &Tensor<4>,
+    stride: usize,
+    padding: usize,
+    kind: kernels::pool::Pool3,
+) -> Option<Tensor<4>> {
+    let xp = x.clone().try_into_primitive::<Flex>().ok()?;
+    let dims = xp.layout().shape().to_vec();
+    let (y, [ho, wo]) =
+        kernels::pool::pool3x3(&values(&xp), [dims[2], dims[3]], stride, padding, kind)?;
+    Some(Tensor::from_primitive::<Flex>(tensor(
+        y,
+        &[dims[0], dims[1], ho, wo],
+    )))
+}
