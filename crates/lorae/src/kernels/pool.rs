@@ -37,7 +37,7 @@ pub fn pool3x3(
 ) -> Option<(Vec<f32>, [usize; 2])> {
     let (ho, wo) = (out_side(h, stride, padding)?, out_side(w, stride, padding)?);
     let plane = h * w;
-    if plane == 0 || x.len() % plane != 0 {
+    if plane == 0 || !x.len().is_multiple_of(plane) {
         return None;
     }
     let mut y = vec![0.0; x.len() / plane * ho * wo];
