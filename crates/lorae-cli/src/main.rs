@@ -28,6 +28,7 @@ fn keep_freed_memory() {
 }
 
 mod bench;
+mod bench_epoch;
 mod bench_fid;
 mod bench_gmm;
 mod classify;
@@ -81,6 +82,9 @@ enum Command {
     Data(data_info::DataCommand),
     /// Time a training step against the PyTorch peer on the same model (ratio, PyTorch = 1).
     Bench(bench::BenchArgs),
+    /// Time one whole MNIST epoch (training and the per-epoch evaluation) against PyTorch doing
+    /// the same (seconds, ratio).
+    BenchEpoch(bench_epoch::BenchEpochArgs),
     /// Time lorae's GMM fit against scikit-learn's on the same low-rank codes.
     BenchGmm(bench_gmm::BenchGmmArgs),
     /// Time FID feature extraction against pytorch-fid on the same images (images/s, ratio).
@@ -131,6 +135,7 @@ fn run(command: Command) -> Result<()> {
         Command::BenchGmm(args) => bench_gmm::run(args),
         Command::BenchFid(args) => bench_fid::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::BenchEpoch(args) => bench_epoch::run(args),
         Command::Data(command) => data_info::run(command),
         Command::Fid(args) => fid::run(args),
         Command::Classify(args) => classify::run(args),

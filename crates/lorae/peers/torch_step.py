@@ -8,6 +8,13 @@ Usage: python crates/lorae/peers/torch_step.py [--layout mnist|shapes] [--model 
                                   [--steps 40] [--warmup 5] [--threads 2] [--layers 8] [--lam 1e-3]
 Prints a human line, then one JSON line: {"torch": version, "median_ms": .., "threads": ..,
 "steps": .., "times_ms": [every timed step]}.
+
+With `--epoch MNIST_DIR [--train-size N] [--eval-size M] [--lr 1e-4]` (the peer of `lorae bench-epoch`)
+it times one whole epoch instead, as lorae's training loop runs it: the first N training digits
+(IDX files, resized 28 -> 32 bilinearly, pixels in [0, 1]) in a shuffled order at --batch, then the
+evaluation lorae does after every epoch: reconstruction MSE of the first M test digits in batches
+of 250, their codes' covariance and its singular values (the effective rank at 1e-2). Loading and
+resizing are not timed. JSON: {"torch", "threads", "epoch_s", "train_s", "eval_s", "eval_mse", "rank"}.
 """
 import argparse
 import json
@@ -26,6 +33,10 @@ p.add_argument("--warmup", type=int, default=5)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--layers", type=int, default=8)
 p.add_argument("--lam", type=float, default=1e-3)
+p.add_argument("--epoch", metavar="MNIST_DIR", help="time one epoch on MNIST from this folder")
+p.add_argument("--train-size", type=int, default=60000)
+p.add_argument("--eval-size", type=int, default=10000)
+p.add_argument("--lr", type=float, default=1e-4)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -75,11 +86,10 @@ class Shapes(nn.Module):
 
 n_lin = {"ae": 0, "irmae": a.layers, "lorae": 1}[a.model]
 m = (Mnist if a.layout == "mnist" else Shapes)(n_lin)
-opt = torch.optim.Adam(m.parameters(), lr=1e-4)
-x = torch.rand(a.batch, *m.shape) * 2 - 1
-ts = []
-for i in range(a.warmup + a.steps):
-    t0 = time.perf_counter()
+opt = torch.optim.Adam(m.parameters(), lr=a.lr)
+
+
+def train_step(x):
     y = m(x)
     loss = ((y - x) ** 2).mean()
     if a.model == "lorae":
@@ -87,7 +97,56 @@ for i in range(a.warmup + a.steps):
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
-    loss.item()
+    return loss.item()
+
+
+def idx_images(path, n):
+    """The first n images of an IDX file (raw or gzipped) as a [n, 1, 32, 32] tensor in [0, 1]."""
+    import gzip
+    import os
+    import numpy as np
+    opener = gzip.open if not os.path.exists(path) and os.path.exists(path + ".gz") else open
+    with opener(path + (".gz" if opener is gzip.open else ""), "rb") as f:
+        data = f.read()
+    count, rows, cols = (int.from_bytes(data[i:i + 4], "big") for i in (4, 8, 12))
+    n = min(n, count)
+    digits = np.frombuffer(data, np.uint8, n * rows * cols, 16).reshape(n, 1, rows, cols)
+    x = torch.from_numpy(digits.astype(np.float32) / 255.0)
+    return torch.nn.functional.interpolate(x, size=(32, 32), mode="bilinear", align_corners=False)
+
+
+if a.epoch:
+    import os
+    train = idx_images(os.path.join(a.epoch, "train-images-idx3-ubyte"), a.train_size)
+    test = idx_images(os.path.join(a.epoch, "t10k-images-idx3-ubyte"), a.eval_size)
+    t0 = time.perf_counter()
+    for idx in torch.randperm(len(train)).split(a.batch):
+        train_step(train[idx])
+    t1 = time.perf_counter()
+    with torch.no_grad():
+        sq, codes = 0.0, []
+        for x in test.split(250):
+            z = m.lin(m.enc(x))
+            sq += ((m.dec(m.fc(z).view(-1, 128, 8, 8)) - x) ** 2).sum().item()
+            codes.append(z.double())
+        z = torch.cat(codes)
+        z = z - z.mean(0)
+        s = torch.linalg.svdvals(z.T @ z / (len(z) - 1))
+        rank = int((s / s[0] > 1e-2).sum())
+    t2 = time.perf_counter()
+    mse = sq / test.numel()
+    print(f"torch {torch.__version__} mnist {a.model} batch={a.batch} threads={torch.get_num_threads()}: "
+          f"epoch {t2 - t0:.1f} s ({t1 - t0:.1f} training {len(train)} images, {t2 - t1:.1f} evaluating {len(test)}), "
+          f"eval mse {mse:.5f}, rank {rank}")
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "epoch_s": t2 - t0,
+                      "train_s": t1 - t0, "eval_s": t2 - t1, "eval_mse": mse, "rank": rank}))
+    raise SystemExit(0)
+
+x = torch.rand(a.batch, *m.shape) * 2 - 1
+ts = []
+for i in range(a.warmup + a.steps):
+    t0 = time.perf_counter()
+    train_step(x)
     if i >= a.warmup:
         ts.append(time.perf_counter() - t0)
 median = statistics.median(ts) * 1e3

@@ -553,6 +553,86 @@ fn bench_times_steps_and_reads_the_peer_report() {
     );
 }
 
+#[test]
+fn bench_epoch_times_a_training_epoch_and_reads_the_peer_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("mnist");
+    write_tiny_mnist(&data, 40);
+    let quick = [
+        "--threads",
+        "1",
+        "bench-epoch",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--layers",
+        "2",
+        "--batch-size",
+        "8",
+        "--train-size",
+        "24",
+        "--eval-size",
+        "16",
+        "--rounds",
+        "2",
+    ];
+    // A stand-in peer: its epoch took 1000 s, so the ratio is lorae's seconds / 1000. It is
+    // handed the benchmark's sizes and the data folder (it fails otherwise).
+    let peer = dir.path().join("peer.sh");
+    std::fs::write(
+        &peer,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *'--epoch {} '*'--batch 8 --train-size 24 --eval-size 16 '*'--layers 2'*) ;; *) echo \"bad args: $*\" >&2; exit 3;; esac\necho 'stand-in peer'\necho '{{\"epoch_s\": 1000.0}}'\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&peer, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (ok, stdout, err) =
+        lorae(&[&quick[..], &["--peer", peer.to_str().unwrap(), "--json"]].concat());
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(report["pytorch_s"], 1000.0, "{report}");
+    let (ours, ratio) = (
+        report["lorae_s"].as_f64().unwrap(),
+        report["ratio"].as_f64().unwrap(),
+    );
+    assert!(
+        ours > 0.0 && (ratio - ours / 1000.0).abs() < 1e-12,
+        "{report}"
+    );
+    let rounds = report["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 2, "{report}");
+    for round in rounds {
+        assert!(
+            round["lorae_eval_mse"].as_f64().unwrap().is_finite(),
+            "{round}"
+        );
+        assert!(round["lorae_call_s"].as_f64().unwrap() >= round["lorae_s"].as_f64().unwrap());
+    }
+    let (ok, stdout, err) = lorae(&[&quick[..], &["--no-peer"]].concat());
+    assert!(ok, "{err}");
+    let last = stdout.trim().lines().last().unwrap();
+    assert!(
+        last.starts_with("mnist epoch (irmae l=2, batch 8, 24 training + 16 evaluation images, 1 threads): lorae ")
+            && last.ends_with(" s"),
+        "{last}"
+    );
+    fails_with(
+        &[&quick[..], &["--no-peer", "--model", "vae"]].concat(),
+        "invalid value for `model`: vae",
+    );
+    let missing = dir.path().join("absent");
+    fails_with(
+        &[
+            "bench-epoch",
+            "--no-peer",
+            "--data-dir",
+            missing.to_str().unwrap(),
+        ],
+        "absent",
+    );
+}
+
 /// The defaults `lorae train --help` states are the config's (`RunConfig::for_dataset`): the
 /// help repeats them in words, and this keeps the two from drifting apart.
 #[test]
