@@ -132,7 +132,7 @@ impl FidInception {
         mut each: impl FnMut(&[f32]) -> Result<()>,
     ) -> Result<()> {
         check_batch_memory(set.shape, batch, set.len())?;
-        let _pages = super::huge_pages::HugePagesOff::new();
+        let _pages = crate::kernels::huge_pages::HugePagesOff::new();
         let indices: Vec<usize> = (0..set.len()).collect();
         for chunk in indices.chunks(batch.max(1)) {
             let x = preprocess(set, chunk, device)?; // [b, 3, 299, 299]

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{cholesky_with_jitter, draw, Sampler};
 use crate::error::{Error, Result};
+use crate::kernels::gemm::{matmul_f64_into, ColMajor};
 use crate::latent::{to_matrix, Codes};
 
 /// EM settings.
@@ -66,6 +67,7 @@ pub struct Gmm {
 impl Gmm {
     /// Fits a k-component mixture to `codes` (at least k of them).
     pub fn fit(codes: &Codes, config: &GmmConfig) -> Result<Self> {
+        let _pages = crate::kernels::huge_pages::HugePagesOff::new();
         let x = to_matrix(codes); // [n, d]
         let n = x.nrows();
         if config.k == 0 || n < config.k {
@@ -156,13 +158,22 @@ impl Gmm {
                 ))
             })?
             .transpose(); // [d, d]
-        let y = x * &l_inv_t; // [n, d]
         let shift = self.means[j].transpose() * &l_inv_t; // [1, d]
+                                                          // In blocks of rows, so that each block's whitened codes are still in cache when their
+                                                          // squared distances are summed.
         let mut mahalanobis = DVector::<f64>::zeros(n);
-        for c in 0..d {
-            let b = shift[c];
-            for (m, &v) in mahalanobis.iter_mut().zip(y.column(c).iter()) {
-                *m += (v - b) * (v - b);
+        let whiten = ColMajor::new(l_inv_t.as_slice(), d, d);
+        let mut y = vec![0.0; ROW_BLOCK.min(n) * d];
+        for start in (0..n).step_by(ROW_BLOCK) {
+            let rows = ROW_BLOCK.min(n - start);
+            let y = &mut y[..rows * d]; // [rows, d]
+            let block = ColMajor::new(x.as_slice(), n, d).rows(start, rows);
+            matmul_f64_into(y, block, whiten, false);
+            let m = &mut mahalanobis.as_mut_slice()[start..start + rows];
+            for (column, b) in y.chunks(rows).zip(shift.iter()) {
+                for (m, v) in m.iter_mut().zip(column) {
+                    *m += (v - b) * (v - b);
+                }
             }
         }
         let log_det: f64 = (0..d).map(|i| l[(i, i)].ln()).sum::<f64>() * 2.0;
@@ -173,6 +184,9 @@ impl Gmm {
         Ok(mahalanobis)
     }
 }
+
+/// Rows per block of the E- and M-step's products (1 024 × 128 doubles: 1 MiB).
+const ROW_BLOCK: usize = 1024;
 
 /// The absolute diagonal floor: `reg_covar` times the mean per-dimension variance of `x` (`[n, d]`).
 pub fn covariance_floor(x: &DMatrix<f64>, reg_covar: f64) -> f64 {
@@ -224,13 +238,34 @@ fn weighted_moments(
     let nk = r.iter().sum::<f64>() + 10.0 * f64::EPSILON;
     let weights = DVector::from_column_slice(r); // [n]
     let mean = x_t * &weights / nk; // [d]
-    let mut weighted = x.clone(); // [n, d]: rows scaled by r
-    for c in 0..d {
-        for (v, &w) in weighted.column_mut(c).iter_mut().zip(r) {
-            *v *= w;
+                                    // Σᵢ rᵢ xᵢ xᵢᵀ, a block of rows at a time: the rows scaled by r in cache, then one GEMM.
+    let n = x.nrows();
+    let mut second = DMatrix::<f64>::zeros(d, d);
+    let mut weighted = vec![0.0; ROW_BLOCK.min(n) * d];
+    for start in (0..n).step_by(ROW_BLOCK) {
+        let rows = ROW_BLOCK.min(n - start);
+        let weighted = &mut weighted[..rows * d]; // [rows, d]
+        let r = &r[start..start + rows];
+        for (c, column) in weighted.chunks_mut(rows).enumerate() {
+            let src = &x.as_slice()[c * n + start..c * n + start + rows];
+            for ((w, &v), &ri) in column.iter_mut().zip(src).zip(r) {
+                *w = v * ri;
+            }
         }
+        let block_t = ColMajor {
+            data: &x_t.as_slice()[start * d..],
+            rows: d,
+            cols: rows,
+            ld: d,
+        }; // [d, rows]
+        matmul_f64_into(
+            second.as_mut_slice(),
+            block_t,
+            ColMajor::new(weighted, rows, d),
+            true,
+        );
     }
-    let second = x_t * &weighted / nk; // [d, d]
+    let second = second / nk; // [d, d]
     let mut cov = (&second + second.transpose()) * 0.5 - &mean * mean.transpose();
     for i in 0..d {
         cov[(i, i)] += floor;
