@@ -13,8 +13,10 @@ With `--epoch MNIST_DIR [--train-size N] [--eval-size M] [--lr 1e-4]` (the peer 
 it times one whole epoch instead, as lorae's training loop runs it: the first N training digits
 (IDX files, resized 28 -> 32 bilinearly, pixels in [0, 1]) in a shuffled order at --batch, then the
 evaluation lorae does after every epoch: reconstruction MSE of the first M test digits in batches
-of 250, their codes' covariance and its singular values (the effective rank at 1e-2). Loading and
-resizing are not timed. JSON: {"torch", "threads", "epoch_s", "train_s", "eval_s", "eval_mse", "rank"}.
+of 250, their codes' covariance and its singular values (the effective rank at --rank-threshold).
+Loading, resizing and the conversion to floats are not timed (lorae converts each batch's bytes as
+it trains, inside its epoch; its resize is the image crate's, of bytes, so the digits differ from
+these by rounding). JSON: {"torch", "threads", "epoch_s", "train_s", "eval_s", "eval_mse", "rank"}.
 """
 import argparse
 import json
@@ -37,6 +39,7 @@ p.add_argument("--epoch", metavar="MNIST_DIR", help="time one epoch on MNIST fro
 p.add_argument("--train-size", type=int, default=60000)
 p.add_argument("--eval-size", type=int, default=10000)
 p.add_argument("--lr", type=float, default=1e-4)
+p.add_argument("--rank-threshold", type=float, default=1e-2)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -132,7 +135,7 @@ if a.epoch:
         z = torch.cat(codes)
         z = z - z.mean(0)
         s = torch.linalg.svdvals(z.T @ z / (len(z) - 1))
-        rank = int((s / s[0] > 1e-2).sum())
+        rank = int((s / s[0] > a.rank_threshold).sum())
     t2 = time.perf_counter()
     mse = sq / test.numel()
     print(f"torch {torch.__version__} mnist {a.model} batch={a.batch} threads={torch.get_num_threads()}: "

@@ -153,6 +153,7 @@ pub fn bench_epoch(
                 ("--eval-size", config.eval_size.to_string()),
                 ("--lr", run.train.lr.to_string()),
                 ("--lam", run.model.lambda.to_string()),
+                ("--rank-threshold", run.eval.rank_threshold.to_string()),
                 ("--threads", threads.to_string()),
                 ("--layers", run.model.layers.max(1).to_string()),
             ]

@@ -67,8 +67,14 @@ pub fn matmul_into(dst: &mut [f32], a: Mat<'_>, b: Mat<'_>, accumulate: bool) {
         return;
     }
     for v in [&a, &b] {
-        let last = (v.rows - 1) * v.row_stride + (v.cols - 1) * v.col_stride;
-        assert!(last < v.data.len(), "matrix view reaches past its data");
+        let last = (v.rows - 1)
+            .checked_mul(v.row_stride)
+            .zip((v.cols - 1).checked_mul(v.col_stride))
+            .and_then(|(r, c)| r.checked_add(c));
+        assert!(
+            last.is_some_and(|l| l < v.data.len()),
+            "matrix view reaches past its data"
+        );
     }
     // SAFETY: every index the product reads (`(i, j)` below `rows × cols` of each view) was
     // bounds-checked above, `dst` holds exactly `m · n` values, and the views borrow immutably
@@ -152,8 +158,11 @@ pub fn matmul_f64_into(dst: &mut [f64], a: ColMajor<'_>, b: ColMajor<'_>, accumu
     }
     for v in [&a, &b] {
         assert!(v.ld >= v.rows, "column stride below the rows");
+        let last = (v.cols - 1)
+            .checked_mul(v.ld)
+            .and_then(|c| c.checked_add(v.rows - 1));
         assert!(
-            (v.rows - 1) + (v.cols - 1) * v.ld < v.data.len(),
+            last.is_some_and(|l| l < v.data.len()),
             "matrix view reaches past its data"
         );
     }

@@ -3,7 +3,9 @@
 //! Each output row first combines its (up to three) input rows element by element into one row,
 //! a loop the compiler vectorises, then combines three neighbours of that row per output pixel.
 //! Padding never enters a window: the max is over the pixels inside the image (PyTorch pads max
-//! pools with −∞) and the average divides by their count (`count_include_pad=False`). burn's
+//! pools with −∞) and the average divides by their count (`count_include_pad=False`). A NaN is
+//! dropped by the max (`f32::max`), where PyTorch's would keep it: the network's inputs are bytes
+//! and its weights finite, and its fused ReLU (`max(0)`) drops NaN the same way before any pool. burn's
 //! pools on flex visit the nine taps of every output pixel with scalar code: 25% of the FID
 //! network's time in `perf record` of `lorae bench-fid`.
 
