@@ -145,7 +145,7 @@ pub fn bench_epoch(
         };
         ours.push(epoch.seconds);
         if let Some(python) = &config.peer {
-            let args: Vec<String> = [
+            let args = peer::flags([
                 ("--epoch", data_dir.display().to_string()),
                 ("--model", kind.to_string()),
                 ("--batch", config.batch_size.to_string()),
@@ -156,10 +156,7 @@ pub fn bench_epoch(
                 ("--rank-threshold", run.eval.rank_threshold.to_string()),
                 ("--threads", threads.to_string()),
                 ("--layers", run.model.layers.max(1).to_string()),
-            ]
-            .into_iter()
-            .flat_map(|(flag, value)| [flag.to_string(), value])
-            .collect();
+            ]);
             let out = peer::run(python, TORCH_STEP, &args)?;
             let seconds = peer::number(&out.report, "epoch_s", TORCH_STEP)?;
             round.pytorch_s = Some(seconds);

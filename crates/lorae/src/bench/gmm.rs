@@ -142,7 +142,7 @@ pub fn bench_gmm(config: &GmmBenchConfig) -> Result<GmmBench> {
     let Some(python) = &config.peer else {
         return Ok(result);
     };
-    let args: Vec<String> = [
+    let args = peer::flags([
         ("--codes", file.to_string_lossy().into_owned()),
         ("-k", g.k.to_string()),
         ("--seed", g.seed.to_string()),
@@ -151,10 +151,7 @@ pub fn bench_gmm(config: &GmmBenchConfig) -> Result<GmmBench> {
         ("--tol", g.tol.to_string()),
         ("--threads", threads.to_string()),
         ("--reg-covar", format!("{floor:e}")),
-    ]
-    .into_iter()
-    .flat_map(|(flag, value)| [flag.to_string(), value])
-    .collect();
+    ]);
     let report = peer::run(python, GMM_BENCH, &args)?.report;
     let peer_seconds = peer::number(&report, "float64_seconds", GMM_BENCH)?;
     result.sklearn_seconds = Some(peer_seconds);

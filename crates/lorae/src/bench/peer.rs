@@ -52,6 +52,14 @@ pub fn default_python() -> PathBuf {
     }
 }
 
+/// A peer's command line from `(flag, value)` pairs: `--flag value …`.
+pub fn flags<const N: usize>(pairs: [(&str, String); N]) -> Vec<String> {
+    pairs
+        .into_iter()
+        .flat_map(|(flag, value)| [flag.to_string(), value])
+        .collect()
+}
+
 /// What a peer printed: its JSON report (last stdout line) and the line before it (a summary
 /// for people, empty if none).
 #[derive(Debug, Clone)]

@@ -131,7 +131,7 @@ pub fn bench_step(
         };
         ours.extend(ms);
         if let Some(python) = &config.peer {
-            let args: Vec<String> = [
+            let args = peer::flags([
                 ("--layout", config.dataset.to_string()),
                 ("--model", kind.to_string()),
                 ("--batch", config.batch_size.to_string()),
@@ -139,10 +139,7 @@ pub fn bench_step(
                 ("--warmup", config.warmup.to_string()),
                 ("--threads", threads.to_string()),
                 ("--layers", run.model.layers.max(1).to_string()),
-            ]
-            .into_iter()
-            .flat_map(|(flag, value)| [flag.to_string(), value])
-            .collect();
+            ]);
             let out = peer::run(python, TORCH_STEP, &args)?;
             let peer_ms: Vec<f64> = out.report["times_ms"]
                 .as_array()

@@ -51,6 +51,19 @@ impl<'a> Mat<'a> {
     }
 }
 
+/// Panics unless element `(rows − 1, cols − 1)` of a non-empty view with `[row, col]` strides lies
+/// inside its `len` values (overflow-checked: the GEMM calls' safety rests on it).
+fn check_view(len: usize, [rows, cols]: [usize; 2], [row_stride, col_stride]: [usize; 2]) {
+    let last = (rows - 1)
+        .checked_mul(row_stride)
+        .zip((cols - 1).checked_mul(col_stride))
+        .and_then(|(r, c)| r.checked_add(c));
+    assert!(
+        last.is_some_and(|l| l < len),
+        "matrix view reaches past its data"
+    );
+}
+
 /// `dst = a · b` (or `dst += a · b` with `accumulate`), `dst` row-major `[a.rows, b.cols]`.
 /// Single-threaded: the callers parallelise over batch chunks.
 pub fn matmul_into(dst: &mut [f32], a: Mat<'_>, b: Mat<'_>, accumulate: bool) {
@@ -67,14 +80,7 @@ pub fn matmul_into(dst: &mut [f32], a: Mat<'_>, b: Mat<'_>, accumulate: bool) {
         return;
     }
     for v in [&a, &b] {
-        let last = (v.rows - 1)
-            .checked_mul(v.row_stride)
-            .zip((v.cols - 1).checked_mul(v.col_stride))
-            .and_then(|(r, c)| r.checked_add(c));
-        assert!(
-            last.is_some_and(|l| l < v.data.len()),
-            "matrix view reaches past its data"
-        );
+        check_view(v.data.len(), [v.rows, v.cols], [v.row_stride, v.col_stride]);
     }
     // SAFETY: every index the product reads (`(i, j)` below `rows × cols` of each view) was
     // bounds-checked above, `dst` holds exactly `m · n` values, and the views borrow immutably
@@ -158,13 +164,7 @@ pub fn matmul_f64_into(dst: &mut [f64], a: ColMajor<'_>, b: ColMajor<'_>, accumu
     }
     for v in [&a, &b] {
         assert!(v.ld >= v.rows, "column stride below the rows");
-        let last = (v.cols - 1)
-            .checked_mul(v.ld)
-            .and_then(|c| c.checked_add(v.rows - 1));
-        assert!(
-            last.is_some_and(|l| l < v.data.len()),
-            "matrix view reaches past its data"
-        );
+        check_view(v.data.len(), [v.rows, v.cols], [1, v.ld]);
     }
     // SAFETY: every index read, `(i, j)` below `rows × cols` of each view at `i + j·ld`, was
     // bounds-checked above; `dst` holds exactly `m · n` values; the views borrow immutably while
