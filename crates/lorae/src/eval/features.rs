@@ -5,6 +5,7 @@
 
 use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
 
 use super::fid::{FeatureStats, StatsAccumulator};
 use super::inception::{FidInception, FEATURE_DIM, INPUT_SIZE};
@@ -134,9 +135,23 @@ impl FidInception {
         check_batch_memory(set.shape, batch, set.len())?;
         let _pages = crate::kernels::huge_pages::HugePagesOff::new();
         let indices: Vec<usize> = (0..set.len()).collect();
+        let host = crate::device::is_host(device);
         for chunk in indices.chunks(batch.max(1)) {
-            let x = preprocess(set, chunk, device)?; // [b, 3, 299, 299]
-            let features = tensor_values(self.forward(x))?; // [b, 2048]
+            let features = if host {
+                // One image per task, each through the whole network: a layer's activations
+                // (at most 5.5 MB) stay in cache and its buffers are reused, where a batch's
+                // (up to 280 MB a layer at 50 images) streamed through memory.
+                // (Groups of 2, 5 and 25 images a task measured 20.5, 20.3 and 18.4 images/s
+                // against one image's 20.8, `lorae bench-fid --no-peer -n 100 --threads 2`.)
+                let per_image = chunk
+                    .par_iter()
+                    .map(|&i| tensor_values(self.forward(preprocess(set, &[i], device)?)))
+                    .collect::<Result<Vec<_>>>()?; // b × [2048]
+                per_image.concat() // [b, 2048]
+            } else {
+                let x = preprocess(set, chunk, device)?; // [b, 3, 299, 299]
+                tensor_values(self.forward(x))? // [b, 2048]
+            };
             each(&features)?;
             progress.inc(chunk.len() as u64);
         }
