@@ -69,7 +69,8 @@ pub fn preprocess(set: &ImageSet, indices: &[usize], device: &Device) -> Result<
 
 /// Fails when a batch of `batch` images (at most `n`, the set's size) of `shape` cannot fit in
 /// memory: the images as floats, their row-resized copy, and the network's activations and
-/// column buffers (~16 values an input pixel at 299×299 in lorae's layer-by-layer forward pass).
+/// column buffers (~16 values an input pixel at 299×299 when the network runs layer by layer over
+/// the batch, as on a GPU; an upper bound on the CPU, where images go through one at a time).
 pub fn check_batch_memory(shape: [usize; 3], batch: usize, n: usize) -> Result<()> {
     let [c, h, w] = shape;
     let per_image = crate::limits::product(&[c, h, w, 4, 3])
