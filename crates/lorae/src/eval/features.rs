@@ -146,7 +146,7 @@ impl FidInception {
                 // against one image's 20.8, `lorae bench-fid --no-peer -n 100 --threads 2`.)
                 let per_image = chunk
                     .par_iter()
-                    .map(|&i| tensor_values(self.forward(preprocess(set, &[i], device)?)))
+                    .map(|&i| self.forward_host(preprocess(set, &[i], device)?))
                     .collect::<Result<Vec<_>>>()?; // b × [2048]
                 per_image.concat() // [b, 2048]
             } else {

@@ -30,21 +30,26 @@ pub const FEATURE_DIM: usize = 2048;
 
 /// Convolution + folded batch norm + ReLU.
 #[derive(Debug, Clone)]
-struct ConvBn {
-    weight: Tensor<4>, // [out, in, kh, kw], scaled by γ/√(var+ε)
-    bias: Tensor<1>,   // [out], β − mean·γ/√(var+ε)
+pub(super) struct ConvBn {
+    pub(super) weight: Tensor<4>, // [out, in, kh, kw], scaled by γ/√(var+ε)
+    pub(super) bias: Tensor<1>,   // [out], β − mean·γ/√(var+ε)
     stride: usize,
     padding: [usize; 2],
 }
 
 impl ConvBn {
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+    /// Kernel, stride and padding.
+    pub(super) fn geometry(&self) -> Geometry {
         let [_, _, kh, kw] = self.weight.dims();
-        let geometry = Geometry {
+        Geometry {
             kernel: [kh, kw],
             stride: [self.stride; 2],
             padding: self.padding,
-        };
+        }
+    }
+
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let geometry = self.geometry();
         // lorae's im2col + GEMM kernel on flex (ReLU fused); burn's convolution elsewhere.
         if let Some(y) = flex_conv::conv2d(&x, &self.weight, &self.bias, geometry, true) {
             return y; // [batch, out, H', W']
@@ -147,7 +152,7 @@ fn avg_pool_3x3(x: Tensor<4>) -> Tensor<4> {
 
 /// FIDInceptionA: 1×1 | 1×1→5×5 | 1×1→3×3→3×3 | avg-pool→1×1.
 #[derive(Debug, Clone)]
-struct BlockA([ConvBn; 7]);
+pub(super) struct BlockA(pub(super) [ConvBn; 7]);
 
 impl BlockA {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
@@ -162,7 +167,7 @@ impl BlockA {
 
 /// InceptionB (grid reduction 35 → 17): 3×3/2 | 1×1→3×3→3×3/2 | max-pool/2.
 #[derive(Debug, Clone)]
-struct BlockB([ConvBn; 4]);
+pub(super) struct BlockB(pub(super) [ConvBn; 4]);
 
 impl BlockB {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
@@ -176,7 +181,7 @@ impl BlockB {
 
 /// FIDInceptionC: 1×1 | 1×1→1×7→7×1 | 1×1→7×1→1×7→7×1→1×7 | avg-pool→1×1.
 #[derive(Debug, Clone)]
-struct BlockC([ConvBn; 10]);
+pub(super) struct BlockC(pub(super) [ConvBn; 10]);
 
 impl BlockC {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
@@ -191,7 +196,7 @@ impl BlockC {
 
 /// InceptionD (grid reduction 17 → 8): 1×1→3×3/2 | 1×1→1×7→7×1→3×3/2 | max-pool/2.
 #[derive(Debug, Clone)]
-struct BlockD([ConvBn; 6]);
+pub(super) struct BlockD(pub(super) [ConvBn; 6]);
 
 impl BlockD {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
@@ -206,9 +211,9 @@ impl BlockD {
 /// FIDInceptionE_1 / _2: 1×1 | 1×1→(1×3, 3×1) | 1×1→3×3→(1×3, 3×1) | pool→1×1, where the
 /// pool is the padding-excluding average (`Mixed_7b`) or a max-pool (`Mixed_7c`).
 #[derive(Debug, Clone)]
-struct BlockE {
-    convs: [ConvBn; 9],
-    max_pool: bool,
+pub(super) struct BlockE {
+    pub(super) convs: [ConvBn; 9],
+    pub(super) max_pool: bool,
 }
 
 impl BlockE {
@@ -232,12 +237,12 @@ impl BlockE {
 /// The FID Inception-v3 up to pool3, weights on one device.
 #[derive(Debug, Clone)]
 pub struct FidInception {
-    stem: [ConvBn; 5],
-    mixed_5: [BlockA; 3],
-    mixed_6a: BlockB,
-    mixed_6: [BlockC; 4],
-    mixed_7a: BlockD,
-    mixed_7: [BlockE; 2],
+    pub(super) stem: [ConvBn; 5],
+    pub(super) mixed_5: [BlockA; 3],
+    pub(super) mixed_6a: BlockB,
+    pub(super) mixed_6: [BlockC; 4],
+    pub(super) mixed_7a: BlockD,
+    pub(super) mixed_7: [BlockE; 2],
 }
 
 const A: [&str; 7] = [

@@ -149,10 +149,30 @@ pub fn conv_forward(
     relu: bool,
     s: &ConvShape,
 ) -> Vec<f32> {
+    let mut y = vec![0.0; s.batch * s.c_out * s.out_plane()];
+    conv_forward_into(x, w, bias, relu, s, &mut y);
+    y
+}
+
+/// [`conv_forward`] into `y` (`batch · c_out · out_hw` values, every one overwritten, so its
+/// contents on entry do not matter): a slice of a larger buffer, such as one branch's channels of
+/// an Inception block's concatenated output.
+pub fn conv_forward_into(
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    relu: bool,
+    s: &ConvShape,
+    y: &mut [f32],
+) {
     let (g, rows) = (s.geometry, s.c_in * s.geometry.taps());
     let (ip, op) = (s.in_plane(), s.out_plane());
+    assert_eq!(
+        y.len(),
+        s.batch * s.c_out * op,
+        "convolution output of the wrong length"
+    );
     let nb = s.chunk(rows * op);
-    let mut y = vec![0.0; s.batch * s.c_out * op];
     let weight = Mat::row_major(w, s.c_out, rows);
     // Images whose columns alone exceed a chunk are done in bands of output rows.
     let [ho, wo] = s.out_hw;
@@ -171,7 +191,7 @@ pub fn conv_forward(
                     }
                 }
             });
-        return y;
+        return;
     }
     x.par_chunks(nb * s.c_in * ip)
         .zip(y.par_chunks_mut(nb * s.c_out * op))
@@ -199,7 +219,6 @@ pub fn conv_forward(
                 from_channel_major(out, s.c_out, op, bias, relu, yc);
             });
         });
-    y
 }
 
 /// The skeleton both backward passes share: chunks of `nb` images of `x` and `grad` in parallel,

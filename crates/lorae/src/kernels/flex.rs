@@ -218,3 +218,13 @@ pub fn pool3x3(
         &[dims[0], dims[1], ho, wo],
     )))
 }
+
+/// Runs `f` on the values of `t` when `t` lives on flex without autodiff (borrowed from its
+/// storage when contiguous); `None` on other devices.
+pub fn with_host_values<const D: usize, R>(
+    t: &Tensor<D>,
+    f: impl FnOnce(&[f32]) -> R,
+) -> Option<R> {
+    let p = t.clone().try_into_primitive::<Flex>().ok()?;
+    Some(f(&values(&p)))
+}

@@ -54,6 +54,25 @@ pub fn pool3x3(
         return None;
     }
     let mut y = vec![0.0; x.len() / plane * ho * wo];
+    pool3x3_into(x, [h, w], stride, padding, kind, &mut y)?;
+    Some((y, [ho, wo]))
+}
+
+/// [`pool3x3`] into `y` (`planes · h' · w'` values, every one overwritten): `[h', w']`, or `None`
+/// when the window does not fit or `x` and `y` hold different numbers of planes.
+pub fn pool3x3_into(
+    x: &[f32],
+    [h, w]: [usize; 2],
+    stride: usize,
+    padding: usize,
+    kind: Pool3,
+    y: &mut [f32],
+) -> Option<[usize; 2]> {
+    let (ho, wo) = (out_side(h, stride, padding)?, out_side(w, stride, padding)?);
+    let plane = h * w;
+    if plane == 0 || !x.len().is_multiple_of(plane) || y.len() != x.len() / plane * ho * wo {
+        return None;
+    }
     // Input index range of the window starting at output index `o` along a side of `n`.
     let window = move |o: usize, n: usize| {
         let start = (o * stride).saturating_sub(padding);
@@ -118,7 +137,7 @@ pub fn pool3x3(
                 }
             }
         });
-    Some((y, [ho, wo]))
+    Some([ho, wo])
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! single logit) learns `real → 1, fake → 0`, then the generator (the decoder) learns to make the
 //! discriminator say 1 on its samples of N(0, I). Adam with β₁ = 0.5 as in DCGAN.
 
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::softplus;
 use burn::tensor::Distribution;
@@ -22,7 +22,7 @@ pub struct GanLosses {
 
 /// The GAN's optimiser: Adam (β = 0.5, 0.999; ε = 1e-8).
 pub fn adam() -> ModuleOptimizer {
-    AdamConfig::new().with_beta_1(0.5).with_epsilon(1e-8).init()
+    super::adam::FusedAdam::new(0.5, 0.999, 1e-8).init()
 }
 
 /// Discriminator loss on real logits and fake logits (`[batch, 1]` each), `[1]`.

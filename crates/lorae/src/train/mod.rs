@@ -2,6 +2,7 @@
 //! reconstruction error and the latent rank after each epoch and checkpointing atomically into
 //! a run directory ([`crate::run`]: its layout, and everything that reads it).
 
+pub mod adam;
 pub mod gan;
 mod start;
 pub mod step;

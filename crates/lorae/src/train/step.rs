@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use burn::module::ParamId;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 
 use crate::config::{Layout, ModelConfig};
@@ -23,9 +23,10 @@ pub struct StepLosses {
     pub regularizer: f64,
 }
 
-/// The optimiser every run uses: Adam (β = 0.9, 0.999; ε = 1e-8).
+/// The optimiser every run uses: Adam (β = 0.9, 0.999; ε = 1e-8), fused on the CPU
+/// ([`super::adam`]).
 pub fn adam() -> ModuleOptimizer {
-    AdamConfig::new().with_epsilon(1e-8).init()
+    super::adam::FusedAdam::new(0.9, 0.999, 1e-8).init()
 }
 
 /// One step on batch `x` (`[batch, C, H, W]`, on the autodiff device). Parameters in `frozen`

@@ -148,3 +148,23 @@ fn features_and_fid_match_pytorch_fid() {
     eprintln!("FID {fid:.6} vs pytorch-fid {want:.6}: relative {rel:.3e}");
     assert!(rel <= 1e-3, "FID {fid} vs pytorch-fid {want}");
 }
+
+#[test]
+#[ignore = "needs the FID weights: lorae data fetch fid-weights (.ci/run fetches them and runs --include-ignored)"]
+fn inception_host_matches_the_tensor_network() {
+    // The host path (branches written into their slices of each block's output) runs the same
+    // GEMMs as the tensor network, image by image: the features are equal to the bit.
+    let _rng = crate::burn_rng();
+    let device = Device::flex();
+    let net = FidInception::load(&weights(), &device).unwrap();
+    for (set, i) in [(pattern_images(2, 3, 7), 1), (pattern_images(1, 1, 4), 0)] {
+        let x = preprocess(&set, &[i], &device).unwrap(); // [1, 3, 299, 299]
+        let host = net.forward_host(x.clone()).unwrap();
+        let tensor = tensor_values(net.forward(x)).unwrap();
+        assert_eq!(host.len(), 2048);
+        assert_eq!(host, tensor);
+    }
+    let two = preprocess(&pattern_images(2, 3, 7), &[0, 1], &device).unwrap();
+    let err = net.forward_host(two).unwrap_err().to_string();
+    assert!(err.contains("one image, got 2"), "{err}");
+}
