@@ -147,6 +147,37 @@ fn statistics_round_trip_through_npz() {
     let s = stats(50, 8, 'b');
     s.save(&path).unwrap();
     assert_eq!(FeatureStats::load(&path).unwrap(), s);
+    // Fewer vectors than dimensions: the low-rank factor is saved too, so the distance of
+    // reloaded statistics is the fresh one to the bit.
+    let (few, other) = (stats(6, 16, 'a'), stats(9, 16, 'b'));
+    assert!(few.factor.is_some());
+    few.save(&path).unwrap();
+    let back = FeatureStats::load(&path).unwrap();
+    assert_eq!(back, few);
+    assert_eq!(
+        frechet_distance(&back, &other).unwrap(),
+        frechet_distance(&few, &other).unwrap()
+    );
+    // A factor whose shape disagrees with `n` and `mu` is refused, naming the file.
+    let mu = vec![0.0; 4];
+    let sigma: Vec<f64> = (0..16)
+        .map(|i| if i % 5 == 0 { 1.0 } else { 0.0 })
+        .collect();
+    lorae::io::npz::write(
+        &path,
+        &[
+            ("mu", &mu, &[4]),
+            ("sigma", &sigma, &[4, 4]),
+            ("n", &[3.0], &[1]),
+            ("factor", &[0.5; 8], &[2, 4]),
+        ],
+    )
+    .unwrap();
+    let err = FeatureStats::load(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("`factor` has shape [2, 4]") && err.contains("stats.npz"),
+        "{err}"
+    );
 }
 
 #[test]
