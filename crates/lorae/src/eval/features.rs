@@ -69,14 +69,22 @@ pub fn preprocess(set: &ImageSet, indices: &[usize], device: &Device) -> Result<
 
 /// Fails when a batch of `batch` images (at most `n`, the set's size) of `shape` cannot fit in
 /// memory: the images as floats, their row-resized copy, and the network's activations and
-/// column buffers (~16 values an input pixel at 299×299 when the network runs layer by layer over
-/// the batch, as on a GPU; an upper bound on the CPU, where images go through one at a time).
-pub fn check_batch_memory(shape: [usize; 3], batch: usize, n: usize) -> Result<()> {
+/// column buffers (~16 values an input pixel at 299×299). On a GPU (`host` false) the network
+/// runs layer by layer over the whole batch; on the CPU each thread takes one image through the
+/// whole network, so only as many images as threads are in flight, whatever the batch.
+pub fn check_batch_memory(shape: [usize; 3], batch: usize, n: usize, host: bool) -> Result<()> {
     let [c, h, w] = shape;
     let per_image = crate::limits::product(&[c, h, w, 4, 3])
         .saturating_add(crate::limits::product(&[3, INPUT_SIZE, INPUT_SIZE, 4, 16]));
-    let images = batch.min(n).max(1) as u128;
-    crate::limits::check("batch-size", batch, per_image.saturating_mul(images))
+    let mut in_flight = batch.min(n).max(1);
+    if host {
+        in_flight = in_flight.min(rayon::current_num_threads().max(1));
+    }
+    crate::limits::check(
+        "batch-size",
+        batch,
+        per_image.saturating_mul(in_flight as u128),
+    )
 }
 
 /// A progress bar over `n` images (hidden when `show` is false).
@@ -133,10 +141,10 @@ impl FidInception {
         progress: &ProgressBar,
         mut each: impl FnMut(&[f32]) -> Result<()>,
     ) -> Result<()> {
-        check_batch_memory(set.shape, batch, set.len())?;
+        let host = crate::device::is_host(device);
+        check_batch_memory(set.shape, batch, set.len(), host)?;
         let _pages = crate::kernels::huge_pages::HugePagesOff::new();
         let indices: Vec<usize> = (0..set.len()).collect();
-        let host = crate::device::is_host(device);
         for chunk in indices.chunks(batch.max(1)) {
             let features = if host {
                 // One image per task, each through the whole network: a layer's activations

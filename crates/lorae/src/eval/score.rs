@@ -100,7 +100,12 @@ pub fn images_statistics(
     options: &StatsOptions,
     device: &Device,
 ) -> Result<FeatureStats> {
-    super::features::check_batch_memory(images.shape, options.batch, images.len())?;
+    super::features::check_batch_memory(
+        images.shape,
+        options.batch,
+        images.len(),
+        crate::device::is_host(device),
+    )?;
     if net.is_none() {
         let (path, start) = (weights_path(options)?, std::time::Instant::now());
         *net = Some(FidInception::load(&path, device)?);
@@ -182,7 +187,8 @@ pub fn run_fid(
     // The batch's memory is known from the run's image shape: check it before fitting and
     // decoding, which take minutes.
     let shape = crate::run::load_config(run)?.data.layout().image_shape();
-    super::features::check_batch_memory(shape, options.batch, draw.n)?;
+    let host = crate::device::is_host(device);
+    super::features::check_batch_memory(shape, options.batch, draw.n, host)?;
     let (config, images) = crate::sampler::draw::draw_images(run, draw, device)?;
     let samples = quantise(
         &images,
