@@ -38,11 +38,18 @@ pub const BLOCK_FLOATS: usize = 1 << 20;
 /// 16 columns wide and its filter transform as large as its data.
 const MIN_TILES: usize = 64;
 
-/// Whether [`conv3x3_into`] computes `s`: a 3×3, stride-1 convolution with enough output tiles.
+/// Whether [`conv3x3_into`] computes `s`: a 3×3, stride-1 convolution with enough output tiles,
+/// at least one channel in and out, and the output size the convolution gives (a hand-built
+/// `ConvShape` with a larger one would otherwise read as extra zero padding).
 pub fn applies(s: &ConvShape) -> bool {
     let g = s.geometry;
     let (th, tw) = tiles(s.out_hw);
-    g.kernel == [3, 3] && g.stride == [1, 1] && th * tw >= MIN_TILES
+    g.kernel == [3, 3]
+        && g.stride == [1, 1]
+        && th * tw >= MIN_TILES
+        && s.c_in > 0
+        && s.c_out > 0
+        && g.conv_out(s.in_hw) == Some(s.out_hw)
 }
 
 /// Tile rows and columns covering an `[H, W]` output.
@@ -291,12 +298,24 @@ fn vectorised<R>(f: impl FnOnce() -> R) -> R {
         fn avx2<R>(f: impl FnOnce() -> R) -> R {
             f()
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if std::arch::is_x86_feature_detected!("avx2") && !scalar_only() {
             // SAFETY: the CPU has AVX2, checked just above.
             return unsafe { avx2(f) };
         }
     }
     f()
+}
+
+/// Whether a test has asked this thread for the transforms' baseline build (no AVX2).
+#[cfg(test)]
+fn scalar_only() -> bool {
+    tests::SCALAR_ONLY.with(std::cell::Cell::get)
+}
+
+#[cfg(not(test))]
+#[inline(always)]
+fn scalar_only() -> bool {
+    false
 }
 
 /// `relu?(conv(x) + bias)` of every image of `x` `[batch, c_in, H, W]` into `y`
@@ -360,6 +379,13 @@ pub fn conv3x3_into(
 mod tests {
     use super::*;
     use crate::kernels::Geometry;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Set by a test on its own thread to run the transforms as compiled for the baseline
+        /// target, the path of a CPU without AVX2.
+        pub static SCALAR_ONLY: Cell<bool> = const { Cell::new(false) };
+    }
 
     /// The convolution's definition, in f64.
     fn direct(x: &[f32], w: &[f32], b: &[f32], s: &ConvShape) -> Vec<f64> {
@@ -390,20 +416,46 @@ mod tests {
         y
     }
 
+    /// Runs [`conv3x3_into`] on the calling thread, with the transforms' AVX2 build (where the
+    /// CPU has it) or their baseline one.
+    fn run(
+        x: &[f32],
+        w: &[f32],
+        b: Option<&[f32]>,
+        relu: bool,
+        s: &ConvShape,
+        scalar: bool,
+    ) -> Vec<f32> {
+        let mut y = vec![f32::NAN; s.batch * s.c_out * s.out_hw[0] * s.out_hw[1]];
+        SCALAR_ONLY.with(|c| c.set(scalar));
+        conv3x3_into(x, w, b, relu, s, &mut y);
+        SCALAR_ONLY.with(|c| c.set(false));
+        y
+    }
+
     #[test]
     fn winograd_matches_the_definition_at_odd_and_even_sizes_with_and_without_padding() {
-        for (batch, ci, co, hw, p) in [
-            (1, 3, 5, [17, 19], 0),
-            (2, 4, 3, [16, 16], 1),
-            (1, 7, 6, [21, 15], 1),
-            (1, 2, 2, [18, 33], 0),
+        for (batch, ci, co, hw, padding) in [
+            (1, 3, 5, [17, 19], [0, 0]),
+            (2, 4, 3, [16, 16], [1, 1]),
+            (1, 7, 6, [21, 15], [1, 1]),
+            (1, 2, 2, [18, 33], [0, 0]),
+            // Padding wider than the kernel's reach, and lopsided.
+            (1, 3, 2, [15, 17], [2, 2]),
+            (1, 2, 3, [19, 18], [0, 1]),
+            (1, 2, 3, [18, 19], [1, 0]),
+            // One input channel; images one row, or one column, high.
+            (1, 1, 4, [1, 200], [1, 1]),
+            (2, 3, 1, [129, 1], [1, 1]),
             // Several blocks of tile rows, the last one shorter.
-            (1, 32, 32, [41, 40], 1),
+            (1, 32, 32, [41, 40], [1, 1]),
+            // Blocks of a single tile row, channels not multiples of 8.
+            (1, 203, 197, [3, 328], [1, 1]),
         ] {
             let g = Geometry {
                 kernel: [3, 3],
                 stride: [1, 1],
-                padding: [p, p],
+                padding,
             };
             let s = ConvShape::conv(batch, ci, co, hw, g).unwrap();
             assert!(applies(&s), "{s:?}");
@@ -414,16 +466,29 @@ mod tests {
                 .map(|i| ((i * 53 % 89) as f32 / 44.0) - 1.0)
                 .collect();
             let b: Vec<f32> = (0..co).map(|i| i as f32 * 0.1 - 0.2).collect();
-            let want = direct(&x, &w, &b, &s);
-            for relu in [false, true] {
-                let mut y = vec![f32::NAN; want.len()];
-                conv3x3_into(&x, &w, Some(&b), relu, &s, &mut y);
+            let zeros = vec![0.0; co];
+            for (bias, with) in [(Some(&b[..]), &b), (None, &zeros)] {
+                let want = direct(&x, &w, with, &s);
                 let scale = want.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-                for (i, (got, want)) in y.iter().zip(&want).enumerate() {
-                    let want = if relu { want.max(0.0) } else { *want };
+                for relu in [false, true] {
+                    let fast = run(&x, &w, bias, relu, &s, false);
+                    for (i, (got, want)) in fast.iter().zip(&want).enumerate() {
+                        let want = if relu { want.max(0.0) } else { *want };
+                        assert!(
+                            (*got as f64 - want).abs() <= 1e-6 * scale,
+                            "{s:?} bias {} relu {relu}: element {i} is {got}, the definition {want}",
+                            bias.is_some()
+                        );
+                    }
+                    // The transforms are additions only, so the baseline build (a CPU without
+                    // AVX2) gives the same bits.
+                    let scalar = run(&x, &w, bias, relu, &s, true);
                     assert!(
-                        (*got as f64 - want).abs() <= 1e-6 * scale,
-                        "{s:?} relu {relu}: element {i} is {got}, the definition {want}"
+                        fast.iter()
+                            .zip(&scalar)
+                            .all(|(a, b)| a.to_bits() == b.to_bits()),
+                        "{s:?} bias {} relu {relu}: the AVX2 and baseline transforms differ",
+                        bias.is_some()
                     );
                 }
             }
@@ -438,6 +503,9 @@ mod tests {
             padding: [1, 1],
         };
         assert!(!applies(&ConvShape::conv(1, 4, 4, [8, 8], g3).unwrap()));
+        // MIN_TILES' edge: 7 × 9 = 63 tiles are too few, 8 × 8 = 64 enough.
+        assert!(!applies(&ConvShape::conv(1, 4, 4, [14, 18], g3).unwrap()));
+        assert!(applies(&ConvShape::conv(1, 4, 4, [16, 16], g3).unwrap()));
         let strided = Geometry {
             stride: [2, 2],
             ..g3
@@ -448,5 +516,16 @@ mod tests {
         assert!(!applies(
             &ConvShape::conv(1, 4, 4, [35, 35], Geometry::DOWN4).unwrap()
         ));
+        let wide = Geometry {
+            kernel: [1, 3],
+            ..g3
+        };
+        assert!(!applies(&ConvShape::conv(1, 4, 4, [35, 35], wide).unwrap()));
+        // No channels, or an output size that is not the convolution's.
+        assert!(!applies(&ConvShape::conv(1, 0, 4, [35, 35], g3).unwrap()));
+        assert!(!applies(&ConvShape::conv(1, 4, 0, [35, 35], g3).unwrap()));
+        let mut grown = ConvShape::conv(1, 4, 4, [35, 35], g3).unwrap();
+        grown.out_hw = [36, 36];
+        assert!(!applies(&grown));
     }
 }
