@@ -37,6 +37,7 @@ mod data_info;
 mod explore;
 mod fid;
 mod flags;
+mod import;
 mod interpolate;
 mod pca_grid;
 mod reconstruct;
@@ -67,6 +68,10 @@ enum Command {
     /// Train a model; writes config.json, metrics.jsonl and checkpoints to --out (with --json,
     /// prints each epoch's metrics as a JSON line, as in metrics.jsonl).
     Train(train::TrainArgs),
+    /// Import a state dict of the official codes' model.AE (facebookresearch/irmae,
+    /// tirthajit/LoRAE_WACV24: `torch.save(net.state_dict())`, or the same as safetensors) as a
+    /// run that every command reads; `lorae train --init RUN` trains on from it.
+    Import(import::ImportArgs),
     /// PNG grid of evaluation images (top row) and their reconstructions (bottom row).
     Reconstruct(reconstruct::ReconstructArgs),
     /// Fit a sampler (gaussian, gmm, prior) to a run's codes and decode samples to PNG.
@@ -127,6 +132,7 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
 fn run(command: Command) -> Result<()> {
     match command {
         Command::Train(args) => train::run(args),
+        Command::Import(args) => import::run(args),
         Command::Reconstruct(args) => reconstruct::run(args),
         Command::Spectrum(args) => spectrum::run(args),
         Command::Sample(args) => sample::run(args),

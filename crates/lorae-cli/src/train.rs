@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use lorae::config::{DatasetKind, ModelKind, Overrides, PixelRange, RaeReg, VaeLoss};
+use lorae::config::{DatasetKind, ModelKind, Order, Overrides, PixelRange, RaeReg, VaeLoss};
 use lorae::train::{self, CheckpointEvery, TrainOptions};
 
 use crate::flags::{named, DataDirFlag, DeviceFlag, JsonFlag, ProgressFlag};
@@ -52,6 +52,14 @@ pub struct TrainArgs {
     /// Adam learning rate [default: 1e-4].
     #[arg(long, allow_negative_numbers = true)]
     lr: Option<f64>,
+    /// Order of the training images in each epoch: shuffled, or sequential (file order, as both
+    /// official train.py's read) [default: shuffled].
+    #[arg(long, value_parser = named::<Order>())]
+    order: Option<Order>,
+    /// Start from the current weights of this run (e.g. one made by `lorae import`) with a fresh
+    /// optimizer, instead of weights drawn from the seed.
+    #[arg(long, value_name = "RUN")]
+    init: Option<PathBuf>,
     /// Seed of data generation, initialisation and shuffling [default: 0].
     #[arg(long)]
     seed: Option<u64>,
@@ -117,6 +125,8 @@ impl TrainArgs {
             epochs: self.epochs,
             batch_size: self.batch_size,
             lr: self.lr,
+            order: self.order,
+            init: self.init.clone(),
             train_size: self.train_size,
             eval_size: self.eval_size,
             data_dir: self.data_dir.data_dir.clone(),

@@ -83,6 +83,18 @@ pub enum PixelRange {
     PlusMinusOne,
 }
 
+/// The order an epoch reads the training images in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// A new permutation each epoch, from (seed, epoch). The default.
+    #[default]
+    Shuffled,
+    /// File order every epoch, as both official `train.py`s read (a `DataLoader` without
+    /// `shuffle`).
+    Sequential,
+}
+
 /// Which encoder/decoder layout of SPEC.md (IRMAE Table 3) a dataset uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -125,6 +137,11 @@ name_enum!(
         (Celeba, "celeba"),
         (Folder, "folder")
     ]
+);
+name_enum!(
+    Order,
+    "order",
+    [(Shuffled, "shuffled"), (Sequential, "sequential")]
 );
 name_enum!(
     PixelRange,

@@ -12,7 +12,7 @@ mod validate;
 
 use serde::{Deserialize, Serialize};
 
-pub use kinds::{DatasetKind, Layout, ModelKind, PixelRange, RaeReg, VaeLoss};
+pub use kinds::{DatasetKind, Layout, ModelKind, Order, PixelRange, RaeReg, VaeLoss};
 pub use overrides::Overrides;
 pub use sections::{DataConfig, EvalConfig, ModelConfig, TrainConfig};
 pub use validate::MIN_RANK_THRESHOLD;
@@ -92,6 +92,8 @@ impl RunConfig {
                 epochs,
                 batch_size: 32,
                 lr: 1e-4,
+                order: Order::Shuffled,
+                init: None,
             },
             eval: EvalConfig {
                 rank_threshold: 1e-2,

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::kinds::{DatasetKind, ModelKind, PixelRange, RaeReg, VaeLoss};
+use super::kinds::{DatasetKind, ModelKind, Order, PixelRange, RaeReg, VaeLoss};
 use super::RunConfig;
 use crate::error::{Error, Result};
 
@@ -44,6 +44,10 @@ pub struct Overrides {
     pub batch_size: Option<usize>,
     /// Adam learning rate [default: 1e-4].
     pub lr: Option<f64>,
+    /// Order of the training images [default: shuffled].
+    pub order: Option<Order>,
+    /// A run whose current weights start this one (fresh optimizer) [default: none].
+    pub init: Option<PathBuf>,
     /// Training images [default: shapes 50 000 generated, else the whole split].
     pub train_size: Option<usize>,
     /// Evaluation images [default: shapes 10 000 generated, else the whole test split].
@@ -92,6 +96,10 @@ impl Overrides {
         set(&mut config.train.epochs, &self.epochs);
         set(&mut config.train.batch_size, &self.batch_size);
         set(&mut config.train.lr, &self.lr);
+        set(&mut config.train.order, &self.order);
+        if self.init.is_some() {
+            config.train.init = self.init.clone();
+        }
         let d = &mut config.data;
         set(&mut d.train_size, &self.train_size);
         set(&mut d.eval_size, &self.eval_size);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::kinds::{DatasetKind, Layout, ModelKind, PixelRange, RaeReg, VaeLoss};
+use super::kinds::{DatasetKind, Layout, ModelKind, Order, PixelRange, RaeReg, VaeLoss};
 
 /// Where the data comes from and how it is scaled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +76,14 @@ pub struct TrainConfig {
     pub batch_size: usize,
     /// Adam learning rate. Default 1e-4 (paper).
     pub lr: f64,
+    /// The order of the training images in each epoch. Default `shuffled`; absent in runs
+    /// written before it existed, which shuffled.
+    #[serde(default)]
+    pub order: Order,
+    /// A run whose current weights are this run's initial ones (a fresh optimizer): `--init`,
+    /// e.g. a run made by `lorae import`. Default none (drawn from the seed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<PathBuf>,
 }
 
 /// Evaluation settings used every epoch.

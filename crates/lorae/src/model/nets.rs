@@ -14,12 +14,18 @@
 //! way (1×1 convolution to 3 channels keeps 64×64). The shapes encoder has no ReLU on its last
 //! convolution: the code feeds a linear chain and must be able to take negative values.
 //!
+//! Initial weights are PyTorch's for the official layers (`1/√fan_in` bounds, fan-in of a
+//! transposed convolution from its weight's dimension 1): the 1×1 output convolution takes the
+//! bound of the official `ConvTranspose2d(c, C, 1)`, 1/√C, and the shapes layout's 2×2 layers,
+//! kept as 4×4 stride-2 layers whose outer taps only meet padding, the bound of the 2×2 kernel
+//! with those taps zeroed (`zero_dead_taps`).
+//!
 //! The MNIST decoder's ReLU after the FC layer is the official code's (`MNIST_Decoder`); runs
 //! written before lorae had it keep decoding without it (`ModelConfig::decoder_fc_relu`). The
 //! official VAE decodes through a Sigmoid instead of the Tanh (`sigmoid`).
 
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
-use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{Initializer, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
@@ -39,6 +45,50 @@ fn up(c_in: usize, c_out: usize, device: &Device) -> ConvTranspose2d {
         .with_stride([2, 2])
         .with_padding([1, 1])
         .init(device)
+}
+
+/// PyTorch's default bound for weights and bias alike, `1/√fan_in`, as `Uniform`.
+fn torch_bound(fan_in: usize) -> Initializer {
+    let bound = 1.0 / (fan_in as f64).sqrt();
+    Initializer::Uniform {
+        min: -bound,
+        max: bound,
+    }
+}
+
+/// The shapes layout's 2×2 layers (`Conv2d(256, d, 2, 1, 0)` on a 2×2 input,
+/// `ConvTranspose2d(d, 256, 2, 1, 0)` on a 1×1 one) as lorae's 4×4 stride-2 layers, drawn with
+/// PyTorch's bound for the 2×2 kernel (fan-in `channels · 4`, dimension 1 of the weight for the
+/// transposed one); [`zero_outer_taps`] then zeroes the taps outside the centre 2×2, which only
+/// ever meet padding.
+fn down_2x2(c_in: usize, c_out: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([c_in, c_out], [4, 4])
+        .with_stride([2, 2])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .with_initializer(torch_bound(c_in * 4))
+        .init(device)
+}
+
+fn up_2x2(c_in: usize, c_out: usize, device: &Device) -> ConvTranspose2d {
+    ConvTranspose2dConfig::new([c_in, c_out], [4, 4])
+        .with_stride([2, 2])
+        .with_padding([1, 1])
+        .with_initializer(torch_bound(c_out * 4))
+        .init(device)
+}
+
+/// `w` (`[a, b, 4, 4]`) with every tap outside rows and columns 1..3 set to zero.
+fn zero_outer_taps(w: Tensor<4>) -> Tensor<4> {
+    let [a, b, kh, kw] = w.dims();
+    let mask: Vec<f32> = (0..kh * kw)
+        .map(|t| {
+            f32::from(u8::from(
+                (1..3).contains(&(t / kw)) && (1..3).contains(&(t % kw)),
+            ))
+        })
+        .collect();
+    let mask = Tensor::<1>::from_floats(mask.as_slice(), &w.device()).reshape([1, 1, kh, kw]);
+    w * mask.expand([a, b, kh, kw]) // [a, b, 4, 4]
 }
 
 /// `relu?(conv(x))` through lorae's kernels when `own` and on flex; `None` otherwise.
@@ -77,10 +127,19 @@ impl Encoder {
         let last = channels[channels.len() - 1];
         Encoder {
             convs,
-            head_conv: fc_in.is_none().then(|| down(last, out_dim, device)),
+            head_conv: fc_in.is_none().then(|| down_2x2(last, out_dim, device)),
             head_fc: fc_in.map(|n| LinearConfig::new(n, out_dim).init(device)),
             own_kernels: true,
         }
+    }
+
+    /// The same encoder with the dead taps of its 2×2-input head convolution zeroed (see
+    /// [`down_2x2`]); a fresh model's initial weights, after they are drawn.
+    pub fn zero_dead_taps(mut self) -> Self {
+        if let Some(conv) = self.head_conv.as_mut() {
+            conv.weight = conv.weight.clone().map(zero_outer_taps);
+        }
+        self
     }
 
     /// `[batch, C, H, W]` → `[batch, out_dim]`.
@@ -135,7 +194,13 @@ impl Decoder {
         sigmoid: bool,
         device: &Device,
     ) -> Self {
-        let one_by_one = |c_in, c_out| Conv2dConfig::new([c_in, c_out], [1, 1]).init(device);
+        // The official output layer is `ConvTranspose2d(c_in, c_out, 1, 1, 0)`, whose PyTorch
+        // fan-in is c_out (dimension 1 of its weight): bound 1/√c_out, not a Conv2d's 1/√c_in.
+        let one_by_one = |c_in, c_out: usize| {
+            Conv2dConfig::new([c_in, c_out], [1, 1])
+                .with_initializer(torch_bound(c_out))
+                .init(device)
+        };
         let (channels, fc, out_conv, start): (&[usize], _, _, _) = match layout {
             Layout::Shapes => (
                 &[latent_dim, 256, 128, 64, 32, 3],
@@ -160,7 +225,11 @@ impl Decoder {
             fc,
             deconvs: channels
                 .windows(2)
-                .map(|w| up(w[0], w[1], device))
+                .enumerate()
+                .map(|(i, w)| match (i, layout) {
+                    (0, Layout::Shapes) => up_2x2(w[0], w[1], device),
+                    _ => up(w[0], w[1], device),
+                })
                 .collect(),
             out_conv,
             start,
@@ -168,6 +237,17 @@ impl Decoder {
             sigmoid,
             own_kernels: true,
         }
+    }
+
+    /// The same decoder with the dead taps of a first transposed convolution on a 1×1 code
+    /// (the shapes layout) zeroed (see [`up_2x2`]).
+    pub fn zero_dead_taps(mut self) -> Self {
+        if self.fc.is_none() && self.start[1..] == [1, 1] {
+            if let Some(first) = self.deconvs.first_mut() {
+                first.weight = first.weight.clone().map(zero_outer_taps);
+            }
+        }
+        self
     }
 
     /// `[batch, d]` → `[batch, C, H, W]` in (−1, 1) (Tanh) or (0, 1) (Sigmoid).

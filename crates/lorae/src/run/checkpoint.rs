@@ -182,6 +182,16 @@ pub fn load_model_bytes(model: Autoencoder, bytes: &[u8], file: &Path) -> Result
         }
         tensors.insert(name, (view.shape().to_vec(), values));
     }
+    load_model_tensors(model, tensors, file)
+}
+
+/// Loads named tensors (`module.path.weight` → shape and row-major values) into `model`, which
+/// must have exactly these parameters with these shapes; `file` names their source in errors.
+pub fn load_model_tensors(
+    model: Autoencoder,
+    tensors: BTreeMap<String, (Vec<usize>, Vec<f32>)>,
+    file: &Path,
+) -> Result<Autoencoder> {
     let mut assign = Assign {
         path: Vec::new(),
         tensors,

@@ -5,6 +5,7 @@
 
 pub mod checkpoint;
 pub mod codes;
+pub mod import;
 pub mod lock;
 pub mod metrics;
 pub mod snapshot;

@@ -7,7 +7,7 @@ pub mod gan;
 mod start;
 pub mod step;
 
-pub use start::start;
+pub use start::{import, start};
 
 use std::path::Path;
 use std::time::Instant;
@@ -15,7 +15,7 @@ use std::time::Instant;
 use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{ModelKind, PixelRange, RunConfig};
+use crate::config::{ModelKind, Order, PixelRange, RunConfig};
 use crate::data::{self, epoch_order, ImageSet, Splits};
 use crate::device::DeviceKind;
 use crate::error::{Error, Result};
@@ -111,6 +111,10 @@ pub fn train(config: &RunConfig, out: &Path, options: &TrainOptions) -> Result<V
         ));
     }
     refuse_stray_files(out)?;
+    if let Some(init) = &config.train.init {
+        // Before the run directory: weights that do not fit leave nothing behind.
+        init_model(config, init, &crate::device::host())?;
+    }
     // Data before the run directory: a dataset that cannot be read leaves nothing behind.
     let splits = data::load(&config.data, config.seed)?;
     std::fs::create_dir_all(out).map_err(|e| Error::io("cannot create run directory", out, e))?;
@@ -166,6 +170,15 @@ pub fn resume(
     options: &TrainOptions,
 ) -> Result<Vec<EpochMetrics>> {
     let mut config = load_config(run)?;
+    if crate::run::import::is_imported(run) {
+        return Err(Error::Unsupported(format!(
+            "{} was imported from an official checkpoint ({}): it has no optimizer state to resume; \
+             train a new run from its weights with `lorae train --init {} --out NEW` and the same --model, --dataset, --latent-dim and --layers",
+            run.display(),
+            crate::run::import::IMPORT_FILE,
+            run.display()
+        )));
+    }
     options.device.device()?;
     let _lock = lock::acquire(run)?;
     let state = snapshot::latest(run)?.map(|s| s.state);
@@ -205,17 +218,41 @@ pub fn resume(
 /// to a GPU device; so the same seed gives the same initial weights on every device.
 fn initial_model(config: &RunConfig, device: &Device) -> Result<Autoencoder> {
     let layout = config.data.layout();
+    if let Some(init) = &config.train.init {
+        return init_model(config, init, device);
+    }
     if crate::device::is_host(device) {
         device.seed(config.seed);
         let model = Autoencoder::new(&config.model, layout, device);
         checkpoint::model_bytes(&model)?; // reads every parameter, in module order
-        return Ok(model);
+        return Ok(model.zero_dead_taps());
     }
     let host = crate::device::host();
     host.seed(config.seed);
-    let bytes = checkpoint::model_bytes(&Autoencoder::new(&config.model, layout, &host))?;
+    let drawn = Autoencoder::new(&config.model, layout, &host);
+    checkpoint::model_bytes(&drawn)?; // reads every parameter, in module order
+    let bytes = checkpoint::model_bytes(&drawn.zero_dead_taps())?;
     let template = Autoencoder::new(&config.model, layout, device);
     checkpoint::load_model_bytes(template, &bytes, Path::new("(the initial weights)"))
+}
+
+/// `--init RUN`: the model of this run's configuration with the current weights of `init`.
+fn init_model(config: &RunConfig, init: &Path, device: &Device) -> Result<Autoencoder> {
+    let Some(snapshot) = snapshot::latest(init)? else {
+        return Err(Error::invalid(
+            "init",
+            init.display(),
+            "has no checkpoint: give a trained or imported run directory",
+        ));
+    };
+    let template = Autoencoder::new(&config.model, config.data.layout(), device);
+    checkpoint::load_model(template, &snapshot.model()).map_err(|e| {
+        Error::invalid(
+            "init",
+            init.display(),
+            format!("its weights do not fit this run's model ({e}): give the same --model, --dataset, --latent-dim and --layers as that run has"),
+        )
+    })
 }
 
 fn run_epochs(
@@ -261,7 +298,10 @@ fn run_epochs(
     let mut last_save = Instant::now();
     for epoch in start..=config.train.epochs {
         let started = Instant::now();
-        let order = epoch_order(splits.train.len(), config.seed, epoch);
+        let order = match config.train.order {
+            Order::Shuffled => epoch_order(splits.train.len(), config.seed, epoch),
+            Order::Sequential => (0..splits.train.len()).collect(),
+        };
         let steps = order.len().div_ceil(config.train.batch_size);
         // A mid-epoch checkpoint resumes at its step with its sums.
         let mut acc = resumed_partial.take().unwrap_or_default();

@@ -37,3 +37,15 @@ pub fn start(
     );
     train(&config, out, options)
 }
+
+/// `lorae import`: the official checkpoint `file` as a new run in `out`, configured by
+/// `overrides` (the flags of a new run: model, dataset, latent dimension, layers, λ), with a
+/// fresh Adam state. Returns how each official tensor was mapped ([`crate::run::import`]).
+pub fn import(
+    file: &Path,
+    overrides: &Overrides,
+    out: &Path,
+) -> Result<Vec<crate::run::import::Entry>> {
+    let config = overrides.config()?;
+    crate::run::import::import(file, &config, out, &super::step::adam())
+}

@@ -17,6 +17,8 @@ mod fid_sources;
 mod layering;
 mod models;
 mod npy;
+mod official;
+pub mod official_fixture;
 mod samplers;
 mod shapes;
 mod spectrum;

@@ -1,0 +1,268 @@
+//! Parity with the official codes' `model.py`: a state dict of their `model.AE` imported by
+//! [`lorae::run::import`] computes what their forward pass computed (codes, reconstructions,
+//! training loss; the VAE's μ and log σ² with its noise fixed) for the MNIST AE, IRMAE l = 8,
+//! LoRAE (with λ‖M‖*) and VAE, and the shapes and CelebA layouts, to 1e-5 of each tensor's
+//! scale. The expected numbers come from `tools/official_parity.py` (see
+//! [`super::official_fixture`]); the bad checkpoints at the end are real `torch.save` files it
+//! wrote.
+
+use burn::prelude::*;
+use lorae::config::{DatasetKind, ModelKind, Overrides, RunConfig};
+use lorae::model::vae;
+use lorae::run::import;
+use lorae::tensor::tensor_values;
+use serde_json::Value;
+
+use super::official_fixture::{dir, manifest, pixels, relative_error, state_dict};
+
+/// Forward passes agree to this fraction of each tensor's largest value.
+const TOLERANCE: f64 = 1e-5;
+
+/// The run configuration matching a manifest case's official `args`.
+pub fn config_of(case: &Value) -> RunConfig {
+    let args = &case["args"];
+    let dataset = match args["dataset"].as_str().unwrap() {
+        "mnist" => DatasetKind::Mnist,
+        "shape" => DatasetKind::Shapes,
+        "celeba" => DatasetKind::Celeba,
+        other => panic!("dataset {other}"),
+    };
+    let layers = args["l"].as_u64().unwrap() as usize;
+    let kind = if args["vae"].as_bool() == Some(true) {
+        ModelKind::Vae
+    } else if !case["lambda"].is_null() {
+        ModelKind::Lorae
+    } else if layers > 0 {
+        ModelKind::Irmae
+    } else {
+        ModelKind::Ae
+    };
+    Overrides {
+        model: Some(kind),
+        dataset: Some(dataset),
+        latent_dim: Some(args["n"].as_u64().unwrap() as usize),
+        layers: matches!(kind, ModelKind::Irmae | ModelKind::Lorae).then_some(layers),
+        lambda: case["lambda"].as_f64(),
+        beta: args["beta"].as_f64(),
+        ..Overrides::default()
+    }
+    .config()
+    .unwrap()
+}
+
+fn expected(case: &Value, field: &str) -> Vec<f32> {
+    let file = dir().join(case[field].as_str().unwrap());
+    let array = lorae::io::npy::read(&file).unwrap();
+    array.values.iter().map(|&v| v as f32).collect()
+}
+
+fn check(name: &str, what: &str, got: &[f32], want: &[f32]) {
+    let err = relative_error(got, want);
+    assert!(
+        err <= TOLERANCE,
+        "{name}: {what} differ by {err:.2e} of their scale (tolerance {TOLERANCE:.0e})"
+    );
+}
+
+#[test]
+fn imported_official_models_compute_what_the_official_forward_pass_computed() {
+    let manifest = manifest();
+    let cases = manifest["cases"].as_object().unwrap();
+    assert_eq!(cases.len(), 6, "the script writes six cases");
+    let device = lorae::device::host();
+    for (name, case) in cases {
+        let config = config_of(case);
+        let dict = state_dict(&case["keys"]);
+        let (model, _) =
+            import::model_from_state_dict(&dict, &config, std::path::Path::new(name), &device)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let shape = config.data.layout().image_shape();
+        let batch = case["batch"].as_u64().unwrap() as usize;
+        let n = batch * shape.iter().product::<usize>();
+        let x = Tensor::<4>::from_data(
+            TensorData::new(
+                pixels(case["input_seed"].as_u64().unwrap(), n),
+                [batch, shape[0], shape[1], shape[2]],
+            ),
+            &device,
+        );
+        let want_loss = case["loss"].as_f64().unwrap();
+        let (codes, loss) = if config.model.kind == ModelKind::Vae {
+            let (mu, log_var) = vae::split_moments(model.encoder.forward(x.clone()));
+            check(
+                name,
+                "μ",
+                &tensor_values(mu.clone()).unwrap(),
+                &expected(case, "mu"),
+            );
+            let lv = tensor_values(log_var.clone()).unwrap();
+            check(name, "log σ²", &lv, &expected(case, "logvar"));
+            let eps =
+                Tensor::<2>::from_data(TensorData::new(expected(case, "eps"), mu.dims()), &device);
+            let z = mu.clone() + (log_var.clone() * 0.5).exp() * eps; // [batch, d]
+            let loss = vae::binary_cross_entropy(model.decode(z.clone()), x.clone())
+                + vae::mean_kl_term(mu, log_var) * config.model.beta;
+            (z, tensor_values(loss).unwrap()[0] as f64)
+        } else {
+            let losses = model.losses(x.clone(), &config.model).unwrap();
+            (
+                model.encode(x),
+                tensor_values(losses.total).unwrap()[0] as f64,
+            )
+        };
+        check(
+            name,
+            "codes",
+            &tensor_values(codes.clone()).unwrap(),
+            &expected(case, "codes"),
+        );
+        let recon = tensor_values(model.decode(codes)).unwrap();
+        check(
+            name,
+            "reconstructions",
+            &recon,
+            &expected(case, "reconstruction"),
+        );
+        let loss_err = (loss - want_loss).abs() / want_loss.abs();
+        assert!(
+            loss_err <= TOLERANCE,
+            "{name}: loss {loss} against the official {want_loss} ({loss_err:.2e} relative)"
+        );
+    }
+}
+
+/// Every mapping that is not the identity really moves values: a transposed `nn.Linear`, the
+/// 1×1 transposed convolution's swapped channels, and the shapes layout's 2×2 kernels at the
+/// centre of zero 4×4 ones.
+#[test]
+fn the_import_plan_names_every_official_key_once() {
+    let manifest = manifest();
+    for (name, case) in manifest["cases"].as_object().unwrap() {
+        let config = config_of(case);
+        let plan = import::plan(&config.model, config.data.layout()).unwrap();
+        let official: Vec<(String, Vec<u64>)> = case["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                let shape = k["shape"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| d.as_u64().unwrap());
+                (k["key"].as_str().unwrap().to_string(), shape.collect())
+            })
+            .collect();
+        let planned: Vec<(String, Vec<u64>)> = plan
+            .iter()
+            .map(|e| {
+                (
+                    e.official.clone(),
+                    e.shape.iter().map(|&d| d as u64).collect(),
+                )
+            })
+            .collect();
+        let (mut a, mut b) = (official.clone(), planned.clone());
+        a.sort();
+        b.sort();
+        assert_eq!(
+            a, b,
+            "{name}: the plan's keys and shapes are the official state dict's"
+        );
+    }
+}
+
+fn mnist_case(name: &str) -> (Value, RunConfig) {
+    let case = manifest()["cases"][name].clone();
+    let config = config_of(&case);
+    (case, config)
+}
+
+fn import_error(dict: &import::StateDict, config: &RunConfig) -> String {
+    let device = lorae::device::host();
+    match import::model_from_state_dict(dict, config, std::path::Path::new("ckpt.pt"), &device) {
+        Ok(_) => panic!("the import should fail"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_vae_checkpoint_imported_as_an_ae_names_the_key_and_the_expected_shape() {
+    let (vae_case, _) = mnist_case("mnist-vae");
+    let (_, ae) = mnist_case("mnist-ae");
+    let msg = import_error(&state_dict(&vae_case["keys"]), &ae);
+    assert!(msg.contains("ckpt.pt"), "{msg}");
+    assert!(
+        msg.contains("enc.fc.weight") && msg.contains("[16, 1024]"),
+        "{msg}"
+    );
+    assert!(msg.contains("--model vae --latent-dim 16"), "{msg}");
+}
+
+#[test]
+fn an_irmae_checkpoint_with_other_layers_or_latent_size_is_refused_with_the_right_flags() {
+    let (case, mut config) = mnist_case("mnist-irmae");
+    let dict = state_dict(&case["keys"]);
+    config.model.layers = 4;
+    let msg = import_error(&dict, &config);
+    assert!(
+        msg.contains("mlp.hidden.4.weight") && msg.contains("--layers 8"),
+        "{msg}"
+    );
+    let (_, mut config) = mnist_case("mnist-irmae");
+    config.model.latent_dim = 32;
+    let msg = import_error(&dict, &config);
+    assert!(
+        msg.contains("enc.fc.weight") && msg.contains("[32, 1024]"),
+        "{msg}"
+    );
+    assert!(msg.contains("--latent-dim 16"), "{msg}");
+    let (_, mut config) = mnist_case("mnist-ae");
+    config.model.kind = ModelKind::Ae;
+    let msg = import_error(&dict, &config);
+    assert!(
+        msg.contains("mlp.hidden.0.weight") && msg.contains("--layers 8"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn non_finite_weights_are_refused_by_key() {
+    let (case, config) = mnist_case("mnist-ae");
+    let mut dict = state_dict(&case["keys"]);
+    dict.get_mut("dec.fc.bias").unwrap().1[3] = f32::NAN;
+    let msg = import_error(&dict, &config);
+    assert!(msg.contains("dec.fc.bias") && msg.contains("NaN"), "{msg}");
+}
+
+/// Real `torch.save` files that are no importable state dict: each a clear error naming the
+/// file (and the key), nothing written.
+#[test]
+fn bad_checkpoint_files_are_refused_and_nothing_is_written() {
+    let _rng = super::burn_rng();
+    let tmp = tempfile::tempdir().unwrap();
+    let truncated = tmp.path().join("truncated.pt");
+    let head = std::fs::read(dir().join("bad-head.pt")).unwrap();
+    std::fs::write(&truncated, &head[..head.len() / 2]).unwrap();
+    let overrides = Overrides {
+        model: Some(ModelKind::Irmae),
+        dataset: Some(DatasetKind::Mnist),
+        ..Overrides::default()
+    };
+    let cases = [
+        (dir().join("bad-head.pt"), "has no `enc.dcnn.0.weight`"),
+        (dir().join("bad-not-state-dict.pt"), "not a state dict"),
+        (dir().join("bad-module.pt"), ""),
+        (truncated.clone(), ""),
+        (tmp.path().to_path_buf(), "not a regular file"),
+    ];
+    for (i, (file, says)) in cases.iter().enumerate() {
+        let out = tmp.path().join(format!("run{i}"));
+        let err = lorae::train::import(file, &overrides, &out)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&file.display().to_string()), "{err}");
+        assert!(err.contains(says), "{file:?}: {err}");
+        assert!(!out.exists(), "{file:?}: {} was created", out.display());
+    }
+}
