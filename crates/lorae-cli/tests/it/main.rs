@@ -12,6 +12,7 @@ mod explore;
 mod fid;
 mod hostile;
 mod kill;
+mod official;
 mod reproduce;
 #[cfg(feature = "wgpu")]
 mod wgpu;
