@@ -21,6 +21,9 @@ into the official net with `load_state_dict`; saved are the codes `net.encode(x)
 reconstructions `net.decode(codes)` and the training loss `net(x)` (LoRAE's plus λ‖M‖*, as its
 train.py adds).
 
+Initialisation (`init`): per tensor of the official MNIST, shapes and CelebA IRMAE at PyTorch's
+default initialisation (seed 0), its count, standard deviation, largest magnitude and bound.
+
 Training parity (`training`): `train.py`'s loop (Adam, lr 1e-4, batch 32, no shuffle) from the
 generated weights for 200 steps on the first 640 MNIST training images (10 epochs of 20
 steps), resized by torchvision exactly as train.py does; the images go to IDX files
@@ -203,6 +206,29 @@ def bad_inputs(out, model):
     torch.save(model.MLP(4, 2), os.path.join(out, "bad-module.pt"))
 
 
+INIT_CASES = [
+    # name, args: the official model at PyTorch's default initialisation, seed 0
+    ("mnist-irmae", dict(dataset="mnist", n=128, l=8, vae=False)),
+    ("shapes-irmae", dict(dataset="shape", n=32, l=2, vae=False)),
+    ("celeba-irmae", dict(dataset="celeba", n=64, l=4, vae=False)),
+]
+
+
+def init_moments(model):
+    """Per-tensor moments of the official model's default initialisation (torch.manual_seed(0)
+    as train.py): count, standard deviation, largest magnitude, and PyTorch's bound 1/√fan_in."""
+    out = {}
+    for name, args in INIT_CASES:
+        torch.manual_seed(0)
+        net = model.AE(types.SimpleNamespace(**args))
+        state = net.state_dict()
+        out[name] = {"args": args, "tensors": [
+            {"key": k, "shape": list(t.shape), "count": t.numel(), "std": t.double().std(unbiased=False).item(),
+             "max_abs": t.abs().max().item(), "bound": bound_of(k, t, state)}
+            for k, t in state.items()]}
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--irmae", required=True, help="checkout of facebookresearch/irmae")
@@ -223,6 +249,7 @@ def main():
         manifest["cases"][name] = forward_case(a.out, name, repos[repo], args, lam, batch, 100 * (i + 1))
         manifest["cases"][name]["repo"] = {"irmae": "facebookresearch/irmae", "lorae": "tirthajit/LoRAE_WACV24"}[repo]
         print(name, manifest["cases"][name]["loss"], flush=True)
+    manifest["init"] = init_moments(repos["irmae"])
     bad_inputs(a.out, repos["irmae"])
     train_x = training_data(a.out, a.mnist, 640, 64)
     manifest["training"] = {"images": 640, "epochs": 10, "batch_size": 32, "lr": 1e-4, "cases": {}}

@@ -345,3 +345,77 @@ fn training_tracks_the_official_loop_step_for_step() {
     }
     eprintln!("training parity: {}", report.join("; "));
 }
+
+/// A fresh lorae model's weights are drawn as PyTorch draws the official model's: per tensor,
+/// the same bound `1/√fan_in` (never exceeded, and nearly reached) and the same standard
+/// deviation to sampling noise; the shapes layout's embedded 2×2 kernels are zero outside their
+/// centre. Expected moments: the official model at seed 0 (`manifest.json`'s `init`).
+#[test]
+fn fresh_weights_have_the_official_initialisation_per_layer() {
+    let _rng = super::burn_rng();
+    let manifest = manifest();
+    let device = lorae::device::host();
+    for (name, case) in manifest["init"].as_object().unwrap() {
+        let config = config_of(&serde_json::json!({ "args": case["args"], "lambda": null }));
+        device.seed(0);
+        let model = lorae::model::Autoencoder::new(&config.model, config.data.layout(), &device);
+        lorae::run::checkpoint::model_bytes(&model).unwrap(); // draws in module order, as training does
+        let model = model.zero_dead_taps();
+        let bytes = lorae::run::checkpoint::model_bytes(&model).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let plan = import::plan(&config.model, config.data.layout()).unwrap();
+        for t in case["tensors"].as_array().unwrap() {
+            let key = t["key"].as_str().unwrap();
+            let entry = plan.iter().find(|e| e.official == key).unwrap();
+            let view = st.tensor(&entry.lorae).unwrap();
+            let all: Vec<f32> = view
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            let values: Vec<f64> = if entry.mapping == import::Mapping::Embed2x2 {
+                let centre = |i: usize| (1..3).contains(&(i % 16 / 4)) && (1..3).contains(&(i % 4));
+                let outer = all.iter().enumerate().filter(|(i, _)| !centre(*i));
+                assert!(
+                    outer.clone().all(|(_, &v)| v == 0.0),
+                    "{name} {key}: outer taps are zero"
+                );
+                all.iter()
+                    .enumerate()
+                    .filter(|(i, _)| centre(*i))
+                    .map(|(_, &v)| v as f64)
+                    .collect()
+            } else {
+                all.iter().map(|&v| v as f64).collect()
+            };
+            let n = values.len() as f64;
+            assert_eq!(
+                n as u64,
+                t["count"].as_u64().unwrap(),
+                "{name} {key}: count"
+            );
+            let mean = values.iter().sum::<f64>() / n;
+            let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+            let max_abs = values.iter().fold(0f64, |m, v| m.max(v.abs()));
+            let bound = t["bound"].as_f64().unwrap();
+            assert!(
+                max_abs <= bound * (1.0 + 1e-6),
+                "{name} {key}: |w| reaches {max_abs}, bound {bound}"
+            );
+            if n >= 16.0 {
+                assert!(
+                    max_abs >= 0.5 * bound,
+                    "{name} {key}: |w| ≤ {max_abs}, PyTorch's bound is {bound}"
+                );
+                // A uniform's sample standard deviation has a relative spread of about 0.45/√n.
+                let want = t["std"].as_f64().unwrap();
+                let tol = 6.0 * 0.45 * (2.0 / n).sqrt();
+                assert!(
+                    (std - want).abs() <= tol * want,
+                    "{name} {key}: std {std:.5} against PyTorch's {want:.5} (tolerance {:.1}%)",
+                    100.0 * tol
+                );
+            }
+        }
+    }
+}
