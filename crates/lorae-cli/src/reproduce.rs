@@ -32,6 +32,10 @@ pub struct ReproduceArgs {
     /// Folder holding the datasets' folders (mnist/, celeba/, ...) [default: the fetch cache].
     #[arg(long, alias = "data-dir")]
     data_root: Option<PathBuf>,
+    /// official-parity: an official checkpoint and the lorae run it stands beside,
+    /// `mnist-ae=PATH` or `mnist-irmae-l8=PATH` (repeat for both).
+    #[arg(long, value_name = "RUN=PATH", value_parser = parse_official)]
+    official: Vec<(String, PathBuf)>,
     /// FID weights [default: the fetch cache's fid-weights folder].
     #[arg(long)]
     weights: Option<PathBuf>,
@@ -102,6 +106,9 @@ fn experiments(names: &[Chosen], setup: &Setup) -> Result<Vec<Experiment>> {
             lorae::note!("note: `all` leaves out celeba-fid: CelebA is not in the data folder (pass --data-root DIR, the folder holding celeba/)");
             all.retain(|&e| e != Experiment::CelebaFid);
         }
+        if setup.official.is_empty() {
+            all.retain(|&e| e != Experiment::OfficialParity);
+        }
         return Ok(all);
     }
     let mut out = Vec::new();
@@ -132,6 +139,7 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
     let setup = Setup {
         budget,
         data_root: args.data_root.clone(),
+        official: args.official.clone(),
     };
     let list = experiments(&args.experiments, &setup)?;
     let cells = reproduce::plan(&list, &setup)?;
@@ -160,6 +168,12 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
             );
             if let Some(d) = &args.data_root {
                 cmd.push_str(&format!(" --data-root {}", shell(&d.display().to_string())));
+            }
+            for (run, path) in &args.official {
+                cmd.push_str(&format!(
+                    " --official {}",
+                    shell(&format!("{run}={}", path.display()))
+                ));
             }
             if let Some(w) = &args.weights {
                 cmd.push_str(&format!(" --weights {}", shell(&w.display().to_string())));
@@ -275,5 +289,17 @@ fn shell(text: &str) -> String {
         text.to_string()
     } else {
         format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// `RUN=PATH` of `--official`.
+fn parse_official(text: &str) -> std::result::Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((run, path)) if !run.is_empty() && !path.is_empty() => {
+            Ok((run.to_string(), PathBuf::from(path)))
+        }
+        _ => Err(format!(
+            "`{text}` is not RUN=PATH (e.g. mnist-irmae-l8=checkpoint/mnist/irmae_l8)"
+        )),
     }
 }

@@ -83,12 +83,12 @@ impl Autoencoder {
 
     /// The same model with the taps of its shapes-layout 4×4 kernels that only ever meet
     /// padding set to zero (see [`nets`]): applied to fresh weights once they are drawn.
-    pub fn zero_dead_taps(self) -> Self {
-        Autoencoder {
-            encoder: self.encoder.zero_dead_taps(),
-            decoder: self.decoder.zero_dead_taps(),
+    pub fn zero_dead_taps(self) -> Result<Self> {
+        Ok(Autoencoder {
+            encoder: self.encoder.zero_dead_taps()?,
+            decoder: self.decoder.zero_dead_taps()?,
             ..self
-        }
+        })
     }
 
     /// Codes after the chain, `[batch, d]` (the VAE's mean).

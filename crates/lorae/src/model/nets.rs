@@ -30,6 +30,7 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use crate::config::Layout;
+use crate::error::Result;
 use crate::kernels::flex as flex_conv;
 use crate::kernels::Geometry;
 
@@ -77,18 +78,24 @@ fn up_2x2(c_in: usize, c_out: usize, device: &Device) -> ConvTranspose2d {
         .init(device)
 }
 
-/// `w` (`[a, b, 4, 4]`) with every tap outside rows and columns 1..3 set to zero.
-fn zero_outer_taps(w: Tensor<4>) -> Tensor<4> {
-    let [a, b, kh, kw] = w.dims();
-    let mask: Vec<f32> = (0..kh * kw)
-        .map(|t| {
-            f32::from(u8::from(
-                (1..3).contains(&(t / kw)) && (1..3).contains(&(t % kw)),
-            ))
-        })
-        .collect();
-    let mask = Tensor::<1>::from_floats(mask.as_slice(), &w.device()).reshape([1, 1, kh, kw]);
-    w * mask.expand([a, b, kh, kw]) // [a, b, 4, 4]
+/// `w` (`[a, b, 4, 4]`) with every tap outside rows and columns 1..3 set to zero: a new leaf
+/// built from the values (a parameter's value, not a node of a graph), trainable if `w` was.
+fn zero_outer_taps(w: Tensor<4>) -> Result<Tensor<4>> {
+    let trainable = w.is_require_grad();
+    let (dims, device) = (w.dims(), w.device());
+    let mut values = crate::tensor::tensor_values(w)?;
+    for (i, v) in values.iter_mut().enumerate() {
+        let (row, col) = (i % 16 / 4, i % 4);
+        if !((1..3).contains(&row) && (1..3).contains(&col)) {
+            *v = 0.0;
+        }
+    }
+    let zeroed = Tensor::<4>::from_data(TensorData::new(values, dims), &device);
+    Ok(if trainable {
+        zeroed.require_grad()
+    } else {
+        zeroed
+    })
 }
 
 /// `relu?(conv(x))` through lorae's kernels when `own` and on flex; `None` otherwise.
@@ -135,11 +142,12 @@ impl Encoder {
 
     /// The same encoder with the dead taps of its 2×2-input head convolution zeroed (see
     /// [`down_2x2`]); a fresh model's initial weights, after they are drawn.
-    pub fn zero_dead_taps(mut self) -> Self {
+    pub fn zero_dead_taps(mut self) -> Result<Self> {
         if let Some(conv) = self.head_conv.as_mut() {
-            conv.weight = conv.weight.clone().map(zero_outer_taps);
+            let zeroed = zero_outer_taps(conv.weight.val())?;
+            conv.weight = conv.weight.clone().map(|_| zeroed);
         }
-        self
+        Ok(self)
     }
 
     /// `[batch, C, H, W]` → `[batch, out_dim]`.
@@ -241,13 +249,14 @@ impl Decoder {
 
     /// The same decoder with the dead taps of a first transposed convolution on a 1×1 code
     /// (the shapes layout) zeroed (see [`up_2x2`]).
-    pub fn zero_dead_taps(mut self) -> Self {
+    pub fn zero_dead_taps(mut self) -> Result<Self> {
         if self.fc.is_none() && self.start[1..] == [1, 1] {
             if let Some(first) = self.deconvs.first_mut() {
-                first.weight = first.weight.clone().map(zero_outer_taps);
+                let zeroed = zero_outer_taps(first.weight.val())?;
+                first.weight = first.weight.clone().map(|_| zeroed);
             }
         }
-        self
+        Ok(self)
     }
 
     /// `[batch, d]` → `[batch, C, H, W]` in (−1, 1) (Tanh) or (0, 1) (Sigmoid).

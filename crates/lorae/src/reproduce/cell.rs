@@ -61,6 +61,15 @@ pub enum Cell {
         /// Protocol, labels, seeds.
         config: ClassifyConfig,
     },
+    /// An official code's checkpoint imported as a run ([`crate::run::import`]) and evaluated.
+    Import {
+        /// Run name: [`OFFICIAL_PREFIX`] and the lorae run it stands beside.
+        name: String,
+        /// The checkpoint (`torch.save(net.state_dict())` of the official `model.AE`).
+        source: PathBuf,
+        /// The configuration of the lorae run it stands beside (model, data).
+        config: RunConfig,
+    },
     /// Theorem 2's min–max ratio of a run's evaluation codes.
     Minmax {
         /// The training cell's run name.
@@ -96,6 +105,21 @@ pub enum Outcome {
     Classify {
         /// One result per label count.
         results: Vec<LabelResult>,
+        /// Seconds spent.
+        seconds: f64,
+    },
+    /// An imported official model's evaluation.
+    Import {
+        /// Reconstruction MSE per pixel on the evaluation split.
+        eval_mse: f64,
+        /// The mean-image baseline's MSE.
+        baseline_mse: f64,
+        /// Effective rank of the evaluation codes at `rank_threshold`.
+        effective_rank: usize,
+        /// The run's rank threshold.
+        rank_threshold: f64,
+        /// Normalised singular values of the codes' covariance.
+        singular_values: Vec<f64>,
         /// Seconds spent.
         seconds: f64,
     },
@@ -143,6 +167,7 @@ impl Cell {
                 format!("classify-{}-supervised-{}", data.dataset, config.protocol)
             }
             Cell::Minmax { run, .. } => format!("minmax-{run}"),
+            Cell::Import { name, .. } => format!("import-{name}"),
         }
     }
 
@@ -152,7 +177,7 @@ impl Cell {
             Cell::Fid { run, .. } | Cell::Classify { run, .. } | Cell::Minmax { run, .. } => {
                 Some(run)
             }
-            Cell::Train { .. } | Cell::Supervised { .. } => None,
+            Cell::Train { .. } | Cell::Supervised { .. } | Cell::Import { .. } => None,
         }
     }
 }
@@ -162,9 +187,21 @@ pub fn cell_dir(dir: &Path, id: &str) -> PathBuf {
     dir.join("cells").join(id)
 }
 
-/// The run directory of training cell `name`.
+/// Names of imported official runs start with this.
+pub const OFFICIAL_PREFIX: &str = "official-";
+
+/// The id of the cell that makes run `name`: its training cell, or its import cell.
+pub fn provider_id(name: &str) -> String {
+    if name.starts_with(OFFICIAL_PREFIX) {
+        format!("import-{name}")
+    } else {
+        format!("train-{name}")
+    }
+}
+
+/// The run directory of run `name` (in its training or import cell).
 pub fn run_dir(dir: &Path, name: &str) -> PathBuf {
-    cell_dir(dir, &format!("train-{name}")).join("run")
+    cell_dir(dir, &provider_id(name)).join("run")
 }
 
 /// Checks that `DIR/cells/ID/cell.json`, if present, describes `cell`; writes it if absent.
@@ -288,6 +325,36 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
                 classify_supervised(data_config, *latent_dim, config, &device, &mut |_| {})?;
             Outcome::Classify {
                 results,
+                seconds: started.elapsed().as_secs_f64(),
+            }
+        }
+        Cell::Import {
+            name,
+            source,
+            config,
+        } => {
+            let run = run_dir(&ctx.dir, name);
+            let complete = crate::run::import::is_imported(&run)
+                && crate::run::snapshot::latest(&run)?.is_some();
+            if !complete {
+                // A killed import leaves a partial directory of this cell's own: start over.
+                if run.exists() {
+                    std::fs::remove_dir_all(&run)
+                        .map_err(|e| Error::io("cannot remove an unfinished import", &run, e))?;
+                }
+                train::import_config(source, config, &run)?;
+            }
+            let (config, model) = crate::run::load_run(&run, &device)?;
+            let range = config.data.pixel_range;
+            let splits = crate::data::load(&config.data, config.seed)?;
+            let (eval_mse, codes) = train::evaluate(&model, &splits.eval, range, &device)?;
+            let spectrum = crate::latent::spectrum::spectrum(&codes, config.eval.rank_threshold)?;
+            Outcome::Import {
+                eval_mse,
+                baseline_mse: splits.train.mean_image_mse(&splits.eval, range)?,
+                effective_rank: spectrum.effective_rank,
+                rank_threshold: config.eval.rank_threshold,
+                singular_values: spectrum.singular_values,
                 seconds: started.elapsed().as_secs_f64(),
             }
         }

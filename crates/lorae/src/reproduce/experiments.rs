@@ -40,6 +40,9 @@ pub enum Experiment {
     LatentDim,
     /// IRMAE Tables 1 (CelebA) and 7: FID on CelebA (needs its files).
     CelebaFid,
+    /// The official code's AE and IRMAE l = 8 (their checkpoints, `--official`) scored by lorae
+    /// beside lorae's own runs of the same setting.
+    OfficialParity,
 }
 
 name_enum!(
@@ -55,13 +58,14 @@ name_enum!(
         (Ablations, "ablations"),
         (Minmax, "minmax"),
         (LatentDim, "latent-dim"),
-        (CelebaFid, "celeba-fid")
+        (CelebaFid, "celeba-fid"),
+        (OfficialParity, "official-parity")
     ]
 );
 
 impl Experiment {
     /// Every experiment, in report order.
-    pub const ALL: [Experiment; 10] = [
+    pub const ALL: [Experiment; 11] = [
         Experiment::ShapesSpectra,
         Experiment::MnistFid,
         Experiment::MnistClassification,
@@ -72,6 +76,7 @@ impl Experiment {
         Experiment::Minmax,
         Experiment::LatentDim,
         Experiment::CelebaFid,
+        Experiment::OfficialParity,
     ];
 
     /// What the experiment reproduces, one line.
@@ -87,6 +92,7 @@ impl Experiment {
             Experiment::Minmax => "LoRAE Theorem 2: min–max distance ratio of AE and LoRAE codes on MNIST",
             Experiment::LatentDim => "IRMAE Table 8: AE against IRMAE (l=4) at latent dimension 32 … 512 (CelebA with its files, else MNIST)",
             Experiment::CelebaFid => "IRMAE Tables 1 and 7 (CelebA): AE, VAE, IRMAE l=4, LoRAE, RAE, WAE FIDs (needs CelebA)",
+            Experiment::OfficialParity => "the official code's MNIST AE and IRMAE l=8 (checkpoints given with --official) scored beside lorae's: eval MSE, ranks, FIDs, 100-label error",
         }
     }
 
@@ -206,6 +212,58 @@ impl Experiment {
                     let t = train(setup, Celeba, kind, |_| {});
                     cells.extend(fids(&t, kind, b, &[GAUSSIAN, GMM10, GMM4]));
                     cells.push(t);
+                }
+            }
+            Experiment::OfficialParity => {
+                let runs = [
+                    train(setup, Mnist, Ae, |_| {}),
+                    train(setup, Mnist, Irmae, |c| c.model.layers = 8),
+                ];
+                let names: Vec<String> = runs.iter().map(name).collect();
+                if setup.official.is_empty() {
+                    return Err(Error::invalid(
+                        "experiment",
+                        "official-parity",
+                        format!(
+                            "needs the official code's checkpoints: --official {}=PATH --official {}=PATH \
+                             (`torch.save(net.state_dict())` of facebookresearch/irmae's model.AE; tools/official_train.py trains them)",
+                            names[0], names[1]
+                        ),
+                    ));
+                }
+                for (given, _) in &setup.official {
+                    if !names.contains(given) {
+                        return Err(Error::invalid(
+                            "official",
+                            given,
+                            format!(
+                                "name the lorae run it stands beside: {}",
+                                names.join(" or ")
+                            ),
+                        ));
+                    }
+                }
+                for (t, kind) in runs.into_iter().zip([Ae, Irmae]) {
+                    let Cell::Train { name: run, config } = &t else {
+                        continue;
+                    };
+                    let mut pair = vec![t.clone()];
+                    if let Some((_, source)) = setup.official.iter().find(|(n, _)| n == run) {
+                        pair.push(Cell::Import {
+                            name: format!("{}{run}", super::cell::OFFICIAL_PREFIX),
+                            source: source.clone(),
+                            config: config.clone(),
+                        });
+                    }
+                    for p in pair {
+                        cells.extend(fids(&p, kind, b, &[GAUSSIAN, GMM10, GMM4]));
+                        cells.push(Cell::Classify {
+                            run: name(&p),
+                            codes: CodeSource::Encoder,
+                            config: classify_config(b, Protocol::Honest),
+                        });
+                        cells.push(p);
+                    }
                 }
             }
         }
@@ -351,7 +409,7 @@ pub fn run_name(c: &RunConfig) -> String {
 /// The run name of a training cell.
 pub fn name(cell: &Cell) -> String {
     match cell {
-        Cell::Train { name, .. } => name.clone(),
+        Cell::Train { name, .. } | Cell::Import { name, .. } => name.clone(),
         other => other.id(),
     }
 }

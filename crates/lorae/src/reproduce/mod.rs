@@ -46,6 +46,9 @@ pub struct Setup {
     pub budget: Budget,
     /// Root of the dataset folders (`ROOT/mnist`, `ROOT/celeba`, ...); `None`: the fetch cache.
     pub data_root: Option<PathBuf>,
+    /// `official-parity`: the official codes' checkpoints, by the name of the lorae run they
+    /// stand beside (`mnist-ae`, `mnist-irmae-l8`).
+    pub official: Vec<(String, PathBuf)>,
 }
 
 impl Setup {
@@ -149,7 +152,7 @@ pub fn execute(
     let started = std::time::Instant::now();
     for (i, c) in pending.iter().enumerate() {
         if let Some(run) = c.needs() {
-            let train_id = format!("train-{run}");
+            let train_id = cell::provider_id(run);
             if !cell::cell_dir(&ctx.dir, &train_id)
                 .join(cell::RESULT_FILE)
                 .exists()

@@ -64,6 +64,7 @@ pub fn build(
             }
             Experiment::Minmax => r.minmax()?,
             Experiment::LatentDim => r.latent_dim()?,
+            Experiment::OfficialParity => r.official_parity()?,
         });
         blocks.push(r.protocol(e));
         sections.push(Section {
@@ -596,6 +597,140 @@ impl Ctx<'_> {
         ])
     }
 
+    /// (eval MSE, rank at 1e-2, rank at 1e-3) of a trained or imported run.
+    fn evaluation(&self, run: &str) -> (Option<f64>, Option<f64>, Option<f64>) {
+        let count = |values: &[f64], t: f64| values.iter().filter(|&&v| v > t).count() as f64;
+        match self.outcomes.get(&super::cell::provider_id(run)) {
+            Some(Outcome::Train { last, .. }) => (
+                last.eval_mse,
+                Some(count(&last.singular_values, 1e-2)),
+                Some(count(&last.singular_values, 1e-3)),
+            ),
+            Some(Outcome::Import {
+                eval_mse,
+                singular_values,
+                ..
+            }) => (
+                Some(*eval_mse),
+                Some(count(singular_values, 1e-2)),
+                Some(count(singular_values, 1e-3)),
+            ),
+            _ => (None, None, None),
+        }
+    }
+
+    /// The 100-label test error (mean over seeds) of a run's honest classification cell.
+    fn error_100(&self, run: &str) -> Option<f64> {
+        self.cells.iter().find_map(|c| match c {
+            Cell::Classify { run: r, .. } if r == run => match self.outcomes.get(&c.id()) {
+                Some(Outcome::Classify { results, .. }) => results
+                    .iter()
+                    .find(|l| l.labels == 100)
+                    .map(|l| l.error_mean),
+                _ => None,
+            },
+            _ => None,
+        })
+    }
+
+    /// The official code's models beside lorae's and the paper's Table 1.
+    fn official_parity(&self) -> Result<Vec<Block>> {
+        let fid = |run: &str, sampler: &str| -> Option<f64> {
+            self.fids(run)
+                .into_iter()
+                .find_map(|(cell, fid)| match cell {
+                    Cell::Fid { draw, .. } => {
+                        let s = match draw.kind {
+                            crate::sampler::SamplerKind::Gmm => format!("gmm{}", draw.k),
+                            kind => kind.to_string(),
+                        };
+                        (s == sampler).then_some(fid).flatten()
+                    }
+                    _ => None,
+                })
+        };
+        let mut rows = Vec::new();
+        let mut fids = HashMap::new();
+        for (model, paper) in [("ae", ["55.0", "38.0"]), ("irmae", ["37.4", "34.0"])] {
+            rows.push(vec![
+                model.to_string(),
+                "paper (IRMAE Table 1)".into(),
+                String::new(),
+                String::new(),
+                String::new(),
+                paper[0].into(),
+                String::new(),
+                paper[1].into(),
+                String::new(),
+            ]);
+            let lorae_run = self
+                .trains()
+                .into_iter()
+                .find(|(_, c)| c.model.kind.to_string() == model)
+                .map(|(n, _)| n.clone());
+            let Some(lorae_run) = lorae_run else { continue };
+            let official = format!("{}{lorae_run}", super::cell::OFFICIAL_PREFIX);
+            for (source, run) in [
+                ("official code, measured here", &official),
+                ("lorae", &lorae_run),
+            ] {
+                if !self.cells.iter().any(|c| name_of(c) == Some(run.as_str())) {
+                    continue;
+                }
+                let (mse, r2, r3) = self.evaluation(run);
+                let f = ["gaussian", "gmm10", "gmm4"].map(|s| fid(run, s));
+                fids.insert((model, source), f[0]);
+                rows.push(vec![
+                    model.to_string(),
+                    source.to_string(),
+                    num(mse, 5),
+                    num(r2, 0),
+                    num(r3, 0),
+                    num(f[0], 2),
+                    num(f[1], 2),
+                    num(f[2], 2),
+                    num(self.error_100(run), 2),
+                ]);
+            }
+        }
+        let mut blocks = vec![Block::Table {
+            header: [
+                "model",
+                "source",
+                "eval MSE",
+                "rank 1e-2",
+                "rank 1e-3",
+                "FID Gaussian",
+                "FID GMM k=10",
+                "FID GMM k=4",
+                "error % (100 labels)",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+        }];
+        let verdict = |source: &str| {
+            match (
+            fids.get(&("ae", source)).copied().flatten(),
+            fids.get(&("irmae", source)).copied().flatten(),
+        ) {
+            (Some(ae), Some(irmae)) if irmae < ae => format!(
+                "{source}: IRMAE's Gaussian FID {irmae:.1} is below the AE's {ae:.1}, the order of Table 1"
+            ),
+            (Some(ae), Some(irmae)) => format!(
+                "{source}: IRMAE's Gaussian FID {irmae:.1} is not below the AE's {ae:.1}: Table 1's order (37.4 < 55.0) does not hold"
+            ),
+            _ => format!("{source}: not all of its FIDs are measured yet"),
+        }
+        };
+        blocks.push(Block::Para(format!(
+            "{}. {}.",
+            verdict("official code, measured here"),
+            verdict("lorae")
+        )));
+        Ok(blocks)
+    }
+
     fn protocol(&self, e: Experiment) -> Block {
         let b = self.setup.budget;
         let mut parts = Vec::new();
@@ -662,5 +797,13 @@ fn verdict(best: &[(String, f64)]) -> String {
         "No comparison yet: FID cells are missing.".into()
     } else {
         format!("*As measured:* {}.", out.join("; "))
+    }
+}
+
+/// The run a training or import cell makes.
+fn name_of(cell: &Cell) -> Option<&str> {
+    match cell {
+        Cell::Train { name, .. } | Cell::Import { name, .. } => Some(name),
+        _ => None,
     }
 }

@@ -7,7 +7,7 @@ pub mod gan;
 mod start;
 pub mod step;
 
-pub use start::{import, start};
+pub use start::{import, import_config, start};
 
 use std::path::Path;
 use std::time::Instant;
@@ -225,13 +225,13 @@ fn initial_model(config: &RunConfig, device: &Device) -> Result<Autoencoder> {
         device.seed(config.seed);
         let model = Autoencoder::new(&config.model, layout, device);
         checkpoint::model_bytes(&model)?; // reads every parameter, in module order
-        return Ok(model.zero_dead_taps());
+        return model.zero_dead_taps();
     }
     let host = crate::device::host();
     host.seed(config.seed);
     let drawn = Autoencoder::new(&config.model, layout, &host);
     checkpoint::model_bytes(&drawn)?; // reads every parameter, in module order
-    let bytes = checkpoint::model_bytes(&drawn.zero_dead_taps())?;
+    let bytes = checkpoint::model_bytes(&drawn.zero_dead_taps()?)?;
     let template = Autoencoder::new(&config.model, layout, device);
     checkpoint::load_model_bytes(template, &bytes, Path::new("(the initial weights)"))
 }

@@ -46,6 +46,14 @@ pub fn import(
     overrides: &Overrides,
     out: &Path,
 ) -> Result<Vec<crate::run::import::Entry>> {
-    let config = overrides.config()?;
-    crate::run::import::import(file, &config, out, &super::step::adam())
+    import_config(file, &overrides.config()?, out)
+}
+
+/// [`import`] with the run's whole configuration.
+pub fn import_config(
+    file: &Path,
+    config: &crate::config::RunConfig,
+    out: &Path,
+) -> Result<Vec<crate::run::import::Entry>> {
+    crate::run::import::import(file, config, out, &super::step::adam())
 }

@@ -360,7 +360,7 @@ fn fresh_weights_have_the_official_initialisation_per_layer() {
         device.seed(0);
         let model = lorae::model::Autoencoder::new(&config.model, config.data.layout(), &device);
         lorae::run::checkpoint::model_bytes(&model).unwrap(); // draws in module order, as training does
-        let model = model.zero_dead_taps();
+        let model = model.zero_dead_taps().unwrap();
         let bytes = lorae::run::checkpoint::model_bytes(&model).unwrap();
         let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
         let plan = import::plan(&config.model, config.data.layout()).unwrap();
