@@ -107,6 +107,7 @@ fn experiments(names: &[Chosen], setup: &Setup) -> Result<Vec<Experiment>> {
             all.retain(|&e| e != Experiment::CelebaFid);
         }
         if setup.official.is_empty() {
+            lorae::note!("note: `all` leaves out official-parity: it scores the official code's checkpoints, given with --official mnist-ae=PATH --official mnist-irmae-l8=PATH");
             all.retain(|&e| e != Experiment::OfficialParity);
         }
         return Ok(all);

@@ -265,3 +265,86 @@ fn import_refuses_wrong_flags_and_files_naming_the_key_and_writes_nothing() {
     );
     assert!(!other.exists());
 }
+
+#[test]
+#[ignore = "needs MNIST and the FID weights: lorae data fetch mnist fid-weights (.ci/run fetches them and runs --include-ignored)"]
+fn reproduce_official_parity_scores_official_checkpoints_beside_lorae() {
+    crate::common::fetched(&["mnist/train-images-idx3-ubyte", "fid-weights/default_1.pt"]);
+    let manifest = manifest();
+    let tmp = tempfile::tempdir().unwrap();
+    // The official IRMAE l = 8 (d = 128) of the fixture, and the AE with the same encoder and
+    // decoder (the official model.AE draws them first, so -l 0 and -l 8 share them at one seed).
+    let irmae = state_dict(&manifest["training"]["cases"]["mnist-irmae"]["keys"]);
+    let mut ae = irmae.clone();
+    ae.retain(|k, _| !k.starts_with("mlp."));
+    let (irmae_file, ae_file) = (
+        tmp.path().join("irmae.safetensors"),
+        tmp.path().join("ae.safetensors"),
+    );
+    std::fs::write(&irmae_file, safetensors_bytes(&irmae)).unwrap();
+    std::fs::write(&ae_file, safetensors_bytes(&ae)).unwrap();
+    let dir = tmp.path().join("repro");
+    let d = dir.to_str().unwrap();
+    fails_with(
+        &[
+            "reproduce",
+            "official-parity",
+            "--budget",
+            "smoke",
+            "--out",
+            d,
+        ],
+        "--official mnist-ae=PATH --official mnist-irmae-l8=PATH",
+    );
+    let ae_arg = format!("mnist-ae={}", ae_file.display());
+    let irmae_arg = format!("mnist-irmae-l8={}", irmae_file.display());
+    fails_with(
+        &[
+            "reproduce",
+            "official-parity",
+            "--budget",
+            "smoke",
+            "--out",
+            d,
+            "--official",
+            "mnist-vae=x.pt",
+        ],
+        "mnist-ae or mnist-irmae-l8",
+    );
+    let (ok, out, err) = lorae(&[
+        "reproduce",
+        "official-parity",
+        "--budget",
+        "smoke",
+        "--no-progress",
+        "--out",
+        d,
+        "--official",
+        &ae_arg,
+        "--official",
+        &irmae_arg,
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("report:"), "{out}");
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(report.contains("## official-parity\n"), "{report}");
+    assert!(!report.contains("missing"), "every cell finished: {report}");
+    let official_rows: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains("official code, measured here"))
+        .collect();
+    assert_eq!(official_rows.len(), 2, "{report}");
+    assert!(
+        report.contains("37.4") && report.contains("55.0"),
+        "Table 1 beside them"
+    );
+    let result: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("cells/import-official-mnist-irmae-l8/result.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(result["eval_mse"].as_f64().unwrap() > 0.0);
+    assert!(dir
+        .join("cells/fid-official-mnist-irmae-l8-gmm10/result.json")
+        .exists());
+}

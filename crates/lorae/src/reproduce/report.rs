@@ -757,6 +757,22 @@ impl Ctx<'_> {
             parts.push(format!("classification: labels {:?}, {} seeds, {} epochs (at least {} steps), {} validation images (honest)", c.labels, c.seeds, c.epochs, c.min_steps, c.validation));
         }
         parts.push("effective rank: normalised singular values of the evaluation codes' covariance above 1e-2".into());
+        let official: Vec<String> = self
+            .cells
+            .iter()
+            .filter_map(|c| match c {
+                Cell::Import { name, source, .. } => {
+                    Some(format!("`{name}` imported from `{}`", source.display()))
+                }
+                _ => None,
+            })
+            .collect();
+        if !official.is_empty() {
+            parts.push(format!(
+                "the official code's checkpoints (`lorae import`, scored exactly as lorae's runs): {}",
+                official.join(", ")
+            ));
+        }
         let runs: Vec<String> = self
             .trains()
             .iter()
