@@ -58,6 +58,7 @@ fn expected(case: &Value, field: &str) -> Vec<f32> {
 
 fn check(name: &str, what: &str, got: &[f32], want: &[f32]) {
     let err = relative_error(got, want);
+    eprintln!("{name}: {what} {err:.1e}");
     assert!(
         err <= TOLERANCE,
         "{name}: {what} differ by {err:.2e} of their scale (tolerance {TOLERANCE:.0e})"
@@ -124,6 +125,7 @@ fn imported_official_models_compute_what_the_official_forward_pass_computed() {
             &expected(case, "reconstruction"),
         );
         let loss_err = (loss - want_loss).abs() / want_loss.abs();
+        eprintln!("{name}: loss {loss_err:.1e}");
         assert!(
             loss_err <= TOLERANCE,
             "{name}: loss {loss} against the official {want_loss} ({loss_err:.2e} relative)"
