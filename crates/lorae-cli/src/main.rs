@@ -175,6 +175,13 @@ fn main() -> ExitCode {
         command @ Command::Explore(_) => run(command),
         command => rayon::scope(|_| run(command)),
     });
+    // A command whose printed result was lost (a full disk behind `> FILE`) has failed.
+    let result = result.and_then(|()| match lorae::io::stdout::failure() {
+        Some(e) => Err(anyhow::anyhow!(
+            "cannot write the output to standard output: {e} (is the disk full?)"
+        )),
+        None => Ok(()),
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -7,7 +7,8 @@ use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use lorae::eval::theory::{fit_rank_lambda, minmax_of_run, RankPoint};
 use lorae::report::charts::{line_chart, Series};
-use lorae::run::metrics::{read_all, EpochMetrics, METRICS_FILE};
+use lorae::run::metrics::EpochMetrics;
+use lorae::run::metrics_of;
 use lorae::ModelKind;
 
 use crate::flags::{DeviceFlag, JsonFlag};
@@ -76,9 +77,12 @@ pub fn run(command: TheoryCommand) -> Result<()> {
 }
 
 fn last_epoch(run: &Path) -> Result<EpochMetrics> {
-    match read_all(&run.join(METRICS_FILE))?.pop() {
+    match metrics_of(run)?.pop() {
         Some(m) => Ok(m),
-        None => bail!("{} has no finished epoch in {METRICS_FILE}", run.display()),
+        None => bail!(
+            "{} has no finished epoch yet: train it first",
+            run.display()
+        ),
     }
 }
 
@@ -205,10 +209,10 @@ fn minmax(args: MinmaxArgs) -> Result<()> {
 }
 
 fn convergence(args: ConvergenceArgs) -> Result<()> {
-    let metrics = read_all(&args.run.join(METRICS_FILE))?;
+    let metrics = metrics_of(&args.run)?;
     if metrics.is_empty() {
         bail!(
-            "{} has no finished epoch in {METRICS_FILE}",
+            "{} has no finished epoch yet: train it first",
             args.run.display()
         );
     }

@@ -3,12 +3,12 @@
 //! Data flows one way: [`data`] → [`model`] → [`train`] → [`latent`] codes → [`report`].
 
 /// `println!` that ignores a closed stdout (`lorae … | head -1` must not crash a command whose
-/// files are what matter).
+/// files are what matter) and records any other failure (a full disk behind `> FILE`) for the
+/// command to report: [`io::stdout::failure`].
 #[macro_export]
 macro_rules! say {
     ($($arg:tt)*) => {{
-        use ::std::io::Write as _;
-        let _ = ::std::writeln!(::std::io::stdout(), $($arg)*);
+        $crate::io::stdout::line(::std::format_args!($($arg)*));
     }};
 }
 

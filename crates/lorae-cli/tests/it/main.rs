@@ -10,6 +10,7 @@ mod common;
 mod evaluations;
 mod explore;
 mod fid;
+mod hardened;
 mod hostile;
 mod kill;
 mod official;

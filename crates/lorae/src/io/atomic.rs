@@ -2,6 +2,7 @@
 //! rename), and reads that name the file in their error.
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -22,11 +23,29 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .suffix(TMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(|e| Error::io("cannot create a temporary file in", dir, e))?;
-    let written = tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all());
+    // tempfile creates 0600; the file gets what a plain create would (0666 less the umask).
+    let mode = std::fs::Permissions::from_mode(0o666 & !umask());
+    let written = std::fs::set_permissions(tmp.path(), mode)
+        .and_then(|()| tmp.write_all(bytes))
+        .and_then(|()| tmp.as_file().sync_all());
     written.map_err(|e| Error::io("cannot write", tmp.path().to_path_buf(), e))?;
     tmp.persist(path)
         .map_err(|e| Error::io("cannot rename into", path, e.error))?;
     Ok(())
+}
+
+/// The process's umask, read from `/proc/self/status` (setting it to read it would race other
+/// threads' file creations); 0o022, the usual one, where that line is missing.
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|m| u32::from_str_radix(m.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
 }
 
 /// The suffix of [`write_atomic`]'s temporary files: a process killed mid-write leaves

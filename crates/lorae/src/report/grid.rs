@@ -90,8 +90,17 @@ pub fn save_each(
 
 /// Writes each image of `set` to `dir/000000.png`, ... as 8-bit RGB (grey images on three equal
 /// channels), losslessly: reading the folder back gives the set's pixels. Returns the count.
+/// `dir` must be new or empty; each file is written atomically, and a failed write is an error
+/// naming it.
 pub fn save_set(set: &ImageSet, dir: &Path) -> Result<usize> {
     let len = image_len(set.shape)?;
+    if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(Error::invalid(
+            "out",
+            dir.display(),
+            "is not empty: export into a new or empty folder (a folder mixing these images with others would be read whole by `fid`)",
+        ));
+    }
     let [c, h, w] = set.shape;
     std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
     for (i, image) in set.pixels.chunks_exact(len).enumerate() {
@@ -118,8 +127,19 @@ fn image_len([c, h, w]: [usize; 3]) -> Result<usize> {
 }
 
 fn save_png(img: &RgbImage, path: &Path) -> Result<()> {
-    img.save(path)
-        .map_err(|e| Error::bad_file(path, format!("cannot write PNG: {e}")))
+    write_png(img, path)
+}
+
+/// Encodes `img` as a PNG in memory and writes it in one atomic write: a failed write (a full
+/// disk) is an error naming the file, and a previous file at `path` stays as it was.
+pub fn write_png(img: &RgbImage, path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
+    }
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut bytes, image::ImageFormat::Png)
+        .map_err(|e| Error::bad_file(path, format!("cannot encode PNG: {e}")))?;
+    crate::io::atomic::write_atomic(path, &bytes.into_inner())
 }
 
 /// One channel-major image (1 or 3 channels) as RGB pixels.

@@ -267,7 +267,7 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
                     ));
                 }
                 train::resume(&run, None, &ctx.train)?;
-                crate::run::metrics::read_all(&run.join(crate::run::metrics::METRICS_FILE))?
+                crate::run::metrics_of(&run)?
             } else {
                 train::train(config, &run, &ctx.train)?
             };

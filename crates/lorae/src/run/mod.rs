@@ -32,6 +32,22 @@ pub fn load_config(run: &Path) -> Result<RunConfig> {
     Ok(config)
 }
 
+/// The metrics of every epoch the run's current checkpoint has finished (none before the
+/// first): read from the checkpoint itself, so a run killed before its top-level copy of
+/// `metrics.jsonl` was written reads the same.
+pub fn metrics_of(run: &Path) -> Result<Vec<metrics::EpochMetrics>> {
+    if !run.join(CONFIG_FILE).exists() {
+        return Err(Error::bad_file(
+            run,
+            "is not a run directory (no config.json): give a directory `lorae train --out` wrote",
+        ));
+    }
+    match snapshot::latest(run)? {
+        Some(s) => metrics::read_all(&s.metrics()),
+        None => Ok(Vec::new()),
+    }
+}
+
 /// Fails for runs without an encoder (GANs): their only use is sampling the prior.
 pub fn require_encoder(config: &RunConfig, run: &Path) -> Result<()> {
     if config.model.kind == ModelKind::Gan {

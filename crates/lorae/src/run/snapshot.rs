@@ -164,6 +164,27 @@ pub fn latest(run: &Path) -> Result<Option<Snapshot>> {
     Ok(None)
 }
 
+/// Restores `RUN/model.safetensors` and `RUN/metrics.jsonl`, the copies for readers outside lorae,
+/// from the current checkpoint where they are missing or differ: a process killed after `latest`
+/// switched and before the copies were written leaves a complete checkpoint without them.
+/// lorae's own readers use the checkpoint's files ([`latest`]); `--resume` repairs the copies.
+pub fn repair_copies(run: &Path) -> Result<()> {
+    let Some(current) = latest(run)? else {
+        return Ok(());
+    };
+    if current.dir == run {
+        return Ok(()); // The old flat layout: the files are the checkpoint.
+    }
+    for name in [MODEL_FILE, METRICS_FILE] {
+        let bytes = read(&current.dir.join(name))?;
+        let copy = run.join(name);
+        if std::fs::read(&copy).ok().as_deref() != Some(bytes.as_slice()) {
+            write_atomic(&copy, &bytes)?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes what a killed save can leave: `.checkpoint-*.tmp` directories and checkpoint
 /// directories other than the current one; and the flat files of the old layout once a
 /// checkpoint directory is current.

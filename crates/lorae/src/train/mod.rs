@@ -181,6 +181,9 @@ pub fn resume(
     }
     options.device.device()?;
     let _lock = lock::acquire(run)?;
+    // A kill between the switch of `latest` and the copies leaves them missing: restore them
+    // even when there is nothing left to train.
+    snapshot::repair_copies(run)?;
     let state = snapshot::latest(run)?.map(|s| s.state);
     // A checkpoint inside epoch N + 1 has begun that epoch: it cannot end before it.
     let finished = state.map_or(0, |s| s.epoch + usize::from(s.partial.is_some()));

@@ -1,0 +1,196 @@
+//! What a kill or a full disk can leave, and outputs that must never be silently lost or empty
+//! (issue "Hardened II"): the window between a checkpoint's switch and its top-level copies, PNGs
+//! and exports written in one atomic step (a failed write keeps the previous file and fails the
+//! command), standard output that fails on a full disk, the umask, and exports that refuse to mix
+//! with an old folder. A full disk is simulated with `ulimit -f` (writes beyond it fail with
+//! EFBIG, SIGXFSZ ignored) and `/dev/full`.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+
+use crate::common::{fails_with, lorae, tiny_run};
+
+/// `lorae ARGS` under `sh` with `setup` first (`ulimit -f 1`, `umask 022`): (success, stderr).
+fn lorae_under(setup: &str, args: &[&str]) -> (bool, String) {
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let script = format!(
+        "trap '' XFSZ; {setup}; exec '{}' {}",
+        env!("CARGO_BIN_EXE_lorae"),
+        quoted.join(" ")
+    );
+    let out = Command::new("sh").args(["-c", &script]).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_run_killed_between_its_checkpoint_and_the_copies_reads_and_resumes_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    tiny_run(&run, &[]);
+    let r = run.to_str().unwrap();
+    // What a kill after `latest` switched and before the copies were written leaves.
+    std::fs::remove_file(run.join("model.safetensors")).unwrap();
+    std::fs::remove_file(run.join("metrics.jsonl")).unwrap();
+    let (ok, out, err) = lorae(&["theory", "convergence", r]);
+    assert!(ok, "readers use the checkpoint's files: {err}");
+    assert!(!out.is_empty());
+    let (ok, _, err) = lorae(&["spectrum", r]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = lorae(&["train", "--out", r, "--resume", "--no-progress"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("already finished"), "{out}");
+    let latest = std::fs::read_to_string(run.join("latest")).unwrap();
+    let checkpoint = run.join(latest.trim());
+    for name in ["model.safetensors", "metrics.jsonl"] {
+        assert_eq!(
+            std::fs::read(run.join(name)).unwrap(),
+            std::fs::read(checkpoint.join(name)).unwrap(),
+            "--resume restored {name}"
+        );
+    }
+}
+
+#[test]
+fn a_failed_png_write_keeps_the_previous_file_and_fails_the_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    tiny_run(&run, &[]);
+    let r = run.to_str().unwrap();
+    let png = tmp.path().join("r.png");
+    let p = png.to_str().unwrap();
+    let (ok, _, err) = lorae(&["reconstruct", r, "--out", p, "-n", "12"]);
+    assert!(ok, "{err}");
+    let good = std::fs::read(&png).unwrap();
+    assert!(good.len() > 2048, "a grid of 12 images is over 2 KiB");
+    // A disk that takes at most 1 KiB a file.
+    let (ok, err) = lorae_under("ulimit -f 1", &["reconstruct", r, "--out", p, "-n", "8"]);
+    assert!(!ok, "the write failed, the command must too");
+    assert!(err.contains("r.png") || err.contains(".tmp"), "{err}");
+    assert_eq!(
+        std::fs::read(&png).unwrap(),
+        good,
+        "the previous PNG is intact"
+    );
+    // Numbered sample PNGs into a folder: none is left empty.
+    let dir = tmp.path().join("samples");
+    let (ok, _) = lorae_under(
+        "ulimit -f 1",
+        &[
+            "sample",
+            r,
+            "--sampler",
+            "gaussian",
+            "-n",
+            "4",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert!(!ok);
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let len = entry.metadata().unwrap().len();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(name.starts_with('.') || len > 0, "{name} is empty");
+    }
+    let spectrum = tmp.path().join("s.png");
+    let (ok, _) = lorae_under(
+        "ulimit -f 1",
+        &["spectrum", r, "--plot", spectrum.to_str().unwrap()],
+    );
+    assert!(!ok, "a chart that cannot be written fails the command");
+    assert!(!spectrum.exists() || std::fs::metadata(&spectrum).unwrap().len() > 0);
+}
+
+#[test]
+fn standard_output_on_a_full_disk_is_an_error_and_a_closed_pipe_is_not() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lorae"))
+        .args(["data", "info", "--dataset", "shapes", "--json"])
+        .stdout(Stdio::from(full))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the printed result was lost");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("standard output"), "{err}");
+    // A reader that goes away early is fine: the command's result is not lost by its choice.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lorae"))
+        .args(["reproduce", "--list"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "a closed pipe is not an error");
+}
+
+#[test]
+fn files_written_atomically_respect_the_umask() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let (ok, err) = lorae_under(
+        "umask 022",
+        &[
+            "train",
+            "--out",
+            run.to_str().unwrap(),
+            "--train-size",
+            "64",
+            "--eval-size",
+            "32",
+            "--epochs",
+            "1",
+            "--no-progress",
+        ],
+    );
+    assert!(ok, "{err}");
+    for name in ["config.json", "model.safetensors", "metrics.jsonl"] {
+        let mode = std::fs::metadata(run.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o644, "{name}");
+    }
+}
+
+#[test]
+fn data_export_refuses_a_folder_that_is_not_empty() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("export");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("000000.png"), b"mine").unwrap();
+    fails_with(
+        &[
+            "data",
+            "export",
+            "--dataset",
+            "shapes",
+            "-n",
+            "3",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "is not empty",
+    );
+    assert_eq!(std::fs::read(out.join("000000.png")).unwrap(), b"mine");
+    let fresh = tmp.path().join("fresh");
+    let (ok, _, err) = lorae(&[
+        "data",
+        "export",
+        "--dataset",
+        "shapes",
+        "-n",
+        "3",
+        "--out",
+        fresh.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read_dir(&fresh).unwrap().count(), 3);
+}
