@@ -194,3 +194,98 @@ fn data_export_refuses_a_folder_that_is_not_empty() {
     assert!(ok, "{err}");
     assert_eq!(std::fs::read_dir(&fresh).unwrap().count(), 3);
 }
+
+/// The current checkpoint directory of `run`.
+fn checkpoint_of(run: &std::path::Path) -> std::path::PathBuf {
+    run.join(std::fs::read_to_string(run.join("latest")).unwrap().trim())
+}
+
+#[test]
+fn checkpoint_parts_from_elsewhere_or_edited_are_refused_and_a_failed_resume_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    tiny_run(&a, &[]);
+    tiny_run(&b, &["--seed", "1"]);
+    let r = a.to_str().unwrap();
+    let config = std::fs::read(a.join("config.json")).unwrap();
+    let ours = checkpoint_of(&a).join("optimizer.bpk");
+    let saved = std::fs::read(&ours).unwrap();
+
+    // Another run's optimizer state.
+    std::fs::copy(checkpoint_of(&b).join("optimizer.bpk"), &ours).unwrap();
+    fails_with(
+        &[
+            "train",
+            "--out",
+            r,
+            "--resume",
+            "--epochs",
+            "3",
+            "--no-progress",
+        ],
+        "optimizer.bpk`: does not belong to this checkpoint",
+    );
+    assert_eq!(
+        std::fs::read(a.join("config.json")).unwrap(),
+        config,
+        "config.json unchanged"
+    );
+
+    // A truncated one.
+    std::fs::write(&ours, &saved[..saved.len() / 2]).unwrap();
+    fails_with(
+        &[
+            "train",
+            "--out",
+            r,
+            "--resume",
+            "--epochs",
+            "3",
+            "--no-progress",
+        ],
+        "does not belong to this checkpoint",
+    );
+    assert_eq!(
+        std::fs::read(a.join("config.json")).unwrap(),
+        config,
+        "config.json unchanged"
+    );
+    std::fs::write(&ours, &saved).unwrap();
+
+    // Metrics that are not epochs 1..N.
+    let metrics = checkpoint_of(&a).join("metrics.jsonl");
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    std::fs::write(&metrics, text.replace("\"epoch\":1", "\"epoch\":7")).unwrap();
+    fails_with(
+        &["train", "--out", r, "--resume", "--no-progress"],
+        "metrics.jsonl",
+    );
+    std::fs::write(&metrics, &text).unwrap();
+
+    // A state that claims more steps than the epoch has.
+    let state_path = checkpoint_of(&a).join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
+    state["partial"] = serde_json::json!({
+        "steps": 99999, "sum_total": 0.0, "sum_reconstruction": 0.0, "sum_regularizer": 0.0,
+        "sum_discriminator": 0.0, "sum_generator": 0.0, "seconds": 0.0
+    });
+    std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+    fails_with(
+        &[
+            "train",
+            "--out",
+            r,
+            "--resume",
+            "--epochs",
+            "2",
+            "--no-progress",
+        ],
+        "99999 steps",
+    );
+    assert_eq!(
+        std::fs::read(a.join("config.json")).unwrap(),
+        config,
+        "config.json unchanged"
+    );
+}

@@ -25,7 +25,7 @@ pub const OPTIMIZER_FILE: &str = "optimizer.bpk";
 pub const STATE_FILE: &str = "state.json";
 
 /// What a run has finished.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainState {
     /// Last finished epoch (1-based); 0 before the first.
     pub epoch: usize,
@@ -33,6 +33,31 @@ pub struct TrainState {
     /// absent at the end of an epoch (and in runs written before mid-epoch checkpoints).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial: Option<PartialEpoch>,
+    /// SHA-256 of the checkpoint's other files, written with them, so that a file replaced by
+    /// another run's or damaged is refused on load ([`super::snapshot::verify`]); absent in
+    /// checkpoints written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digests: Option<Digests>,
+}
+
+/// Hex SHA-256 of each file of a checkpoint besides `state.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Digests {
+    /// Of `model.safetensors`.
+    pub model: String,
+    /// Of `optimizer.bpk`.
+    pub optimizer: String,
+    /// Of `metrics.jsonl`.
+    pub metrics: String,
+}
+
+/// Hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// How far an unfinished epoch got: its steps done and the sums its metrics average.

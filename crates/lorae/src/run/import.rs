@@ -537,6 +537,7 @@ pub fn import(
     let state = TrainState {
         epoch: 0,
         partial: None,
+        digests: None,
     };
     snapshot::save(out, &model, fresh, &state, &[])?;
     Ok(plan)

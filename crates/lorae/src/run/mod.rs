@@ -67,7 +67,18 @@ pub fn load_run(run: &Path, device: &Device) -> Result<(RunConfig, Autoencoder)>
     let config = load_config(run)?;
     let template = Autoencoder::new(&config.model, config.data.layout(), device);
     let path = match snapshot::latest(run)? {
-        Some(s) => s.model(),
+        Some(s) => {
+            if let Some(d) = &s.state.digests {
+                let bytes = read(&s.model())?;
+                if checkpoint::sha256_hex(&bytes) != d.model {
+                    return Err(Error::bad_file(
+                        s.model(),
+                        "does not belong to this checkpoint (its SHA-256 differs from state.json's): it was replaced or damaged",
+                    ));
+                }
+            }
+            s.model()
+        }
         None => {
             return Err(Error::bad_file(
                 run,

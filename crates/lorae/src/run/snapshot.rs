@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use burn::optim::ModuleOptimizer;
 
-use super::checkpoint::{self, TrainState, MODEL_FILE, OPTIMIZER_FILE, STATE_FILE};
+use super::checkpoint::{self, Digests, TrainState, MODEL_FILE, OPTIMIZER_FILE, STATE_FILE};
 use super::metrics::{EpochMetrics, METRICS_FILE};
 use crate::error::{Error, Result};
 use crate::io::atomic::{read, write_atomic};
@@ -87,9 +87,23 @@ pub fn save(
     let optim_bytes = optim
         .into_bytes()
         .map_err(|e| Error::Serialize(format!("the optimizer state: {e:?}")))?;
-    let state_bytes = serde_json::to_vec_pretty(state)
-        .map_err(|e| Error::Serialize(format!("the training state: {e}")))?;
     let metrics = metrics_text(history)?;
+    let stored = TrainState {
+        digests: Some(Digests {
+            model: checkpoint::sha256_hex(&model_bytes),
+            optimizer: checkpoint::sha256_hex(&optim_bytes),
+            metrics: checkpoint::sha256_hex(metrics.as_bytes()),
+        }),
+        ..state.clone()
+    };
+    let state_bytes = serde_json::to_vec_pretty(&stored)
+        .map_err(|e| Error::Serialize(format!("the training state: {e}")))?;
+    if !run.join(crate::run::CONFIG_FILE).is_file() {
+        return Err(Error::bad_file(
+            run,
+            "the run directory was removed or emptied while training (its config.json is gone): stopped, nothing more is saved there; start the run again",
+        ));
+    }
 
     let tmp = run.join(format!(".{}.tmp", name(state)));
     let done = run.join(name(state));
@@ -100,7 +114,7 @@ pub fn save(
                 .map_err(|e| Error::io("cannot remove unfinished checkpoint", stale, e))?;
         }
     }
-    std::fs::create_dir_all(&tmp).map_err(|e| Error::io("cannot create directory", &tmp, e))?;
+    std::fs::create_dir(&tmp).map_err(|e| Error::io("cannot create directory", &tmp, e))?;
     write_synced(&tmp.join(MODEL_FILE), &model_bytes)?;
     write_synced(&tmp.join(OPTIMIZER_FILE), &optim_bytes)?;
     write_synced(&tmp.join(STATE_FILE), &state_bytes)?;
@@ -162,6 +176,48 @@ pub fn latest(run: &Path) -> Result<Option<Snapshot>> {
         }));
     }
     Ok(None)
+}
+
+/// Checks the current checkpoint's files against the digests its `state.json` recorded (a file
+/// replaced by another run's, truncated or damaged is refused, naming it), and that its metrics
+/// are epochs 1, 2, … up to its own. Checkpoints written before digests existed pass the first
+/// check.
+pub fn verify(run: &Path) -> Result<()> {
+    let Some(current) = latest(run)? else {
+        return Ok(());
+    };
+    if let Some(d) = &current.state.digests {
+        for (path, want) in [
+            (current.model(), &d.model),
+            (current.optimizer(), &d.optimizer),
+            (current.metrics(), &d.metrics),
+        ] {
+            if &checkpoint::sha256_hex(&read(&path)?) != want {
+                return Err(Error::bad_file(
+                    &path,
+                    format!(
+                        "does not belong to this checkpoint (its SHA-256 differs from the one {} recorded): it was replaced or damaged; put the original back, or start the run again",
+                        current.dir.join(STATE_FILE).display()
+                    ),
+                ));
+            }
+        }
+    }
+    let epochs: Vec<usize> = crate::run::metrics::read_all(&current.metrics())?
+        .iter()
+        .map(|m| m.epoch)
+        .collect();
+    let want: Vec<usize> = (1..=current.state.epoch).collect();
+    if epochs != want {
+        return Err(Error::bad_file(
+            current.metrics(),
+            format!(
+                "lists epochs {epochs:?}, but the checkpoint finished epochs 1 to {}: the file was edited or replaced",
+                current.state.epoch
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Restores `RUN/model.safetensors` and `RUN/metrics.jsonl`, the copies for readers outside lorae,

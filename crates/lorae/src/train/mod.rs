@@ -183,10 +183,13 @@ pub fn resume(
     let _lock = lock::acquire(run)?;
     // A kill between the switch of `latest` and the copies leaves them missing: restore them
     // even when there is nothing left to train.
+    snapshot::verify(run)?;
     snapshot::repair_copies(run)?;
     let state = snapshot::latest(run)?.map(|s| s.state);
     // A checkpoint inside epoch N + 1 has begun that epoch: it cannot end before it.
-    let finished = state.map_or(0, |s| s.epoch + usize::from(s.partial.is_some()));
+    let finished = state
+        .as_ref()
+        .map_or(0, |s| s.epoch + usize::from(s.partial.is_some()));
     let changed = epochs.is_some_and(|e| e != config.train.epochs);
     if let Some(epochs) = epochs {
         if epochs < finished {
@@ -196,7 +199,7 @@ pub fn resume(
                 format!(
                     "{} already finished {finished} epochs{}: give at least that many",
                     run.display(),
-                    if state.is_some_and(|s| s.partial.is_some()) {
+                    if state.as_ref().is_some_and(|s| s.partial.is_some()) {
                         " (the last of them is under way in a mid-epoch checkpoint)"
                     } else {
                         ""
@@ -208,12 +211,36 @@ pub fn resume(
         config.validate()?;
     }
     let splits = data::load(&config.data, config.seed)?;
+    if let Some(s) = snapshot::latest(run)? {
+        // Before config.json changes: a checkpoint that cannot load leaves the run as it was.
+        checkpoint::load_optimizer(step::adam(), &s.optimizer())?;
+        check_partial(&s, &splits, &config)?;
+    }
     if changed {
         let json = serde_json::to_vec_pretty(&config)
             .map_err(|e| Error::Serialize(format!("the run configuration: {e}")))?;
         write_atomic(&run.join(CONFIG_FILE), &json)?;
     }
     run_epochs(&config, &splits, run, options, true)
+}
+
+/// A mid-epoch checkpoint's steps must lie inside the epoch it continues.
+fn check_partial(s: &snapshot::Snapshot, splits: &Splits, config: &RunConfig) -> Result<()> {
+    let Some(p) = s.state.partial else {
+        return Ok(());
+    };
+    let steps = splits.train.len().div_ceil(config.train.batch_size);
+    if p.steps == 0 || p.steps >= steps {
+        return Err(Error::bad_file(
+            s.dir.join(checkpoint::STATE_FILE),
+            format!(
+                "says {} steps of epoch {} are done, but the epoch has {steps}: the file was edited; start the run again",
+                p.steps,
+                s.state.epoch + 1
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The run's initial model on `device`: drawn from the run's seed by the host's generator, its
@@ -286,6 +313,7 @@ fn run_epochs(
                 .filter(|m| m.epoch <= s.state.epoch)
                 .collect();
             start = s.state.epoch + 1;
+            check_partial(&s, splits, config)?;
             resumed_partial = s.state.partial;
         }
         snapshot::clean(out)?;
@@ -397,6 +425,7 @@ fn run_epochs(
                 let state = TrainState {
                     epoch: epoch - 1,
                     partial: Some(partial),
+                    digests: None,
                 };
                 snapshot::save(out, &model, &optim, &state, &history)?;
                 last_save = Instant::now();
@@ -435,6 +464,7 @@ fn run_epochs(
         let state = TrainState {
             epoch,
             partial: None,
+            digests: None,
         };
         snapshot::save(out, &model, &optim, &state, &history)?;
         last_save = Instant::now();

@@ -161,3 +161,30 @@ fn a_checkpoint_with_non_finite_weights_is_refused_naming_the_tensor() {
         "{err}"
     );
 }
+
+/// A run directory removed (or emptied) while training is not silently re-created: the next
+/// save stops the run with an error naming it.
+#[test]
+fn a_save_into_a_run_directory_that_lost_its_config_is_refused() {
+    let _rng = super::burn_rng();
+    let device = lorae::device::host();
+    let config = tiny(ModelKind::Ae, 1);
+    let model = lorae::model::Autoencoder::new(&config.model, config.data.layout(), &device);
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("gone");
+    std::fs::create_dir_all(&run).unwrap();
+    let state = lorae::run::checkpoint::TrainState {
+        epoch: 1,
+        partial: None,
+        digests: None,
+    };
+    let err = lorae::run::snapshot::save(&run, &model, &lorae::train::step::adam(), &state, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("removed or emptied"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(&run).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}
