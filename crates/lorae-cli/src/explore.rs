@@ -22,7 +22,9 @@ pub struct ExploreArgs {
     /// Port (0: any free one; the URL printed says which).
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// Address to listen on; anything but a loopback address opens the page to the network.
+    /// Address to listen on; anything but a loopback address opens the page to the network. The
+    /// server answers only requests addressed (Host header) to 127.0.0.1, localhost, [::1] or
+    /// this address, with the port.
     #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
     /// Evaluation images to encode per run [default: all of the run's].
@@ -59,6 +61,13 @@ pub fn run(args: ExploreArgs) -> Result<()> {
         lorae::note!(
             "warning: listening on {}: anyone who can reach this address can use the page",
             args.host
+        );
+    }
+    if args.host.is_unspecified() {
+        lorae::note!(
+            "note: it answers only requests addressed to {} (Host header); to serve other \
+             machines, give --host this machine's own address on their network",
+            server.access().hosts().join(", ")
         );
     }
     lorae::say!(

@@ -1,6 +1,7 @@
 //! `lorae explore` over tiny shapes runs: every endpoint's status and payload, bad requests
-//! answered 400/404/405/413 with the server still serving, a burst of 200 decodes from 8
-//! clients, Ctrl-C, and the command's bad inputs.
+//! answered 400/404/405/413 with the server still serving, requests from elsewhere (another
+//! `Host`, another or no `Origin`, a non-JSON POST) refused 403/415, the security headers, a
+//! burst of 200 decodes from 8 clients, Ctrl-C, and the command's bad inputs.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -56,7 +57,13 @@ impl Explorer {
         std::fs::read_to_string(self.log.path()).unwrap()
     }
 
-    /// (status, content type, body) of `GET path` or, with a body, `POST path`.
+    /// `127.0.0.1:PORT`.
+    pub fn addr(&self) -> &str {
+        self.url.trim_start_matches("http://").trim_end_matches('/')
+    }
+
+    /// (status, content type, body) of `GET path` or, with a body, `POST path` as the page sends
+    /// it (JSON, from its own origin).
     pub fn call(&self, path: &str, body: Option<&str>) -> (u16, String, Vec<u8>) {
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(60))
@@ -66,6 +73,7 @@ impl Explorer {
             None => agent.get(&url).call(),
             Some(b) => agent
                 .post(&url)
+                .set("Origin", &format!("http://{}", self.addr()))
                 .set("Content-Type", "application/json")
                 .send_string(b),
         };
@@ -101,6 +109,48 @@ impl Explorer {
         let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         (status, json["error"].as_str().unwrap().to_string())
     }
+
+    /// Sends `head` (request line and headers, without the blank line; `Connection: close` is
+    /// added) and `body` as they are, and returns the answer's status, headers (names in lower
+    /// case) and body.
+    pub fn raw(&self, head: &str, body: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let mut socket = std::net::TcpStream::connect(self.addr()).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        write!(
+            socket,
+            "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = Vec::new();
+        socket.read_to_end(&mut answer).unwrap();
+        let split = answer
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("{head}: {}", String::from_utf8_lossy(&answer)));
+        let text = String::from_utf8(answer[..split].to_vec()).unwrap();
+        let mut lines = text.split("\r\n");
+        let status = lines.next().unwrap().split(' ').nth(1).unwrap();
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        (
+            status.parse().unwrap(),
+            headers,
+            answer[split + 4..].to_vec(),
+        )
+    }
+}
+
+/// The value of header `name` (lower case) in `headers`.
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 impl Drop for Explorer {
@@ -160,6 +210,7 @@ fn explore_endpoints_answer_and_bad_requests_get_an_error_status() {
     assert_eq!(at("[0]"), mean, "missing components are 0");
     assert_ne!(at("[2.5]"), mean, "moving along PC 1 changes the image");
     assert_eq!(at("[2.5]"), at("[2.5]"));
+    assert_ne!(at("[10]"), at("[-10]"), "±10σ is the widest point accepted");
 
     // Samples: a near-square grid; the seed decides the draw.
     let samples = |body: &str| ex.png("/api/runs/0/samples", Some(body));
@@ -210,6 +261,24 @@ fn explore_endpoints_answer_and_bad_requests_get_an_error_status() {
         ),
         (
             "/api/runs/1/decode",
+            Some(r#"{"pc": [1e308]}"#),
+            400,
+            "`pc`: 1e308 (slider 1: each slider is a finite number of standard deviations from -10 to 10)",
+        ),
+        (
+            "/api/runs/1/decode",
+            Some(r#"{"pc": [11]}"#),
+            400,
+            "`pc`: 11 (slider 1",
+        ),
+        (
+            "/api/runs/0/decode",
+            Some(r#"{"pc": [-10.5]}"#),
+            400,
+            "from -10 to 10",
+        ),
+        (
+            "/api/runs/1/decode",
             Some(r#"{"pc": "up"}"#),
             400,
             "expected a sequence",
@@ -252,6 +321,24 @@ fn explore_endpoints_answer_and_bad_requests_get_an_error_status() {
         ),
         (
             "/api/runs/0/samples",
+            Some(r#"{"sampler": "gaussian", "n": 0}"#),
+            400,
+            "`n`: 0 (give 1 to 64)",
+        ),
+        (
+            "/api/runs/0/samples",
+            Some(r#"{"sampler": "gaussian", "seed": -1}"#),
+            400,
+            "not the expected JSON",
+        ),
+        (
+            "/api/runs/0/samples",
+            Some(r#"{"sampler": "gaussian", "seed": 18446744073709551616}"#),
+            400,
+            "not the expected JSON",
+        ),
+        (
+            "/api/runs/0/samples",
             Some(r#"{"sampler": "gmm", "k": -1}"#),
             400,
             "not the expected JSON",
@@ -276,9 +363,21 @@ fn explore_endpoints_answer_and_bad_requests_get_an_error_status() {
         ),
         (
             "/api/runs/0/interpolate",
+            Some(r#"{"a": 120, "b": 0}"#),
+            400,
+            "`a`: 120 (evaluation images are numbered 0 to 119)",
+        ),
+        (
+            "/api/runs/0/interpolate",
             Some(r#"{"a": 0, "b": 1, "steps": 1}"#),
             400,
             "2 to 32 points",
+        ),
+        (
+            "/api/runs/0/interpolate",
+            Some(r#"{"a": 0, "b": 1, "steps": 33}"#),
+            400,
+            "`steps`: 33 (an interpolation has 2 to 32 points)",
         ),
         (
             "/api/runs/0/strip?from=-1",
@@ -287,6 +386,8 @@ fn explore_endpoints_answer_and_bad_requests_get_an_error_status() {
             "non-negative whole number",
         ),
         ("/api/runs/0/strip?from=500", None, 400, "numbered 0 to 119"),
+        ("/api/runs/0/strip?n=0", None, 400, "`n`: 0 (give 1 to 64)"),
+        ("/api/runs/0/strip?n=65", None, 400, "`n`: 65 (give 1 to 64)"),
         (
             "/api/runs/2/decode",
             Some(r#"{"pc": []}"#),
@@ -321,13 +422,168 @@ fn explore_endpoints_answer_and_bad_requests_get_an_error_status() {
     let mut socket = std::net::TcpStream::connect(addr).unwrap();
     write!(
         socket,
-        "POST /api/runs/0/decode HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
+        "POST /api/runs/0/decode HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
     )
     .unwrap();
     let mut answer = String::new();
     BufReader::new(&socket).read_line(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer:?}");
     assert_eq!(at("[1]"), at("[1]"), "still decoding");
+}
+
+#[test]
+fn explore_answers_only_its_own_host_and_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("ae");
+    tiny_run(&run, &["--model", "ae"]);
+    let ex = Explorer::start(&[&run]);
+    let addr = ex.addr().to_string();
+    let port = addr.rsplit(':').next().unwrap().to_string();
+    let json = |body: &[u8]| -> String {
+        let value: serde_json::Value = serde_json::from_slice(body).unwrap();
+        value["error"].as_str().unwrap().to_string()
+    };
+
+    // Host: the server's own names with its port, nothing else (DNS rebinding).
+    let get = |host: &str| ex.raw(&format!("GET /api/runs HTTP/1.1\r\nHost: {host}"), "");
+    for host in [
+        addr.clone(),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        assert_eq!(get(&host).0, 200, "Host: {host}");
+    }
+    let (status, headers, body) = get("evil.example");
+    assert_eq!(status, 403);
+    assert_eq!(header(&headers, "content-type"), Some("application/json"));
+    let message = json(&body);
+    for needle in [
+        "Host `evil.example` refused".to_string(),
+        addr.clone(),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        assert!(message.contains(&needle), "{message}");
+    }
+    for host in ["127.0.0.1", "localhost:1", "evil.example:80"] {
+        assert_eq!(get(host).0, 403, "Host: {host}");
+    }
+    let (status, _, body) = ex.raw("GET /api/runs HTTP/1.1", "");
+    assert_eq!(status, 403, "no Host header");
+    assert!(json(&body).contains("no Host header"));
+    let (status, _, _) = ex.raw(
+        &format!("GET http://evil.example/api/runs HTTP/1.1\r\nHost: {addr}"),
+        "",
+    );
+    assert_eq!(status, 403, "an absolute request target on another host");
+
+    // POST: from the page's own origin, as JSON (cross-site requests).
+    let samples = r#"{"sampler": "gaussian", "n": 4, "seed": 1}"#;
+    let post = |extra: &str| {
+        ex.raw(
+            &format!("POST /api/runs/0/samples HTTP/1.1\r\nHost: {addr}{extra}"),
+            samples,
+        )
+    };
+    let own = format!("\r\nOrigin: http://{addr}");
+    let (status, headers, png) = post(&format!("{own}\r\nContent-Type: application/json"));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&png));
+    assert_eq!(header(&headers, "content-type"), Some("image/png"));
+    assert!(image::load_from_memory(&png).is_ok());
+    let (status, _, _) = ex.raw(
+        &format!(
+            "POST /api/runs/0/samples HTTP/1.1\r\nHost: localhost:{port}\r\nOrigin: http://localhost:{port}\r\nContent-Type: application/json; charset=utf-8"
+        ),
+        samples,
+    );
+    assert_eq!(status, 200, "the page opened at localhost");
+    let refused: &[(&str, u16, &str)] = &[
+        (
+            "\r\nOrigin: http://evil.example\r\nContent-Type: application/json",
+            403,
+            "POST from origin `http://evil.example` refused",
+        ),
+        (
+            "\r\nOrigin: null\r\nContent-Type: application/json",
+            403,
+            "origin `null`",
+        ),
+        (
+            "\r\nContent-Type: application/json",
+            403,
+            "POST without an Origin header refused",
+        ),
+        (
+            "\r\nOrigin: http://evil.example\r\nContent-Type: text/plain",
+            403,
+            "http://evil.example",
+        ),
+    ];
+    for &(extra, status, needle) in refused {
+        let (got, headers, body) = post(extra);
+        let message = json(&body);
+        assert_eq!(got, status, "{extra:?}: {message}");
+        assert!(message.contains(needle), "{extra:?}: {message}");
+        assert!(message.contains(&format!("http://{addr}")), "{message}");
+        assert_eq!(header(&headers, "access-control-allow-origin"), None);
+    }
+    for (kind, needle) in [
+        ("\r\nContent-Type: text/plain", "Content-Type `text/plain`"),
+        ("", "no Content-Type"),
+    ] {
+        let (status, _, body) = post(&format!("{own}{kind}"));
+        let message = json(&body);
+        assert_eq!(status, 415, "{kind:?}: {message}");
+        assert!(message.contains(needle), "{message}");
+        assert!(message.contains("application/json"), "{message}");
+    }
+    // A foreign page's GET and a CORS preflight are refused, without any CORS header.
+    let (status, headers, _) = ex.raw(
+        &format!("GET /api/runs HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://evil.example"),
+        "",
+    );
+    assert_eq!(status, 403);
+    assert_eq!(header(&headers, "access-control-allow-origin"), None);
+    let (status, headers, _) = ex.raw(
+        &format!(
+            "OPTIONS /api/runs/0/samples HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://evil.example\r\nAccess-Control-Request-Method: POST"
+        ),
+        "",
+    );
+    assert_eq!(status, 403, "preflight");
+    assert_eq!(header(&headers, "access-control-allow-origin"), None);
+
+    // The security headers, on pages, API answers, images and errors alike.
+    for (head, status) in [
+        (format!("GET / HTTP/1.1\r\nHost: {addr}"), 200),
+        (format!("GET /explore.js HTTP/1.1\r\nHost: {addr}"), 200),
+        (format!("GET /api/runs HTTP/1.1\r\nHost: {addr}"), 200),
+        (
+            format!("GET /api/runs/0/strip?n=2 HTTP/1.1\r\nHost: {addr}"),
+            200,
+        ),
+        (format!("GET /nothing HTTP/1.1\r\nHost: {addr}"), 404),
+        ("GET / HTTP/1.1\r\nHost: evil.example".to_string(), 403),
+    ] {
+        let (got, headers, _) = ex.raw(&head, "");
+        assert_eq!(got, status, "{head}");
+        let has =
+            |name: &str| header(&headers, name).unwrap_or_else(|| panic!("{head}: no {name}"));
+        assert_eq!(has("x-content-type-options"), "nosniff", "{head}");
+        assert_eq!(has("x-frame-options"), "DENY", "{head}");
+        assert!(
+            has("content-security-policy").contains("frame-ancestors 'none'"),
+            "{head}"
+        );
+        assert_eq!(has("cross-origin-resource-policy"), "same-origin", "{head}");
+        assert_eq!(has("cache-control"), "no-store", "{head}");
+        assert_eq!(
+            header(&headers, "access-control-allow-origin"),
+            None,
+            "{head}"
+        );
+    }
+    assert_eq!(ex.call("/api/runs", None).0, 200, "still serving");
 }
 
 #[test]

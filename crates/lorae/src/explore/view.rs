@@ -29,6 +29,11 @@ use crate::tensor::tensor_values;
 
 /// At most this many principal-component sliders.
 pub const MAX_SLIDERS: usize = 16;
+/// Largest slider value accepted, in standard deviations (`|tᵢ| ≤ MAX_PC`). The page's sliders
+/// span ±3σ; 10σ leaves room for a hand-made request while keeping the code within reach of the
+/// evaluation codes the decoder was trained near (a Gaussian puts about 1e-23 of its mass beyond
+/// 10σ), where a far larger value only decodes to a saturated picture.
+pub const MAX_PC: f64 = 10.0;
 /// At most this many GMM components.
 pub const MAX_K: usize = 50;
 /// At most this many images in one sample grid or strip.
@@ -157,8 +162,26 @@ impl RunView {
                 format!("this run has {} sliders", self.sliders()),
             ));
         }
-        if let Some(bad) = t.iter().find(|v| !v.is_finite()) {
-            return Err(Error::invalid("pc", bad, "slider values must be finite"));
+        if let Some((i, bad)) = t
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !v.is_finite() || v.abs() > MAX_PC)
+        {
+            // 1e308 as `1e308`, not as 309 digits.
+            let shown = if bad.abs() < 1e6 {
+                bad.to_string()
+            } else {
+                format!("{bad:e}")
+            };
+            return Err(Error::invalid(
+                "pc",
+                shown,
+                format!(
+                    "slider {}: each slider is a finite number of standard deviations from \
+                     -{MAX_PC} to {MAX_PC}",
+                    i + 1
+                ),
+            ));
         }
         let mut z = self.pca.mean.clone(); // [d]
         for (i, &ti) in t.iter().enumerate() {

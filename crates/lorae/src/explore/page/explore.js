@@ -25,10 +25,12 @@ function fnv1a(bytes) {
 }
 
 // GET when body is undefined, else POST JSON; resolves to the response, throws with the server's
-// message on an error status.
+// message on an error status. Same-origin only: the browser sends the page's Origin with a POST,
+// and the server refuses a POST without it or without Content-Type: application/json.
 async function api(path, body) {
-  const init = body === undefined ? {} : {
+  const init = body === undefined ? { mode: "same-origin" } : {
     method: "POST",
+    mode: "same-origin",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
   };
