@@ -3,7 +3,8 @@
 //! abort of the process (or a machine swapping to a halt).
 //!
 //! The bound is the memory the system reports as available (`MemAvailable` of `/proc/meminfo`),
-//! or `LORAE_MEMORY_LIMIT` (bytes, e.g. `8G`) when set; where neither exists it is
+//! or the address-space limit (`ulimit -v`, `RLIMIT_AS`) when that is lower, or
+//! `LORAE_MEMORY_LIMIT` (bytes, e.g. `8G`) when set; where neither exists it is
 //! [`FALLBACK_BYTES`], stated in the error. Estimates are deliberately rough (the largest buffers
 //! of the operation, in `u128` so that they cannot overflow): they catch sizes that cannot fit,
 //! not sizes that fit tightly.
@@ -28,10 +29,25 @@ pub fn memory_bound() -> Result<(u64, &'static str)> {
         };
     }
     static AVAILABLE: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
-    Ok(match *AVAILABLE.get_or_init(available_memory) {
-        Some(bytes) => (bytes, "available memory"),
-        None => (FALLBACK_BYTES, "lorae's default bound"),
+    let available = *AVAILABLE.get_or_init(available_memory);
+    Ok(match (available, address_space_limit()) {
+        (Some(a), Some(l)) if l < a => (l, "the address-space limit (ulimit -v)"),
+        (None, Some(l)) => (l, "the address-space limit (ulimit -v)"),
+        (Some(bytes), _) => (bytes, "available memory"),
+        (None, None) => (FALLBACK_BYTES, "lorae's default bound"),
     })
+}
+
+/// The soft `RLIMIT_AS` (`ulimit -v`) in bytes, when one is set: an allocation beyond it fails
+/// however much memory the machine has.
+fn address_space_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit through a valid pointer to a local.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } == 0;
+    (ok && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur as u64)
 }
 
 /// `MemAvailable` of `/proc/meminfo`, in bytes.

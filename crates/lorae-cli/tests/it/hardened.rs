@@ -289,3 +289,79 @@ fn checkpoint_parts_from_elsewhere_or_edited_are_refused_and_a_failed_resume_cha
         "config.json unchanged"
     );
 }
+
+#[test]
+fn fifos_huge_images_and_the_address_space_limit_are_refused_up_front() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("weights.pt");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    // A FIFO given as the FID weights: refused at once, not a read that waits for a writer.
+    let (ok, err) = lorae_under(
+        "true",
+        &[
+            "fid",
+            "dataset:shapes:test",
+            "dataset:shapes:train",
+            "--limit",
+            "10",
+            "--weights",
+            fifo.to_str().unwrap(),
+        ],
+    );
+    assert!(!ok && err.contains("not a regular file"), "{err}");
+    // CelebA whose partition file is a FIFO.
+    let celeba = tmp.path().join("celeba");
+    std::fs::create_dir_all(celeba.join("img_align_celeba")).unwrap();
+    assert!(Command::new("mkfifo")
+        .arg(celeba.join("list_eval_partition.txt"))
+        .status()
+        .unwrap()
+        .success());
+    let (ok, err) = lorae_under(
+        "true",
+        &[
+            "data",
+            "info",
+            "--dataset",
+            "celeba",
+            "--data-dir",
+            celeba.to_str().unwrap(),
+        ],
+    );
+    assert!(!ok && err.contains("not a regular file"), "{err}");
+    // An image wider than lorae decodes (checked from its header, before decoding).
+    let wide = tmp.path().join("wide");
+    std::fs::create_dir_all(&wide).unwrap();
+    for i in 0..2 {
+        image::RgbImage::new(9000, 1)
+            .save(wide.join(format!("{i}.png")))
+            .unwrap();
+    }
+    let w = wide.to_str().unwrap();
+    let (ok, err) = lorae_under("true", &["fid", w, w]);
+    assert!(!ok && err.contains("8192"), "{err}");
+    // `ulimit -v` bounds memory as available memory does: a size beyond it names the flag.
+    let run = tmp.path().join("run");
+    let (ok, err) = lorae_under(
+        "ulimit -v 4000000",
+        &[
+            "train",
+            "--layers",
+            "600000",
+            "--epochs",
+            "1",
+            "--no-progress",
+            "--out",
+            run.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !ok && err.contains("layers") && err.contains("ulimit -v"),
+        "{err}"
+    );
+    assert!(!run.exists());
+}

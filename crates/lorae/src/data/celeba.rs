@@ -41,6 +41,7 @@ impl Celeba {
             ));
         }
         let path = self.dir.join(PARTITION_FILE);
+        crate::io::atomic::require_regular(&path)?;
         let text = std::fs::read_to_string(&path)
             .map_err(|e| Error::io("cannot read CelebA partition file", &path, e))?;
         text.lines()

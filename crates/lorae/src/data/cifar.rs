@@ -82,8 +82,7 @@ pub fn read_batches(files: &[PathBuf], limit: usize) -> Result<ImageSet> {
 }
 
 fn read(file: &Path) -> Result<Vec<u8>> {
-    let bytes =
-        std::fs::read(file).map_err(|e| Error::io("cannot read CIFAR-10 batch", file, e))?;
+    let bytes = crate::io::atomic::read(file)?;
     if bytes.is_empty() || bytes.len() % RECORD != 0 {
         return Err(Error::bad_file(
             file,

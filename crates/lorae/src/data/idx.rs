@@ -26,6 +26,7 @@ pub struct IdxImages {
 
 /// The file at `path` as a stream, inflated when it starts with the gzip magic.
 fn open_maybe_gz(path: &Path) -> Result<Box<dyn Read>> {
+    crate::io::atomic::require_regular(path)?;
     let mut file = std::fs::File::open(path).map_err(|e| Error::io("cannot read", path, e))?;
     let mut magic = [0u8; 2];
     let got = read_up_to(&mut file, &mut magic).map_err(|e| Error::io("cannot read", path, e))?;

@@ -19,21 +19,37 @@ pub struct Resize {
     pub channels: usize,
 }
 
+/// Largest width or height decoded (lorae's networks take 32 or 64 pixels a side).
+pub const MAX_SIDE: u32 = 8192;
+/// Largest decoded size of one image in bytes (the image crate's allocation limit).
+pub const MAX_DECODE_BYTES: u64 = 256 << 20;
+
 /// Decodes the image file at `path` and brings it to `resize`, `[C, size, size]` bytes.
 pub fn load(path: &Path, resize: Resize) -> Result<Vec<u8>> {
-    // The format comes from the bytes, not the name (a JPEG saved as `.png` still loads);
-    // the `image` crate's default limits refuse decodes above 512 MiB.
-    let img = image::ImageReader::open(path)
-        .and_then(|r| r.with_guessed_format())
-        .map_err(|e| Error::io("cannot read", path, e))?
-        .decode()
-        .map_err(|e| {
-            Error::bad_file(
-                path,
-                format!("cannot decode image ({e}); remove the file or convert it to PNG/JPEG"),
-            )
-        })?;
+    let img = decode(path)?;
     transform(img, resize).map_err(|reason| Error::bad_file(path, reason))
+}
+
+/// Decodes the image file at `path`, a regular file: the format comes from the bytes, not the
+/// name (a JPEG saved as `.png` still loads), and the header's size is checked before anything
+/// is decoded: at most [`MAX_SIDE`] a side and [`MAX_DECODE_BYTES`] decoded (a 10 000² PNG is
+/// refused before it takes 300 MB).
+pub fn decode(path: &Path) -> Result<DynamicImage> {
+    crate::io::atomic::require_regular(path)?;
+    let mut reader = image::ImageReader::open(path)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| Error::io("cannot read", path, e))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    reader.decode().map_err(|e| {
+        Error::bad_file(
+            path,
+            format!("cannot decode image ({e}); remove the file, convert it to PNG/JPEG, or downscale it (at most {MAX_SIDE} pixels a side)"),
+        )
+    })
 }
 
 /// Brings a decoded image to `resize`, `[C, size, size]` bytes.

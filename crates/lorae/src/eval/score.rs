@@ -130,7 +130,7 @@ fn cache_name(source: &ImageSource, images: &ImageSet, weights: &Path) -> Result
         key = fnv1a(key, &(d as u64).to_le_bytes());
     }
     key = fnv1a(key, &images.pixels);
-    let bytes = std::fs::read(weights).map_err(|e| Error::io("cannot read", weights, e))?;
+    let bytes = crate::io::atomic::read(weights)?;
     let weights_key = fnv1a(
         fnv1a(FNV_OFFSET, &(bytes.len() as u64).to_le_bytes()),
         &bytes,

@@ -101,6 +101,7 @@ pub fn load_folder(dir: &Path, limit: Option<usize>) -> Result<ImageSet> {
     }
     // The first image's header gives the size of them all (checked as each is decoded), so the
     // folder's memory is known before anything is decoded.
+    crate::io::atomic::require_regular(&files[0])?;
     let (w, h) = image::ImageReader::open(&files[0])
         .and_then(|r| r.with_guessed_format())
         .map_err(|e| Error::io("cannot read", &files[0], e))?
@@ -114,9 +115,7 @@ pub fn load_folder(dir: &Path, limit: Option<usize>) -> Result<ImageSet> {
     let mut pixels = Vec::new();
     let mut shape: Option<[usize; 3]> = None;
     for file in &files {
-        let img = image::open(file)
-            .map_err(|e| Error::bad_file(file, format!("cannot decode image: {e}")))?
-            .to_rgb8();
+        let img = crate::data::image_file::decode(file)?.to_rgb8();
         let (w, h) = (img.width() as usize, img.height() as usize);
         match shape {
             None => shape = Some([3, h, w]),

@@ -59,7 +59,27 @@ pub fn is_leftover(file_name: &str) -> bool {
         && !file_name.starts_with(".checkpoint-")
 }
 
-/// Reads a whole file, naming it in the error.
+/// Reads a whole file, naming it in the error; a FIFO, device or directory is refused first
+/// ([`require_regular`]).
 pub fn read(path: &Path) -> Result<Vec<u8>> {
+    require_regular(path)?;
     std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))
+}
+
+/// Fails unless `path` is a regular file (after links): opening a FIFO for reading blocks until a
+/// writer comes, and a device can be endless, so every file lorae reads is checked first.
+pub fn require_regular(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io("cannot read", path, e))?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    let what = if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file (a FIFO, socket or device)"
+    };
+    Err(Error::bad_file(
+        path,
+        format!("is {what}: give the file itself"),
+    ))
 }

@@ -64,7 +64,7 @@ fn header(descr: &str, shape: &[usize], len: usize) -> Result<Vec<u8>> {
 
 /// Reads a little-endian float32 or float64 C-order `.npy` file.
 pub fn read(path: &Path) -> Result<Array> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
+    let bytes = crate::io::atomic::read(path)?;
     parse(&bytes, path)
 }
 

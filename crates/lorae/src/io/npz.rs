@@ -30,6 +30,7 @@ pub fn write(path: &Path, arrays: &[(&str, &[f64], &[usize])]) -> Result<()> {
 
 /// Reads every float32/float64 array of an `.npz` archive, with its name (without `.npy`).
 pub fn read(path: &Path) -> Result<Vec<(String, Array)>> {
+    crate::io::atomic::require_regular(path)?;
     let file = std::fs::File::open(path).map_err(|e| Error::io("cannot open", path, e))?;
     let mut zip = ZipArchive::new(file)
         .map_err(|e| Error::bad_file(path, format!("not an .npz (zip) archive: {e}")))?;

@@ -45,6 +45,7 @@ pub struct EpochMetrics {
 
 /// Reads every line of a metrics log.
 pub fn read_all(path: &Path) -> Result<Vec<EpochMetrics>> {
+    crate::io::atomic::require_regular(path)?;
     let text = std::fs::read_to_string(path).map_err(|e| Error::io("cannot read", path, e))?;
     text.lines()
         .filter(|l| !l.trim().is_empty())

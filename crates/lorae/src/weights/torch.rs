@@ -144,6 +144,7 @@ impl TorchArchive {
     /// Opens a `torch.save` file (zip or legacy format) or a TorchScript archive and lists its
     /// tensors.
     pub fn open(path: &Path) -> Result<Self> {
+        crate::io::atomic::require_regular(path)?;
         let mut file = File::open(path).map_err(|e| Error::io("cannot open", path, e))?;
         let mut magic = [0u8; 2];
         let is_pickle = file.read_exact(&mut magic).is_ok() && magic[0] == 0x80;
