@@ -30,10 +30,10 @@ pub struct ImportArgs {
     #[arg(long)]
     layers: Option<usize>,
     /// LoRAE: λ of ‖M‖* the model was trained with (recorded in the run) [default: 1e-5].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, allow_hyphen_values = true)]
     lambda: Option<f64>,
     /// VAE: β of the KL term (recorded in the run) [default: 0.1].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, allow_hyphen_values = true)]
     beta: Option<f64>,
     /// Training images the run's commands read [default: all].
     #[arg(long)]
@@ -45,7 +45,7 @@ pub struct ImportArgs {
     #[arg(long, value_parser = named::<PixelRange>())]
     pixel_range: Option<PixelRange>,
     /// Effective rank counts normalised singular values above this [default: 1e-2].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, allow_hyphen_values = true)]
     threshold: Option<f64>,
     /// Run directory to create (new or empty).
     #[arg(long)]

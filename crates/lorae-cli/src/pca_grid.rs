@@ -17,7 +17,12 @@ pub struct PcaGridArgs {
     #[arg(long, default_value_t = 9)]
     size: usize,
     /// Half-width of the grid in standard deviations along each component.
-    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 2.0,
+        allow_negative_numbers = true,
+        allow_hyphen_values = true
+    )]
     extent: f64,
     /// Output PNG [default: RUN/pca-grid.png].
     #[arg(long)]

@@ -27,11 +27,11 @@ pub struct TrainArgs {
     #[arg(long)]
     layers: Option<usize>,
     /// Regulariser weight λ (> 0) [default: lorae 1e-5 (‖M‖*), rae 1e-7 (decoder term), wae 10 (MMD)].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, allow_hyphen_values = true)]
     lambda: Option<f64>,
     /// Code penalty weight β (> 0) [default: vae 0.1 (KL), rae 1e-4 (½‖z‖²), ae-l1 / ae-l2 0.1
     /// (‖z‖₁ / ‖z‖²)].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, allow_hyphen_values = true)]
     beta: Option<f64>,
     /// RAE decoder regulariser: l2 (weight decay) or gp (gradient penalty) [default: l2].
     #[arg(long, value_parser = named::<RaeReg>())]
@@ -50,7 +50,7 @@ pub struct TrainArgs {
     #[arg(long)]
     batch_size: Option<usize>,
     /// Adam learning rate [default: 1e-4].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, allow_hyphen_values = true)]
     lr: Option<f64>,
     /// Order of the training images in each epoch: shuffled, or sequential (file order, as both
     /// official train.py's read) [default: shuffled].
@@ -73,7 +73,7 @@ pub struct TrainArgs {
     #[arg(long, value_parser = named::<PixelRange>())]
     pixel_range: Option<PixelRange>,
     /// Effective rank counts normalised singular values above this [default: 1e-2].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, allow_hyphen_values = true)]
     threshold: Option<f64>,
     /// IRMAE ablation: keep the linear layers at their initial values.
     #[arg(long)]
@@ -85,7 +85,7 @@ pub struct TrainArgs {
     #[arg(long)]
     shared_linear: bool,
     /// IRMAE/LoRAE: multiply the initial variance of the linear layers by k [default: 1].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, allow_hyphen_values = true)]
     init_scale: Option<f64>,
     /// Run directory.
     #[arg(long, default_value = "runs/default")]

@@ -365,3 +365,47 @@ fn fifos_huge_images_and_the_address_space_limit_are_refused_up_front() {
     );
     assert!(!run.exists());
 }
+
+#[test]
+fn messages_point_at_the_flag_that_is_wrong() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let r = run.to_str().unwrap();
+    let tiny = [
+        "--train-size",
+        "64",
+        "--eval-size",
+        "32",
+        "--epochs",
+        "1",
+        "--no-progress",
+    ];
+    let with = |extra: &[&'static str]| -> Vec<&str> {
+        let mut args = vec!["train", "--out", r];
+        args.extend(tiny);
+        args.extend(extra);
+        args
+    };
+    // A negative learning rate reaches the validation, not clap's flag parser.
+    fails_with(&with(&["--lr", "-1e-3"]), "lr");
+    fails_with(
+        &with(&["--image-size", "7"]),
+        "applies to --dataset folder only",
+    );
+    fails_with(
+        &with(&["--model", "ae", "--rae-reg", "gp"]),
+        "applies to --model rae only",
+    );
+    fails_with(
+        &with(&["--model", "ae", "--vae-loss", "bce"]),
+        "applies to --model vae only",
+    );
+    assert!(!run.exists(), "nothing written");
+    tiny_run(&run, &[]);
+    let dir = tmp.path().join("pngs");
+    std::fs::create_dir_all(&dir).unwrap();
+    fails_with(
+        &["reconstruct", r, "--out", dir.to_str().unwrap()],
+        "is a directory: give a file name ending in .png",
+    );
+}

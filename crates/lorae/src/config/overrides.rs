@@ -68,10 +68,54 @@ impl Overrides {
     pub fn config(&self) -> Result<RunConfig> {
         let kind = self.model.unwrap_or(ModelKind::Irmae);
         let dataset = self.dataset.unwrap_or(DatasetKind::Shapes);
+        self.refuse_what_does_not_apply(kind, dataset)?;
         let mut config = RunConfig::for_dataset(kind, dataset);
         self.apply(&mut config);
         config.validate()?;
         Ok(config)
+    }
+
+    /// A flag given for a model or dataset it does nothing for is an error, not silently
+    /// ignored (`--image-size 7` on shapes, `--rae-reg gp` on an AE).
+    fn refuse_what_does_not_apply(&self, kind: ModelKind, dataset: DatasetKind) -> Result<()> {
+        let only = |flag: &'static str, value: String, applies: bool, to: &str| {
+            if applies {
+                Ok(())
+            } else {
+                Err(Error::invalid(
+                    flag,
+                    value,
+                    format!(
+                        "applies to {to} only (here --model {kind} --dataset {dataset}): drop it"
+                    ),
+                ))
+            }
+        };
+        if let Some(v) = self.image_size {
+            only(
+                "image-size",
+                v.to_string(),
+                dataset == DatasetKind::Folder,
+                "--dataset folder",
+            )?;
+        }
+        if let Some(v) = self.rae_reg {
+            only(
+                "rae-reg",
+                v.to_string(),
+                kind == ModelKind::Rae,
+                "--model rae",
+            )?;
+        }
+        if let Some(v) = self.vae_loss {
+            only(
+                "vae-loss",
+                v.to_string(),
+                kind == ModelKind::Vae,
+                "--model vae",
+            )?;
+        }
+        Ok(())
     }
 
     /// Writes every override but the model, the dataset and the epochs into `config`.

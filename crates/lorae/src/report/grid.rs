@@ -133,6 +133,12 @@ fn save_png(img: &RgbImage, path: &Path) -> Result<()> {
 /// Encodes `img` as a PNG in memory and writes it in one atomic write: a failed write (a full
 /// disk) is an error naming the file, and a previous file at `path` stays as it was.
 pub fn write_png(img: &RgbImage, path: &Path) -> Result<()> {
+    if path.is_dir() {
+        return Err(Error::bad_file(
+            path,
+            "is a directory: give a file name ending in .png",
+        ));
+    }
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
     }

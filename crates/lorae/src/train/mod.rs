@@ -438,6 +438,15 @@ fn run_epochs(
             None
         } else {
             let (eval_mse, codes) = evaluate(&model.valid(), &splits.eval, range, &plain)?;
+            if !eval_mse.is_finite() || codes.values.iter().any(|v| !v.is_finite()) {
+                // Finite training losses, but codes that overflow: diverged all the same.
+                return Err(Error::Diverged {
+                    epoch,
+                    step: steps,
+                    loss: eval_mse,
+                    lr: config.train.lr,
+                });
+            }
             Some((eval_mse, spectrum(&codes, config.eval.rank_threshold)?))
         };
         let n = steps as f64;
