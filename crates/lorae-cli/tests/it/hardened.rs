@@ -409,3 +409,11 @@ fn messages_point_at_the_flag_that_is_wrong() {
         "is a directory: give a file name ending in .png",
     );
 }
+
+#[test]
+fn bench_flags_are_validated_like_trains() {
+    fails_with(
+        &["bench", "--batch-size", "100000000", "--no-peer"],
+        "invalid value for `batch-size`: 100000000",
+    );
+}

@@ -109,6 +109,10 @@ pub fn bench_step(
     if let (Some(l), ModelKind::Irmae) = (config.layers, kind) {
         run.model.layers = l;
     }
+    // Validated as `train` validates its flags (the batch's memory against the bound included);
+    // the benchmark's batch is random data, so any training-set size will do.
+    run.train.batch_size = config.batch_size;
+    run.data.train_size = run.data.train_size.max(config.batch_size);
     run.validate()?;
     let device = config.device.device()?.autodiff();
     let (mut ours, mut theirs, mut rounds) = (Vec::new(), Vec::new(), Vec::new());
