@@ -417,3 +417,83 @@ fn bench_flags_are_validated_like_trains() {
         "invalid value for `batch-size`: 100000000",
     );
 }
+
+/// Replaces the current checkpoint's weights by `scale` times themselves, keeping `state.json`'s
+/// digest in step (as a run that really had such weights would have it).
+fn scale_weights(run: &std::path::Path, scale: f32) {
+    let dir = checkpoint_of(run);
+    let path = dir.join("model.safetensors");
+    let bytes = std::fs::read(&path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let owned: Vec<(String, Vec<usize>, Vec<u8>)> = st
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| {
+            let data: Vec<u8> = view
+                .data()
+                .chunks_exact(4)
+                .flat_map(|b| (f32::from_le_bytes([b[0], b[1], b[2], b[3]]) * scale).to_le_bytes())
+                .collect();
+            (name, view.shape().to_vec(), data)
+        })
+        .collect();
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = owned
+        .iter()
+        .map(|(n, s, d)| {
+            let v = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), d);
+            (n.clone(), v.unwrap())
+        })
+        .collect();
+    std::fs::write(&path, safetensors::serialize(views, None).unwrap()).unwrap();
+    let sum = Command::new("sha256sum").arg(&path).output().unwrap();
+    let hex = String::from_utf8_lossy(&sum.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let state_path = dir.join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
+    state["digests"]["model"] = serde_json::Value::String(hex);
+    std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+}
+
+#[test]
+fn weights_that_overflow_or_vanish_and_extreme_values_are_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (big, zero) = (tmp.path().join("big"), tmp.path().join("zero"));
+    tiny_run(&big, &[]);
+    tiny_run(&zero, &[]);
+    let (b, z) = (big.to_str().unwrap(), zero.to_str().unwrap());
+    fails_with(&["pca-grid", b, "--extent", "1e300"], "at most 100");
+    scale_weights(&big, 1e30);
+    fails_with(&["pca-grid", b], "weights overflow");
+    scale_weights(&zero, 0.0);
+    fails_with(&["pca-grid", z], "do not vary");
+    // MNIST labels above 9.
+    let data = tmp.path().join("mnist");
+    std::fs::create_dir_all(&data).unwrap();
+    let fixture = crate::official::fixture_dir();
+    for name in [
+        "train-images-idx3-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ] {
+        std::fs::copy(fixture.join(name), data.join(name)).unwrap();
+    }
+    let mut labels = vec![0, 0, 8, 1, 0, 0, 2, 128];
+    labels.extend((0..640u32).map(|i| if i == 5 { 255u8 } else { (i % 10) as u8 }));
+    labels[4..8].copy_from_slice(&640u32.to_be_bytes());
+    std::fs::write(data.join("train-labels-idx1-ubyte"), &labels).unwrap();
+    fails_with(
+        &[
+            "data",
+            "info",
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        "label 255 at item 5 is not a digit class",
+    );
+}

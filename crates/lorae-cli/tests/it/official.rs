@@ -348,3 +348,8 @@ fn reproduce_official_parity_scores_official_checkpoints_beside_lorae() {
         .join("cells/fid-official-mnist-irmae-l8-gmm10/result.json")
         .exists());
 }
+
+/// The official fixtures' folder (for other tests that need its MNIST files).
+pub fn fixture_dir() -> std::path::PathBuf {
+    dir()
+}

@@ -43,6 +43,12 @@ impl Mnist {
                 ),
             ));
         }
+        if let Some((i, bad)) = labels.iter().enumerate().find(|(_, &l)| l > 9) {
+            return Err(Error::bad_file(
+                &labels_path,
+                format!("label {bad} at item {i} is not a digit class (0–9): not an MNIST/Fashion-MNIST label file"),
+            ));
+        }
         let set = ImageSet {
             pixels: images.pixels,
             shape: [1, images.rows, images.cols],

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::PixelRange;
 use crate::data::ImageSet;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::Autoencoder;
 use crate::tensor::tensor_values;
 use nalgebra::DMatrix;
@@ -68,6 +68,12 @@ pub fn encode_set_from(
         }; // [b, d]
         dim = z.dims()[1];
         values.extend(tensor_values(z)?);
+    }
+    if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+        return Err(Error::Numerical(format!(
+            "the model's codes hold {bad}: its weights overflow (a damaged checkpoint, or a run that diverged); \
+             retrain, or resume from an earlier copy"
+        )));
     }
     Ok(Codes { values, dim })
 }

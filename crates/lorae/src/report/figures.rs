@@ -123,14 +123,17 @@ pub fn interpolations(run: &Path, pairs: usize, steps: usize, device: &Device) -
     })
 }
 
+/// Largest `--extent` of [`pca_grid`], in standard deviations (its codes lie within a few).
+pub const MAX_EXTENT: f64 = 100.0;
+
 /// A `size × size` grid over the top two principal components of the evaluation codes, with the
 /// standard deviations along them.
 pub fn pca_grid(run: &Path, size: usize, extent: f64, device: &Device) -> Result<(Grid, Vec<f64>)> {
-    if !(extent.is_finite() && extent > 0.0) {
+    if !(extent.is_finite() && extent > 0.0 && extent <= MAX_EXTENT) {
         return Err(Error::invalid(
             "extent",
             extent,
-            "must be a positive number of standard deviations",
+            format!("must be a positive number of standard deviations, at most {MAX_EXTENT}"),
         ));
     }
     let config = crate::run::load_config(run)?;
@@ -138,6 +141,13 @@ pub fn pca_grid(run: &Path, size: usize, extent: f64, device: &Device) -> Result
     crate::limits::check_images("size", size, cells, config.data.layout().image_shape())?;
     let run_codes = RunCodes::load(run, None, device)?;
     let pca = Pca::fit(&run_codes.codes)?;
+    if pca.std.first().is_none_or(|&s| !(s.is_finite() && s > 0.0)) {
+        return Err(Error::bad_file(
+            run,
+            "its evaluation codes do not vary (σ1 = 0): the encoder gives every image the same code, \
+             so there is nothing to walk along; the weights vanish, or the run collapsed",
+        ));
+    }
     let grid = pca.grid(size, extent)?;
     let values = decode_codes(&run_codes.model, &grid, EVAL_BATCH, device)?;
     let std = pca.std.iter().take(2).copied().collect();
