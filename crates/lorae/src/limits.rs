@@ -47,7 +47,21 @@ fn address_space_limit() -> Option<u64> {
     };
     // SAFETY: getrlimit writes one rlimit through a valid pointer to a local.
     let ok = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } == 0;
-    (ok && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur)
+    if !ok || limit.rlim_cur == libc::RLIM_INFINITY {
+        return None;
+    }
+    // What the process has mapped already (binary, stacks, allocations) counts against it.
+    let mapped = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status
+                .lines()
+                .find(|l| l.starts_with("VmSize:"))?
+                .to_string();
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |kib| kib.saturating_mul(1024));
+    Some(limit.rlim_cur.saturating_sub(mapped))
 }
 
 /// `MemAvailable` of `/proc/meminfo`, in bytes.

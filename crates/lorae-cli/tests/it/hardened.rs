@@ -497,3 +497,45 @@ fn weights_that_overflow_or_vanish_and_extreme_values_are_errors() {
         "label 255 at item 5 is not a digit class",
     );
 }
+
+#[test]
+fn a_run_started_with_init_resumes_without_its_init_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    tiny_run(&a, &[]);
+    tiny_run(&b, &["--init", a.to_str().unwrap()]);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(b.join("config.json")).unwrap()).unwrap();
+    assert!(
+        std::path::Path::new(config["train"]["init"].as_str().unwrap()).is_absolute(),
+        "--init is recorded as an absolute path"
+    );
+    std::fs::remove_dir_all(&a).unwrap();
+    let r = b.to_str().unwrap();
+    let (ok, _, err) = lorae(&[
+        "train",
+        "--out",
+        r,
+        "--resume",
+        "--epochs",
+        "2",
+        "--no-progress",
+    ]);
+    assert!(ok, "the checkpoint holds the weights: {err}");
+    // A flag the run never had is a contradiction, not ignored.
+    let c = tmp.path().join("c");
+    tiny_run(&c, &[]);
+    let c = c.to_str().unwrap();
+    fails_with(
+        &[
+            "train",
+            "--out",
+            c,
+            "--resume",
+            "--init",
+            r,
+            "--no-progress",
+        ],
+        "train.init: the run has none",
+    );
+}

@@ -192,6 +192,16 @@ impl Overrides {
                 None => {}
             }
         }
+        // Fields absent from the run's JSON (an `init` it never had) but set by the flags.
+        for (section, fields) in b.as_object().into_iter().flatten() {
+            for (name, value) in fields.as_object().into_iter().flatten() {
+                if a[section].get(name).is_none() && !value.is_null() {
+                    diffs.push(format!(
+                        "{section}.{name}: the run has none, the flags say {value}"
+                    ));
+                }
+            }
+        }
         if diffs.is_empty() {
             Ok(())
         } else {

@@ -24,10 +24,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .map_err(|e| Error::io("cannot create a temporary file in", dir, e))?;
     // tempfile creates 0600; the file gets what a plain create would (0666 less the umask).
+    // Best effort: a filesystem without Unix modes (vfat) refuses the change, and the write
+    // must not fail for that.
     let mode = std::fs::Permissions::from_mode(0o666 & !umask());
-    let written = std::fs::set_permissions(tmp.path(), mode)
-        .and_then(|()| tmp.write_all(bytes))
-        .and_then(|()| tmp.as_file().sync_all());
+    let _ = tmp.as_file().set_permissions(mode);
+    let written = tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all());
     written.map_err(|e| Error::io("cannot write", tmp.path().to_path_buf(), e))?;
     tmp.persist(path)
         .map_err(|e| Error::io("cannot rename into", path, e.error))?;

@@ -528,18 +528,38 @@ pub fn import(
     let (model, plan) = model_from_state_dict(&dict, config, file, &host)?;
     std::fs::create_dir_all(out).map_err(|e| Error::io("cannot create run directory", out, e))?;
     let _lock = lock::acquire(out)?;
-    write_atomic(&out.join(CONFIG_FILE), &to_json(config)?)?;
+    if out.join(CONFIG_FILE).exists() {
+        return Err(Error::invalid(
+            "out",
+            out.display(),
+            "another process made a run in this directory just now: choose another --out",
+        ));
+    }
     let record = ImportRecord {
         source: std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf()),
         entries: plan.clone(),
     };
-    write_atomic(&out.join(IMPORT_FILE), &to_json(&record)?)?;
     let state = TrainState {
         epoch: 0,
         partial: None,
         digests: None,
     };
-    snapshot::save(out, &model, fresh, &state, &[])?;
+    // `import.json` last: a run is imported once it is complete. The directory was new or
+    // empty: a failure on the way (a full disk) empties it again, so the import can be rerun.
+    let written = write_atomic(&out.join(CONFIG_FILE), &to_json(config)?)
+        .and_then(|()| snapshot::save(out, &model, fresh, &state, &[]))
+        .and_then(|()| write_atomic(&out.join(IMPORT_FILE), &to_json(&record)?));
+    if let Err(e) = written {
+        for entry in std::fs::read_dir(out).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+        return Err(e);
+    }
     Ok(plan)
 }
 

@@ -42,8 +42,13 @@ pub fn metrics_of(run: &Path) -> Result<Vec<metrics::EpochMetrics>> {
             "is not a run directory (no config.json): give a directory `lorae train --out` wrote",
         ));
     }
+    // A run still training may switch to its next checkpoint (and delete this one) between
+    // reading `latest` and reading the file: read `latest` again once.
     match snapshot::latest(run)? {
-        Some(s) => metrics::read_all(&s.metrics()),
+        Some(s) => metrics::read_all(&s.metrics()).or_else(|e| match snapshot::latest(run)? {
+            Some(again) if again.dir != s.dir => metrics::read_all(&again.metrics()),
+            _ => Err(e),
+        }),
         None => Ok(Vec::new()),
     }
 }
@@ -66,10 +71,20 @@ pub fn require_encoder(config: &RunConfig, run: &Path) -> Result<()> {
 pub fn load_run(run: &Path, device: &Device) -> Result<(RunConfig, Autoencoder)> {
     let config = load_config(run)?;
     let template = Autoencoder::new(&config.model, config.data.layout(), device);
-    let path = match snapshot::latest(run)? {
+    let (path, bytes) = match snapshot::latest(run)? {
         Some(s) => {
+            // A run still training may have moved on to its next checkpoint: read `latest` again.
+            let (s, bytes) = match read(&s.model()) {
+                Ok(bytes) => (s, bytes),
+                Err(e) => match snapshot::latest(run)? {
+                    Some(again) if again.dir != s.dir => {
+                        let bytes = read(&again.model())?;
+                        (again, bytes)
+                    }
+                    _ => return Err(e),
+                },
+            };
             if let Some(d) = &s.state.digests {
-                let bytes = read(&s.model())?;
                 if checkpoint::sha256_hex(&bytes) != d.model {
                     return Err(Error::bad_file(
                         s.model(),
@@ -77,7 +92,7 @@ pub fn load_run(run: &Path, device: &Device) -> Result<(RunConfig, Autoencoder)>
                     ));
                 }
             }
-            s.model()
+            (s.model(), bytes)
         }
         None => {
             return Err(Error::bad_file(
@@ -86,6 +101,6 @@ pub fn load_run(run: &Path, device: &Device) -> Result<(RunConfig, Autoencoder)>
             ))
         }
     };
-    let model = checkpoint::load_model(template, &path)?;
+    let model = checkpoint::load_model_bytes(template, &bytes, &path)?;
     Ok((config, model))
 }

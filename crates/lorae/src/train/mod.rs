@@ -213,6 +213,9 @@ pub fn resume(
     let splits = data::load(&config.data, config.seed)?;
     if let Some(s) = snapshot::latest(run)? {
         // Before config.json changes: a checkpoint that cannot load leaves the run as it was.
+        let template =
+            Autoencoder::new(&config.model, config.data.layout(), &crate::device::host());
+        checkpoint::load_model(template, &s.model())?;
         checkpoint::load_optimizer(step::adam(), &s.optimizer())?;
         check_partial(&s, &splits, &config)?;
     }
@@ -297,7 +300,14 @@ fn run_epochs(
     let range = config.data.pixel_range;
     let baseline_mse = splits.train.mean_image_mse(&splits.eval, range)?;
 
-    let mut model = initial_model(config, &device)?;
+    // A resumed run's weights come from its checkpoint: its initial ones (an `--init` run that
+    // may be gone by now included) are not read again.
+    let resuming = resume && snapshot::latest(out)?.is_some();
+    let mut model = if resuming {
+        Autoencoder::new(&config.model, config.data.layout(), &device)
+    } else {
+        initial_model(config, &device)?
+    };
     let is_gan = config.model.kind == ModelKind::Gan;
     let mut optim = if is_gan { gan::adam() } else { step::adam() };
     let mut start = 1;

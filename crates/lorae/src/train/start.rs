@@ -23,7 +23,14 @@ pub fn start(
         overrides.check_resume(&load_config(out)?, out)?;
         return resume(out, overrides.epochs, options);
     }
-    let config = overrides.config()?;
+    let mut config = overrides.config()?;
+    if let Some(init) = &config.train.init {
+        // Recorded as an absolute path: the run may be resumed from another directory.
+        config.train.init = Some(
+            std::fs::canonicalize(init)
+                .map_err(|e| crate::error::Error::io("cannot find the --init run", init, e))?,
+        );
+    }
     crate::note!(
         "training {} on {} ({} train / {} eval images, {} epochs, batch {}, lr {}) into {}",
         config.model.kind,
