@@ -539,3 +539,31 @@ fn a_run_started_with_init_resumes_without_its_init_run() {
         "train.init: the run has none",
     );
 }
+
+#[test]
+fn init_from_a_run_that_computes_another_function_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    tiny_run(&a, &[]);
+    let b = tmp.path().join("b");
+    fails_with(
+        &[
+            "train",
+            "--out",
+            b.to_str().unwrap(),
+            "--train-size",
+            "400",
+            "--eval-size",
+            "120",
+            "--epochs",
+            "1",
+            "--no-progress",
+            "--pixel-range",
+            "pm1",
+            "--init",
+            a.to_str().unwrap(),
+        ],
+        "differs from this one in --pixel-range",
+    );
+    assert!(!b.exists());
+}

@@ -278,6 +278,36 @@ fn init_model(config: &RunConfig, init: &Path, device: &Device) -> Result<Autoen
             "has no checkpoint: give a trained or imported run directory",
         ));
     };
+    // What has no parameter but changes the function the weights compute must agree too.
+    let theirs = load_config(init)?;
+    let (a, b) = (&theirs, config);
+    for (what, same) in [
+        ("--pixel-range", a.data.pixel_range == b.data.pixel_range),
+        (
+            "the decoder's ReLU after its FC layer",
+            a.model.decoder_fc_relu == b.model.decoder_fc_relu,
+        ),
+        (
+            "--vae-loss (the decoder's Sigmoid or Tanh)",
+            a.model.vae_loss == b.model.vae_loss || a.model.kind != ModelKind::Vae,
+        ),
+        (
+            "--relu-between",
+            a.model.relu_between == b.model.relu_between,
+        ),
+        (
+            "--shared-linear",
+            a.model.shared_linear == b.model.shared_linear,
+        ),
+    ] {
+        if !same {
+            return Err(Error::invalid(
+                "init",
+                init.display(),
+                format!("that run differs from this one in {what}: its weights would compute another function here; give the same settings"),
+            ));
+        }
+    }
     let template = Autoencoder::new(&config.model, config.data.layout(), device);
     checkpoint::load_model(template, &snapshot.model()).map_err(|e| {
         Error::invalid(
