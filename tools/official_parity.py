@@ -202,7 +202,9 @@ def bad_inputs(out, model):
     torch.save(model.Head(8, 10).state_dict(), os.path.join(out, "bad-head.pt"))
     # A pickle that is not a state dict.
     torch.save({"epoch": 3, "args": [1, 2, 3]}, os.path.join(out, "bad-not-state-dict.pt"))
-    # A whole module pickled instead of its state dict.
+    # A whole module pickled instead of its state dict (pickle finds its class as `model.MLP`:
+    # the module of this checkout must be the one named `model` while it saves).
+    sys.modules["model"] = model
     torch.save(model.MLP(4, 2), os.path.join(out, "bad-module.pt"))
 
 
