@@ -1,10 +1,13 @@
-//! One decode/crop/resize path for every image file (PNG, JPEG) and raw pixel buffer, through the
-//! `image` crate: optional centre crop to a square, bilinear resize, channel-major `u8` output.
+//! One decode/crop/resize path for every image file (PNG, JPEG) and raw pixel buffer: decoded by
+//! the `image` crate, optional centre crop to a square, Pillow's bilinear resize
+//! ([`super::resample`], the bytes torchvision gives the official codes), channel-major `u8`
+//! output.
 
 use std::path::Path;
 
-use image::imageops::{self, FilterType};
-use image::{DynamicImage, GrayImage, RgbImage};
+use image::DynamicImage;
+
+use super::resample;
 
 use crate::error::{Error, Result};
 
@@ -68,19 +71,17 @@ pub fn transform(img: DynamicImage, resize: Resize) -> std::result::Result<Vec<u
         return Err("image is empty".into());
     }
     let img = img.crop_imm((w - side) / 2, (h - side) / 2, side, side);
-    let n = resize.size;
+    let n = resize.size as usize;
+    let side = side as usize;
     match resize.channels {
-        1 => {
-            let grey = img.to_luma8();
-            Ok(resized(&grey, n).into_raw())
-        }
+        1 => Ok(resized(&img.to_luma8().into_raw(), side, 1, n)),
         3 => {
-            let rgb: RgbImage = resized(&img.to_rgb8(), n);
-            let plane = (n * n) as usize;
-            let mut chw = vec![0u8; 3 * plane];
-            for (i, p) in rgb.pixels().enumerate() {
+            let rgb = resized(&img.to_rgb8().into_raw(), side, 3, n); // [n, n, 3]
+            let plane = n * n;
+            let mut chw = vec![0u8; 3 * plane]; // [3, n, n]
+            for (i, p) in rgb.chunks_exact(3).enumerate() {
                 for c in 0..3 {
-                    chw[c * plane + i] = p.0[c];
+                    chw[c * plane + i] = p[c];
                 }
             }
             Ok(chw)
@@ -92,23 +93,18 @@ pub fn transform(img: DynamicImage, resize: Resize) -> std::result::Result<Vec<u
 /// Bilinear resize of a grey `side × side` buffer (e.g. an MNIST digit) to `size × size`; an
 /// error when the buffer does not hold `side²` pixels.
 pub fn resize_grey(pixels: &[u8], side: u32, size: u32) -> Result<Vec<u8>> {
-    let img = GrayImage::from_raw(side, side, pixels.to_vec()).ok_or_else(|| {
-        Error::invalid(
+    let side = side as usize;
+    if side == 0 || pixels.len() != side * side {
+        return Err(Error::invalid(
             "image",
             format!("{} pixels", pixels.len()),
             format!("a {side}×{side} grey image needs {} pixels", side * side),
-        )
-    })?;
-    Ok(resized(&img, size).into_raw())
+        ));
+    }
+    Ok(resized(pixels, side, 1, size as usize))
 }
 
-fn resized<P: image::Pixel<Subpixel = u8> + 'static>(
-    img: &image::ImageBuffer<P, Vec<u8>>,
-    size: u32,
-) -> image::ImageBuffer<P, Vec<u8>> {
-    if img.width() == size && img.height() == size {
-        img.clone()
-    } else {
-        imageops::resize(img, size, size, FilterType::Triangle)
-    }
+/// `[side, side, channels]` bytes to `[size, size, channels]`.
+fn resized(pixels: &[u8], side: usize, channels: usize, size: usize) -> Vec<u8> {
+    resample::bilinear(pixels, (side, side), channels, (size, size))
 }

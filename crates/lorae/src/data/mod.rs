@@ -9,6 +9,7 @@ pub mod idx;
 pub mod image_file;
 pub mod info;
 pub mod mnist;
+pub mod resample;
 pub mod shapes;
 
 use std::path::PathBuf;

@@ -19,6 +19,7 @@ mod models;
 mod npy;
 mod official;
 pub mod official_fixture;
+mod resample;
 mod samplers;
 mod shapes;
 mod spectrum;
