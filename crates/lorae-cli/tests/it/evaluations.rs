@@ -187,6 +187,11 @@ fn classify_theory_and_tsne_on_tiny_runs() {
         "{said}"
     );
     fails_with(&["tsne", low_s, "-n", "10"], "perplexity");
+    // n counts real codes; as many draws join them (perplexity 30 needs 92 codes in all).
+    fails_with(
+        &["tsne", low_s, "-n", "1"],
+        "invalid value for `n`: 1 (t-SNE at perplexity 30 embeds n real codes with n draws and needs n ≥ 46",
+    );
     fails_with(
         &["tsne", low_s, "--sampler", "prior"],
         "invalid value for `sampler`: prior",

@@ -669,3 +669,121 @@ fn explore_refuses_bad_runs_ports_and_hosts() {
         "--workers",
     );
 }
+
+/// One seeded mutation of `seed`: bytes flipped, cut, repeated or replaced by extremes.
+fn mutate(seed: &str, rng: &mut rand_chacha::ChaCha8Rng) -> String {
+    use rand::Rng;
+    const EXTREMES: [&str; 12] = [
+        "1e308",
+        "-1e308",
+        "NaN",
+        "-0",
+        "18446744073709551616",
+        "-1",
+        "null",
+        "[]",
+        "{}",
+        "\"x\"",
+        "1.5",
+        "[[[[[[[[[[[[[[[[0]]]]]]]]]]]]]]]]",
+    ];
+    let mut s = seed.as_bytes().to_vec();
+    for _ in 0..rng.random_range(1..4) {
+        let at = rng.random_range(0..=s.len());
+        match rng.random_range(0..5) {
+            0 if !s.is_empty() => {
+                let i = rng.random_range(0..s.len());
+                s[i] = rng.random();
+            }
+            1 => s.truncate(at),
+            2 => {
+                let piece = s[at..].to_vec();
+                s.extend_from_slice(&piece.repeat(rng.random_range(1..50)));
+            }
+            _ => {
+                let e = EXTREMES[rng.random_range(0..EXTREMES.len())];
+                s.splice(at..at, e.bytes());
+            }
+        }
+    }
+    String::from_utf8_lossy(&s).into_owned()
+}
+
+#[test]
+fn explore_survives_seeded_mutations_of_its_requests() {
+    use rand::{Rng, SeedableRng};
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("irmae");
+    tiny_run(&run, &["--model", "irmae", "--layers", "2"]);
+    let ex = Explorer::start(&[&run]);
+    let host = ex.addr().to_string();
+    let origin = format!("http://{host}");
+    let posts = [
+        ("/api/runs/0/decode", r#"{"pc": [1.5, -2]}"#),
+        (
+            "/api/runs/0/samples",
+            r#"{"sampler": "gmm", "k": 3, "n": 4, "seed": 1}"#,
+        ),
+        ("/api/runs/0/interpolate", r#"{"a": 0, "b": 1, "steps": 4}"#),
+    ];
+    let gets = [
+        "/api/runs",
+        "/api/runs/0/strip?from=0&n=4",
+        "/explore.js",
+        "/",
+    ];
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(31);
+    let mut seen = std::collections::BTreeMap::<u16, usize>::new();
+    for case in 0..240 {
+        let (method, path, body) = match rng.random_range(0..4) {
+            0 | 1 => {
+                let (path, body) = posts[rng.random_range(0..posts.len())];
+                ("POST", path.to_string(), mutate(body, &mut rng))
+            }
+            2 => {
+                let path = gets[rng.random_range(0..gets.len())];
+                ("GET", mutate(path, &mut rng), String::new())
+            }
+            _ => {
+                let methods = ["PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "GET", "POST"];
+                let (path, body) = posts[rng.random_range(0..posts.len())];
+                let m = methods[rng.random_range(0..methods.len())];
+                (m, mutate(path, &mut rng), body.to_string())
+            }
+        };
+        // The request line must stay one line of visible characters for the test to send it.
+        let path: String = path
+            .chars()
+            .map(|c| if c.is_ascii_graphic() { c } else { '_' })
+            .collect();
+        let path = if path.starts_with('/') {
+            path
+        } else {
+            format!("/{path}")
+        };
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\nContent-Type: application/json"
+        );
+        let (status, headers, answer) = ex.raw(&head, &body);
+        *seen.entry(status).or_default() += 1;
+        assert!(
+            matches!(status, 200 | 400 | 404 | 405 | 413 | 415),
+            "case {case}: {head:?} {body:?} answered {status}: {}",
+            String::from_utf8_lossy(&answer)
+        );
+        if status >= 400 && method != "HEAD" {
+            let json: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_else(|_| {
+                panic!("case {case}: {status} without a JSON error: {answer:?}")
+            });
+            assert!(json["error"].is_string(), "case {case}: {json}");
+        }
+        assert_eq!(header(&headers, "x-content-type-options"), Some("nosniff"));
+    }
+    // Both kinds of answers occurred, and the server still decodes.
+    assert!(
+        seen.contains_key(&200) && seen.contains_key(&400),
+        "{seen:?}"
+    );
+    let (status, _, _) = ex.call("/api/runs/0/decode", Some(r#"{"pc": [1]}"#));
+    assert_eq!(status, 200, "{}", ex.stderr());
+}

@@ -413,14 +413,16 @@ fn messages_point_at_the_flag_that_is_wrong() {
 #[test]
 fn bench_flags_are_validated_like_trains() {
     fails_with(
-        &["bench", "--batch-size", "100000000", "--no-peer"],
+        &["bench", "step", "--batch-size", "100000000", "--no-peer"],
         "invalid value for `batch-size`: 100000000",
     );
 }
 
 /// Replaces the current checkpoint's weights by `scale` times themselves, keeping `state.json`'s
 /// digest in step (as a run that really had such weights would have it).
-fn scale_weights(run: &std::path::Path, scale: f32) {
+/// Multiplies the checkpoint's tensors whose names start with `prefix` by `scale`, keeping the
+/// digest in step (so the load's integrity check passes and the numbers are what is tested).
+fn scale_weights(run: &std::path::Path, prefix: &str, scale: f32) {
     let dir = checkpoint_of(run);
     let path = dir.join("model.safetensors");
     let bytes = std::fs::read(&path).unwrap();
@@ -429,10 +431,11 @@ fn scale_weights(run: &std::path::Path, scale: f32) {
         .tensors()
         .into_iter()
         .map(|(name, view)| {
+            let by = if name.starts_with(prefix) { scale } else { 1.0 };
             let data: Vec<u8> = view
                 .data()
                 .chunks_exact(4)
-                .flat_map(|b| (f32::from_le_bytes([b[0], b[1], b[2], b[3]]) * scale).to_le_bytes())
+                .flat_map(|b| (f32::from_le_bytes([b[0], b[1], b[2], b[3]]) * by).to_le_bytes())
                 .collect();
             (name, view.shape().to_vec(), data)
         })
@@ -466,9 +469,28 @@ fn weights_that_overflow_or_vanish_and_extreme_values_are_errors() {
     tiny_run(&zero, &[]);
     let (b, z) = (big.to_str().unwrap(), zero.to_str().unwrap());
     fails_with(&["pca-grid", b, "--extent", "1e300"], "at most 100");
-    scale_weights(&big, 1e30);
+    scale_weights(&big, "", 1e30);
     fails_with(&["pca-grid", b], "weights overflow");
-    scale_weights(&zero, 0.0);
+    // Only the decoder's last layer overflows: finite codes, every pixel pinned at 0 or 1.
+    let pinned = tmp.path().join("pinned");
+    tiny_run(&pinned, &[]);
+    scale_weights(&pinned, "decoder.deconvs.4", 1e30);
+    let p = pinned.to_str().unwrap();
+    fails_with(&["pca-grid", p], "the decoder is saturated");
+    let png = tmp.path().join("samples.png");
+    fails_with(
+        &[
+            "sample",
+            p,
+            "--sampler",
+            "gaussian",
+            "--out",
+            png.to_str().unwrap(),
+        ],
+        "the decoder is saturated",
+    );
+    assert!(!png.exists());
+    scale_weights(&zero, "", 0.0);
     fails_with(&["pca-grid", z], "do not vary");
     // MNIST labels above 9.
     let data = tmp.path().join("mnist");
@@ -566,4 +588,111 @@ fn init_from_a_run_that_computes_another_function_is_refused() {
         "differs from this one in --pixel-range",
     );
     assert!(!b.exists());
+}
+
+#[test]
+fn celeba_whose_partition_file_lists_no_test_images_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let celeba = tmp.path().join("celeba");
+    std::fs::create_dir_all(celeba.join("img_align_celeba")).unwrap();
+    for name in ["000001.jpg", "000002.jpg"] {
+        image::RgbImage::from_pixel(178, 218, image::Rgb([90, 120, 200]))
+            .save(celeba.join("img_align_celeba").join(name))
+            .unwrap();
+    }
+    std::fs::write(
+        celeba.join("list_eval_partition.txt"),
+        "000001.jpg 0\n000002.jpg 0\n",
+    )
+    .unwrap();
+    let run = tmp.path().join("run");
+    let (ok, _, err) = lorae(&[
+        "train",
+        "--dataset",
+        "celeba",
+        "--data-dir",
+        celeba.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--no-progress",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("list_eval_partition.txt") && err.contains("lists no test images"),
+        "{err}"
+    );
+}
+
+/// Every file in `dir` decodes as a PNG (none empty or cut short).
+fn all_whole_pngs(dir: &std::path::Path) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let bytes = std::fs::read(entry.path()).unwrap();
+        assert!(
+            image::load_from_memory(&bytes).is_ok(),
+            "{name} ({} bytes) is not a whole PNG",
+            bytes.len()
+        );
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn png_outputs_and_exports_under_seeded_disk_limits_are_whole_or_fail() {
+    use rand::{Rng, SeedableRng};
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    tiny_run(&run, &[]);
+    let r = run.to_str().unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let (mut failed, mut passed) = (0, 0);
+    for case in 0..12 {
+        // A file-size limit between 1 and 48 blocks: some writes fit, some stop part-way.
+        let limit = rng.random_range(1..48);
+        let setup = format!("ulimit -f {limit}");
+        let png = tmp.path().join(format!("r{case}.png"));
+        let p = png.to_str().unwrap();
+        let n = rng.random_range(1..16).to_string();
+        let (ok, _, err) = lorae(&["reconstruct", r, "--out", p, "-n", "4"]);
+        assert!(ok, "{err}");
+        let before = std::fs::read(&png).unwrap();
+        let (ok, err) = lorae_under(&setup, &["reconstruct", r, "--out", p, "-n", &n]);
+        let after = std::fs::read(&png).unwrap();
+        if ok {
+            passed += 1;
+            assert!(image::load_from_memory(&after).is_ok(), "case {case}");
+        } else {
+            failed += 1;
+            assert!(err.contains(&format!("r{case}.png")), "case {case}: {err}");
+            assert_eq!(after, before, "case {case}: the previous PNG is intact");
+        }
+        // An export: whole files, and a failure is a failure (never rc 0 with fewer files).
+        let out = tmp.path().join(format!("export{case}"));
+        let count = rng.random_range(1..40);
+        let (ok, err) = lorae_under(
+            &setup,
+            &[
+                "data",
+                "export",
+                "--dataset",
+                "shapes",
+                "-n",
+                &count.to_string(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        let written = all_whole_pngs(&out);
+        if ok {
+            assert_eq!(written, count, "case {case}: {err}");
+        } else {
+            assert!(written < count, "case {case}: {err}");
+            assert!(err.contains(out.to_str().unwrap()), "case {case}: {err}");
+        }
+    }
+    assert!(failed > 0 && passed > 0, "{failed} failed, {passed} passed");
 }

@@ -156,3 +156,76 @@ fn reproduce_bad_input_is_a_one_line_error() {
     // Nothing was created by the failures.
     assert!(!dir.exists());
 }
+
+/// Every cell's result.json under `dir`, by cell name, without timings.
+fn results(dir: &Path) -> std::collections::BTreeMap<String, serde_json::Value> {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.retain(|k, _| !k.contains("seconds"));
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(dir.join("cells")).unwrap() {
+        let cell = entry.unwrap().path();
+        let text = std::fs::read_to_string(cell.join("result.json")).unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        strip(&mut value);
+        out.insert(
+            cell.file_name().unwrap().to_string_lossy().into_owned(),
+            value,
+        );
+    }
+    out
+}
+
+#[test]
+fn a_reproduce_stopped_by_a_full_disk_or_a_kill_reruns_to_the_clean_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clean = tmp.path().join("clean");
+    let (ok, _, err) = smoke(&clean, &["shapes-spectra"], &[]);
+    assert!(ok, "{err}");
+    let want = results(&clean);
+    assert!(want.len() >= 2, "{want:?}");
+
+    // A disk that fills up at the first checkpoint (`ulimit -f 8`: 4 KiB; SIGXFSZ ignored, so
+    // the write fails with EFBIG as on a full disk).
+    let full = tmp.path().join("full");
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 8; exec '{}' reproduce shapes-spectra --budget smoke --no-progress --out '{}'",
+        env!("CARGO_BIN_EXE_lorae"),
+        full.display()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a full disk is a failure: {err}");
+    assert!(
+        err.contains("cells/"),
+        "the error names the cell's file: {err}"
+    );
+    // With space again, the rerun finishes every cell with the clean run's numbers.
+    let (ok, _, err) = smoke(&full, &["shapes-spectra"], &[]);
+    assert!(ok, "{err}");
+    assert_eq!(results(&full), want);
+
+    // A kill after a training cell's checkpoint switched and before its top-level copies were
+    // written leaves the checkpoint alone: the cell reads whole, nothing is recomputed.
+    let train = std::fs::read_dir(full.join("cells"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("run/model.safetensors").exists())
+        .expect("a training cell");
+    std::fs::remove_file(train.join("run/model.safetensors")).unwrap();
+    std::fs::remove_file(train.join("run/metrics.jsonl")).unwrap();
+    std::fs::remove_file(train.join("result.json")).unwrap();
+    let (ok, _, err) = smoke(&full, &["shapes-spectra"], &[]);
+    assert!(ok, "{err}");
+    assert_eq!(results(&full), want);
+}

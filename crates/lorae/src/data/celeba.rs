@@ -76,6 +76,13 @@ impl Celeba {
             .take(limit)
             .map(|(name, _)| self.dir.join(IMAGE_DIR).join(name))
             .collect();
+        if files.is_empty() && limit > 0 {
+            let split = if which == 0 { "training" } else { "test" };
+            return Err(Error::bad_file(
+                self.dir.join(PARTITION_FILE),
+                format!("lists no {split} images (no line ends in ` {which}`); use the official partition file of aligned CelebA"),
+            ));
+        }
         let resize = Resize {
             crop: Some(CROP),
             size: SIDE as u32,

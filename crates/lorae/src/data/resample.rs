@@ -47,10 +47,11 @@ fn taps(input: usize, output: usize) -> Taps {
             *wx = if t < 1.0 { 1.0 - t } else { 0.0 };
             total += *wx;
         }
-        for x in 0..n {
-            let k = if total != 0.0 { w[x] / total } else { w[x] };
+        let row = &mut taps.weights[o * ksize..o * ksize + n];
+        for (fixed_w, &wx) in row.iter_mut().zip(&w) {
+            let k = if total != 0.0 { wx / total } else { wx };
             let fixed = k * f64::from(1u32 << PRECISION_BITS);
-            taps.weights[o * ksize + x] = if k < 0.0 {
+            *fixed_w = if k < 0.0 {
                 (fixed - 0.5) as i32
             } else {
                 (fixed + 0.5) as i32

@@ -33,6 +33,11 @@ impl Default for TsneConfig {
     }
 }
 
+/// Fewest codes t-SNE embeds at `perplexity` (more than three neighbourhoods' worth).
+pub fn codes_needed(perplexity: f32) -> usize {
+    3 * perplexity.ceil() as usize + 2
+}
+
 /// 2-D points, one `[x, y]` per code, in the order of `codes`.
 pub fn embed(codes: &Codes, config: &TsneConfig) -> Result<Vec<[f32; 2]>> {
     let n = codes.len();
@@ -43,7 +48,7 @@ pub fn embed(codes: &Codes, config: &TsneConfig) -> Result<Vec<[f32; 2]>> {
             "must be a number of at least 1",
         ));
     }
-    let needed = 3 * config.perplexity.ceil() as usize + 2;
+    let needed = codes_needed(config.perplexity);
     if n < needed {
         return Err(Error::invalid(
             "n",

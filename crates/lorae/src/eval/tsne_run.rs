@@ -55,10 +55,30 @@ pub fn tsne_of_run(run: &Path, config: &TsneRunConfig, device: &Device) -> Resul
             "the prior has no real codes to compare with here: use gmm or gaussian",
         ));
     }
-    if config.n == 0 {
-        return Err(Error::invalid("n", 0, "must be at least 1"));
+    // n real codes and n draws are embedded together.
+    let needed = crate::eval::tsne::codes_needed(config.tsne.perplexity).div_ceil(2);
+    if config.n < needed {
+        return Err(Error::invalid(
+            "n",
+            config.n,
+            format!(
+                "t-SNE at perplexity {} embeds n real codes with n draws and needs n ≥ {needed}: raise -n or lower --perplexity",
+                config.tsne.perplexity
+            ),
+        ));
     }
     let codes = RunCodes::load(run, Some(config.n), device)?;
+    if codes.codes.len() < needed {
+        return Err(Error::invalid(
+            "n",
+            config.n,
+            format!(
+                "the run's evaluation set has only {} images, t-SNE at perplexity {} needs {needed}: lower --perplexity",
+                codes.codes.len(),
+                config.tsne.perplexity
+            ),
+        ));
+    }
     let sampler = fit_sampler(
         config.sampler,
         &codes.config,

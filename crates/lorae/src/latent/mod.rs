@@ -93,7 +93,27 @@ pub fn decode_codes(
         ); // [b, d]
         values.extend(tensor_values(model.decode(z))?);
     }
+    check_decoded(&values)?;
     Ok(values)
+}
+
+/// Decoded pixels must be finite and not all pinned to the output's bounds (0 and ±1, where a
+/// sigmoid or tanh lands once its input overflows): either means decoder weights that overflow,
+/// which would otherwise come out as a blank image and exit 0.
+fn check_decoded(values: &[f32]) -> Result<()> {
+    let advice = "its decoder's weights overflow (a damaged checkpoint, or a run that diverged); \
+                  retrain, or resume from an earlier copy";
+    if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+        return Err(Error::Numerical(format!(
+            "the model's decoded images hold {bad}: {advice}"
+        )));
+    }
+    if values.len() >= 64 && values.iter().all(|&v| v == 0.0 || v.abs() == 1.0) {
+        return Err(Error::Numerical(format!(
+            "every decoded pixel sits on the output's bound (0 or ±1), the decoder is saturated: {advice}"
+        )));
+    }
+    Ok(())
 }
 
 /// Codes of n images, row-major `[n, dim]`.
