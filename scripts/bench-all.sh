@@ -11,7 +11,7 @@ lorae="$CARGO_TARGET_DIR/release/lorae"
 for config in "irmae mnist" "lorae mnist" "ae mnist" "irmae shapes"; do
     set -- $config
     for batch in 32 64; do
-        "$lorae" bench --threads "$threads" --model "$1" --dataset "$2" --batch-size "$batch" 2>/dev/null \
+        "$lorae" bench step --threads "$threads" --model "$1" --dataset "$2" --batch-size "$batch" 2>/dev/null \
             | sed "s/^/$2 /"
     done
 done

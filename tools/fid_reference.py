@@ -53,7 +53,7 @@ def frechet(_args):
         print(f"n_a={n_a} n_b={n_b} dim={dim}: fid={fid:.12e}")
 
 
-# The weights' conversion lives in lorae's compiled-in FID peer (`lorae bench-fid` uses it too).
+# The weights' conversion lives in lorae's compiled-in FID peer (`lorae bench fid` uses it too).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crates", "lorae", "peers"))
 from fid_features import converted_state_dict, pytorch_fid_model  # noqa: E402
 

@@ -1,15 +1,12 @@
-//! `lorae bench`: a training step's median time against the PyTorch peer, as a ratio
+//! `lorae bench step`: a training step's median time against the PyTorch peer, as a ratio
 //! ([`lorae::bench::step`]).
-
-use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use lorae::bench::peer::default_python;
 use lorae::bench::step::{bench_step, StepBenchConfig};
 use lorae::config::{DatasetKind, ModelKind};
 
-use crate::flags::{named, DeviceFlag, JsonFlag};
+use crate::flags::{named, DeviceFlag, JsonFlag, PeerFlags};
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -34,13 +31,8 @@ pub struct BenchArgs {
     /// Untimed warm-up steps.
     #[arg(long, default_value_t = 5)]
     warmup: usize,
-    /// Python with torch [default: $LORAE_REF_VENV or ~/.cache/lorae/venv-ref's python if
-    /// present, else python3].
-    #[arg(long)]
-    peer: Option<PathBuf>,
-    /// Skip the PyTorch side.
-    #[arg(long)]
-    no_peer: bool,
+    #[command(flatten)]
+    peer: PeerFlags,
     #[command(flatten)]
     device: DeviceFlag,
     #[command(flatten)]
@@ -56,7 +48,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         steps: args.steps,
         rounds: args.rounds,
         warmup: args.warmup,
-        peer: (!args.no_peer).then(|| args.peer.clone().unwrap_or_else(default_python)),
+        peer: args.peer.python(),
         device: args.device.device,
     };
     let threads = rayon::current_num_threads();

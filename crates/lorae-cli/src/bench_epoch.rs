@@ -1,4 +1,4 @@
-//! `lorae bench-epoch`: one whole MNIST epoch (training and the per-epoch evaluation) against
+//! `lorae bench epoch`: one whole MNIST epoch (training and the per-epoch evaluation) against
 //! PyTorch doing the same ([`lorae::bench::epoch`]).
 
 use std::path::PathBuf;
@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use lorae::bench::epoch::{bench_epoch, EpochBenchConfig};
-use lorae::bench::peer::default_python;
 use lorae::config::ModelKind;
 
-use crate::flags::{named, DeviceFlag, JsonFlag};
+use crate::flags::{named, DeviceFlag, JsonFlag, PeerFlags};
 
 #[derive(Args)]
 pub struct BenchEpochArgs {
@@ -34,13 +33,8 @@ pub struct BenchEpochArgs {
     /// Rounds, each timing lorae then the peer (a fresh model each round).
     #[arg(long, default_value_t = 2)]
     rounds: usize,
-    /// Python with torch [default: $LORAE_REF_VENV or ~/.cache/lorae/venv-ref's python if
-    /// present, else python3].
-    #[arg(long, conflicts_with = "no_peer")]
-    peer: Option<PathBuf>,
-    /// Skip the PyTorch side.
-    #[arg(long)]
-    no_peer: bool,
+    #[command(flatten)]
+    peer: PeerFlags,
     #[command(flatten)]
     device: DeviceFlag,
     #[command(flatten)]
@@ -56,7 +50,7 @@ pub fn run(args: BenchEpochArgs) -> Result<()> {
         eval_size: args.eval_size,
         data_dir: args.data_dir.clone(),
         rounds: args.rounds,
-        peer: (!args.no_peer).then(|| args.peer.clone().unwrap_or_else(default_python)),
+        peer: args.peer.python(),
         device: args.device.device,
     };
     let result = bench_epoch(&config, &mut |index, round| {

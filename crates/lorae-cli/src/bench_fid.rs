@@ -1,4 +1,4 @@
-//! `lorae bench-fid`: FID feature extraction in images per second, lorae against pytorch-fid on
+//! `lorae bench fid`: FID feature extraction in images per second, lorae against pytorch-fid on
 //! the same folder, weights and threads ([`lorae::bench::fid`]).
 
 use std::path::PathBuf;
@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use lorae::bench::fid::{bench_fid, FidBenchConfig};
-use lorae::bench::peer::default_python;
 use lorae::eval::score::default_weights;
 
-use crate::flags::{DeviceFlag, JsonFlag};
+use crate::flags::{DeviceFlag, JsonFlag, PeerFlags};
 
 #[derive(Args)]
 pub struct BenchFidArgs {
@@ -28,13 +27,8 @@ pub struct BenchFidArgs {
     /// Alternating rounds of the two sides (each side's rate is the median).
     #[arg(long, default_value_t = 2)]
     rounds: usize,
-    /// Python with torch and pytorch-fid [default: $LORAE_REF_VENV or ~/.cache/lorae/venv-ref's
-    /// python if present, else python3].
-    #[arg(long)]
-    peer: Option<PathBuf>,
-    /// Skip the pytorch-fid side.
-    #[arg(long, conflicts_with = "peer")]
-    no_peer: bool,
+    #[command(flatten)]
+    peer: PeerFlags,
     #[command(flatten)]
     device: DeviceFlag,
     #[command(flatten)]
@@ -48,7 +42,7 @@ pub fn run(args: BenchFidArgs) -> Result<()> {
         weights: args.weights.clone().map_or_else(default_weights, Ok)?,
         batch: args.batch_size,
         rounds: args.rounds,
-        peer: (!args.no_peer).then(|| args.peer.clone().unwrap_or_else(default_python)),
+        peer: args.peer.python(),
     };
     let r = bench_fid(&config, &args.device.open()?)?;
     if args.json.json {

@@ -1,4 +1,4 @@
-//! `lorae bench-gmm`: lorae's GMM fit against scikit-learn's on the same codes, as a ratio
+//! `lorae bench gmm`: lorae's GMM fit against scikit-learn's on the same codes, as a ratio
 //! ([`lorae::bench::gmm`]).
 
 use std::path::PathBuf;
@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use lorae::bench::gmm::{bench_gmm, CodesFrom, GmmBenchConfig};
-use lorae::bench::peer::default_python;
 use lorae::sampler::gmm::GmmConfig;
 
-use crate::flags::JsonFlag;
+use crate::flags::{JsonFlag, PeerFlags};
 
 #[derive(Args)]
 pub struct BenchGmmArgs {
@@ -40,13 +39,8 @@ pub struct BenchGmmArgs {
     /// Seed of the data and the fits.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Python with scikit-learn [default: $LORAE_REF_VENV or ~/.cache/lorae/venv-ref's python
-    /// if present, else python3].
-    #[arg(long)]
-    peer: Option<PathBuf>,
-    /// Skip the scikit-learn side.
-    #[arg(long)]
-    no_peer: bool,
+    #[command(flatten)]
+    peer: PeerFlags,
     #[command(flatten)]
     json: JsonFlag,
 }
@@ -69,7 +63,7 @@ pub fn run(args: BenchGmmArgs) -> Result<()> {
             seed: args.seed,
             ..GmmConfig::default()
         },
-        peer: (!args.no_peer).then(|| args.peer.clone().unwrap_or_else(default_python)),
+        peer: args.peer.python(),
     };
     let r = bench_gmm(&config)?;
     if args.json.json {

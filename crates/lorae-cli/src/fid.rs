@@ -8,15 +8,11 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use clap::Args;
 use lorae::data::cache_root;
-use lorae::data::Split;
 use lorae::eval::fid::frechet_distance;
 use lorae::eval::score::{run_fid, source_statistics, StatsOptions};
 use lorae::eval::source::ImageSource;
 
-use lorae::sampler::draw::Draw;
-use lorae::sampler::SamplerKind;
-
-use crate::flags::{named, DataDirFlag, DeviceFlag, JsonFlag, ProgressFlag};
+use crate::flags::{DataDirFlag, DeviceFlag, JsonFlag, ProgressFlag, SamplerFlags};
 
 #[derive(Args)]
 pub struct FidArgs {
@@ -46,26 +42,11 @@ pub struct FidArgs {
     /// Run directory whose model is sampled; its samples are set A.
     #[arg(long)]
     run: Option<PathBuf>,
-    /// With --run: sampler.
-    #[arg(long, default_value = "gmm", value_parser = named::<SamplerKind>(), requires = "run")]
-    sampler: SamplerKind,
-    /// With --run: GMM components.
-    #[arg(short, default_value_t = 10, requires = "run")]
-    k: usize,
+    #[command(flatten)]
+    sampler: SamplerFlags,
     /// With --run: number of samples.
     #[arg(short, default_value_t = 10_000, requires = "run")]
     n: usize,
-    /// With --run: seed of the sampler fit and the draws.
-    #[arg(long, default_value_t = 0, requires = "run")]
-    seed: u64,
-    /// With --run: split whose codes the sampler is fitted to.
-    #[arg(long, default_value = "train", value_parser = named::<Split>(), requires = "run")]
-    fit_on: Split,
-    /// Fit the sampler to the codes of the split's first N images only [default: all]
-    /// (`lorae reproduce --budget quick` fits to 10 000: a GMM on all 60 000 MNIST codes takes
-    /// minutes on 2 cores).
-    #[arg(long, requires = "run")]
-    fit_limit: Option<usize>,
     #[command(flatten)]
     device: DeviceFlag,
     #[command(flatten)]
@@ -111,14 +92,7 @@ pub fn run(args: FidArgs) -> Result<()> {
 
     let (a, b) = match (&args.run, args.sets.as_slice()) {
         (Some(run), sets) if sets.len() <= 1 => {
-            let draw = Draw {
-                kind: args.sampler,
-                fit_on: args.fit_on,
-                k: args.k,
-                n: args.n,
-                seed: args.seed,
-                fit_limit: args.fit_limit,
-            };
+            let draw = args.sampler.draw(args.n);
             let real = sets.first().map(|s| ImageSource::parse(s)).transpose()?;
             let scored = run_fid(run, &draw, real.as_ref(), &mut net, &options, &device)?;
             report(

@@ -1,5 +1,5 @@
 //! Flags shared by several commands, each defined once (`--device`, `--data-dir`, `--json`,
-//! `--no-progress`), and the parser of closed-set flags (`--model ae`): typed values whose
+//! `--no-progress`, the sampler flags of `sample`, `fid --run` and `tsne`), and the parser of closed-set flags (`--model ae`): typed values whose
 //! accepted names come from the library ([`Named`]) and appear in `--help`.
 
 use std::ffi::OsStr;
@@ -10,8 +10,11 @@ use std::str::FromStr;
 use anyhow::Result;
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::Args;
+use lorae::data::Split;
 use lorae::device::DeviceKind;
 use lorae::names::Named;
+use lorae::sampler::draw::Draw;
+use lorae::sampler::SamplerKind;
 
 /// Parses a flag into one of the library's closed sets; an unknown name is an error listing the
 /// accepted ones, which `--help` shows as `[possible values: …]`.
@@ -89,6 +92,67 @@ impl JsonFlag {
         } else {
             lorae::say!("{}", out.display());
         }
+    }
+}
+
+/// The sampler flags of `sample`, `fid --run` and `tsne` (each command adds its own `-n`).
+/// `requires = "run"`: the run is positional in `sample` and `tsne`, `--run` in `fid`.
+#[derive(Args, Clone)]
+pub struct SamplerFlags {
+    /// Sampler fitted to the run's codes (prior: N(0, I), VAE and GAN runs only).
+    #[arg(long, default_value = "gmm", value_parser = named::<SamplerKind>(), requires = "run")]
+    pub sampler: SamplerKind,
+    /// GMM components.
+    #[arg(short, default_value_t = 10, requires = "run")]
+    pub k: usize,
+    /// Seed of the sampler fit and the draws.
+    #[arg(long, default_value_t = 0, requires = "run")]
+    pub seed: u64,
+    /// Split whose codes the sampler is fitted to (test is faster: a GMM on MNIST's 60 000
+    /// training codes takes minutes on 2 cores).
+    #[arg(long, default_value = "train", value_parser = named::<Split>(), requires = "run")]
+    pub fit_on: Split,
+    /// Fit the sampler to the codes of the split's first N images only [default: all]
+    /// (`lorae reproduce --budget quick` fits to 10 000).
+    #[arg(long, requires = "run")]
+    pub fit_limit: Option<usize>,
+}
+
+impl SamplerFlags {
+    /// What to draw: `n` samples as these flags say.
+    pub fn draw(&self, n: usize) -> Draw {
+        Draw {
+            kind: self.sampler,
+            fit_on: self.fit_on,
+            k: self.k,
+            n,
+            seed: self.seed,
+            fit_limit: self.fit_limit,
+        }
+    }
+}
+
+/// The peer flags of `bench step|epoch|gmm|fid`: which Python runs the peer (PyTorch,
+/// scikit-learn or pytorch-fid, as the command says), or none.
+#[derive(Args, Clone)]
+pub struct PeerFlags {
+    /// Python of the peer [default: $LORAE_REF_VENV or ~/.cache/lorae/venv-ref's python if
+    /// present, else python3] (`tools/setup-ref-venv.sh` makes the venv).
+    #[arg(long)]
+    pub peer: Option<PathBuf>,
+    /// Time lorae alone, without the peer.
+    #[arg(long, conflicts_with = "peer")]
+    pub no_peer: bool,
+}
+
+impl PeerFlags {
+    /// The peer's Python, `None` with --no-peer.
+    pub fn python(&self) -> Option<PathBuf> {
+        (!self.no_peer).then(|| {
+            self.peer
+                .clone()
+                .unwrap_or_else(lorae::bench::peer::default_python)
+        })
     }
 }
 

@@ -21,7 +21,7 @@ const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 
 /// Keeps freed memory committed: by default mimalloc returns it to the kernel 10 ms after a free,
 /// and every training step faulted its buffers in again (17 000 minor faults in a 45-step
-/// `lorae bench`, 480 with purging off; median step 125 → 109 ms in that pair of runs).
+/// `lorae bench step`, 480 with purging off; median step 125 → 109 ms in that pair of runs).
 fn keep_freed_memory() {
     // SAFETY: sets an integer option of the allocator this binary links; valid at any time.
     unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
@@ -58,7 +58,7 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
     /// Worker threads for every parallel loop (burn's flex backend, lorae's kernels), and for the
-    /// peers of `bench` and `bench-gmm` [default: all cores].
+    /// peers of `bench step` and `bench gmm` [default: all cores].
     #[arg(long, global = true)]
     threads: Option<usize>,
 }
@@ -85,14 +85,19 @@ enum Command {
     /// Datasets: `lorae data info --dataset NAME` prints counts, shape, pixel statistics, labels.
     #[command(subcommand)]
     Data(data_info::DataCommand),
-    /// Time a training step against the PyTorch peer on the same model (ratio, PyTorch = 1).
-    Bench(bench::BenchArgs),
-    /// Time one whole MNIST epoch (training and the per-epoch evaluation) against PyTorch doing
-    /// the same (seconds, ratio).
+    /// Time lorae against its peers on the same work: `step` (a training step, PyTorch), `epoch`
+    /// (a whole MNIST epoch, PyTorch), `gmm` (the GMM fit, scikit-learn), `fid` (FID features,
+    /// pytorch-fid).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+    /// Old spelling of `bench epoch`.
+    #[command(hide = true)]
     BenchEpoch(bench_epoch::BenchEpochArgs),
-    /// Time lorae's GMM fit against scikit-learn's on the same low-rank codes.
+    /// Old spelling of `bench gmm`.
+    #[command(hide = true)]
     BenchGmm(bench_gmm::BenchGmmArgs),
-    /// Time FID feature extraction against pytorch-fid on the same images (images/s, ratio).
+    /// Old spelling of `bench fid`.
+    #[command(hide = true)]
     BenchFid(bench_fid::BenchFidArgs),
     /// Fréchet Inception Distance between two image sets (folders, dataset:NAME[:split], .npz),
     /// as pytorch-fid computes it; with --run, of the run's samples against its test split.
@@ -111,6 +116,22 @@ enum Command {
     /// Serve an interactive page over runs: spectrum, principal-component sliders decoded live,
     /// samples, interpolations, runs side by side (http://127.0.0.1:8080/ by default).
     Explore(explore::ExploreArgs),
+    /// This command line's reference as Markdown (docs/cli.md is its output; a test holds it).
+    #[command(hide = true)]
+    MarkdownHelp,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Time a training step against the PyTorch peer on the same model (ratio, PyTorch = 1).
+    Step(bench::BenchArgs),
+    /// Time one whole MNIST epoch (training and the per-epoch evaluation) against PyTorch doing
+    /// the same (seconds, ratio).
+    Epoch(bench_epoch::BenchEpochArgs),
+    /// Time lorae's GMM fit against scikit-learn's on the same low-rank codes.
+    Gmm(bench_gmm::BenchGmmArgs),
+    /// Time FID feature extraction against pytorch-fid on the same images (images/s, ratio).
+    Fid(bench_fid::BenchFidArgs),
 }
 
 /// Builds the global thread pool with `threads` workers (all cores when `None`).
@@ -138,10 +159,12 @@ fn run(command: Command) -> Result<()> {
         Command::Sample(args) => sample::run(args),
         Command::Interpolate(args) => interpolate::run(args),
         Command::PcaGrid(args) => pca_grid::run(args),
-        Command::BenchGmm(args) => bench_gmm::run(args),
-        Command::BenchFid(args) => bench_fid::run(args),
-        Command::Bench(args) => bench::run(args),
-        Command::BenchEpoch(args) => bench_epoch::run(args),
+        Command::Bench(BenchCommand::Step(args)) => bench::run(args),
+        Command::Bench(BenchCommand::Epoch(args)) | Command::BenchEpoch(args) => {
+            bench_epoch::run(args)
+        }
+        Command::Bench(BenchCommand::Gmm(args)) | Command::BenchGmm(args) => bench_gmm::run(args),
+        Command::Bench(BenchCommand::Fid(args)) | Command::BenchFid(args) => bench_fid::run(args),
         Command::Data(command) => data_info::run(command),
         Command::Fid(args) => fid::run(args),
         Command::Classify(args) => classify::run(args),
@@ -149,6 +172,16 @@ fn run(command: Command) -> Result<()> {
         Command::Tsne(args) => tsne::run(args),
         Command::Reproduce(args) => reproduce::run(args),
         Command::Explore(args) => explore::run(args),
+        Command::MarkdownHelp => {
+            let options = clap_markdown::MarkdownOptions::new()
+                .title("lorae command-line reference".into())
+                .show_footer(false);
+            lorae::say!(
+                "{}",
+                clap_markdown::help_markdown_custom::<Cli>(&options).trim_end()
+            );
+            Ok(())
+        }
     }
 }
 
@@ -168,7 +201,7 @@ fn main() -> ExitCode {
     // The command runs on a worker of the pool, not on the main thread: with the main thread
     // computing beside the pool's workers, there were more busy threads than cores, and workers
     // spinning between parallel loops preempted it (7 000 involuntary context switches in a
-    // 60-step `lorae bench` at --threads 2; 200 on a worker, median step 100–125 → 83–104 ms).
+    // 60-step `lorae bench step` at --threads 2; 200 on a worker, median step 100–125 → 83–104 ms).
     // The explorer's request threads wait for connections: run on a pool worker, they would
     // keep it from the decoding they hand to the pool.
     let result = set_threads(cli.threads).and_then(|()| match cli.command {

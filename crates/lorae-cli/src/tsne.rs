@@ -7,24 +7,19 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use lorae::data::Split;
 use lorae::eval::tsne::TsneConfig;
 use lorae::eval::tsne_run::{tsne_of_run, TsneRunConfig};
 use lorae::report::charts::{scatter, Series};
-use lorae::sampler::SamplerKind;
 
-use crate::flags::{named, DeviceFlag, JsonFlag};
+use crate::flags::{DeviceFlag, JsonFlag, SamplerFlags};
 
 #[derive(Args)]
 pub struct TsneArgs {
     /// Run directory.
     run: PathBuf,
-    /// Sampler whose draws are embedded beside the real codes: gmm or gaussian.
-    #[arg(long, default_value = "gmm", value_parser = named::<SamplerKind>())]
-    sampler: SamplerKind,
-    /// GMM components.
-    #[arg(short, default_value_t = 10)]
-    k: usize,
+    /// The sampler whose draws are embedded beside the real codes: gmm or gaussian.
+    #[command(flatten)]
+    sampler: SamplerFlags,
     /// Real codes (the first n evaluation images) and as many sampler draws.
     #[arg(short, default_value_t = 2000)]
     n: usize,
@@ -34,16 +29,6 @@ pub struct TsneArgs {
     /// t-SNE iterations.
     #[arg(long, default_value_t = 1000)]
     iterations: usize,
-    /// Split whose codes the sampler is fitted to: train (as `lorae sample`) or test (faster: the
-    /// GMM fit on MNIST's 60 000 training codes takes minutes, the t-SNE itself about a second).
-    #[arg(long, default_value = "train", value_parser = named::<Split>())]
-    fit_on: Split,
-    /// Fit the sampler to the codes of the split's first N images only [default: all].
-    #[arg(long)]
-    fit_limit: Option<usize>,
-    /// Seed of the sampler and of the initial embedding.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
     /// Output PNG [default: RUN/tsne-SAMPLER.png].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -54,17 +39,17 @@ pub struct TsneArgs {
 }
 
 pub fn run(args: TsneArgs) -> Result<()> {
-    let kind = args.sampler;
+    let kind = args.sampler.sampler;
     let config = TsneRunConfig {
         sampler: kind,
-        k: args.k,
+        k: args.sampler.k,
         n: args.n,
-        fit: (args.fit_on, args.fit_limit),
-        seed: args.seed,
+        fit: (args.sampler.fit_on, args.sampler.fit_limit),
+        seed: args.sampler.seed,
         tsne: TsneConfig {
             perplexity: args.perplexity,
             epochs: args.iterations,
-            seed: args.seed,
+            seed: args.sampler.seed,
         },
     };
     let embedded = tsne_of_run(&args.run, &config, &args.device.open()?)?;

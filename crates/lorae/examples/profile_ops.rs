@@ -19,7 +19,7 @@ use lorae::kernels::Geometry;
 use lorae::model::{gemm_conv, Autoencoder};
 use lorae::train::step;
 
-/// The allocator the `lorae` binary uses, so that the step times here compare with `lorae bench`.
+/// The allocator the `lorae` binary uses, so that the step times here compare with `lorae bench step`.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -1,4 +1,4 @@
-"""lorae's FID peer (`lorae bench-fid`): pytorch-fid's pool3 feature extraction of a folder of
+"""lorae's FID peer (`lorae bench fid`): pytorch-fid's pool3 feature extraction of a folder of
 images on the CPU, timed (the network's load excluded), with the weights lorae uses.
 
   python fid_features.py --images DIR --weights FILE [--batch-size 50] [--threads T]

@@ -1,15 +1,15 @@
-"""PyTorch peer of `lorae bench`: the median time of one training step (forward, MSE loss, backward,
+"""PyTorch peer of `lorae bench step`: the median time of one training step (forward, MSE loss, backward,
 Adam) of lorae's networks (SPEC.md), on a fixed random batch, on the CPU.
 
 Same model and loop as ../shared/reference/torch_step.py for the MNIST layout, plus the shapes
-layout (all-convolutional, d = 32) so that every configuration `lorae bench` times has a peer.
+layout (all-convolutional, d = 32) so that every configuration `lorae bench step` times has a peer.
 
 Usage: python crates/lorae/peers/torch_step.py [--layout mnist|shapes] [--model irmae|lorae|ae] [--batch 32]
                                   [--steps 40] [--warmup 5] [--threads 2] [--layers 8] [--lam 1e-3]
 Prints a human line, then one JSON line: {"torch": version, "median_ms": .., "threads": ..,
 "steps": .., "times_ms": [every timed step]}.
 
-With `--epoch MNIST_DIR [--train-size N] [--eval-size M] [--lr 1e-4]` (the peer of `lorae bench-epoch`)
+With `--epoch MNIST_DIR [--train-size N] [--eval-size M] [--lr 1e-4]` (the peer of `lorae bench epoch`)
 it times one whole epoch instead, as lorae's training loop runs it: the first N training digits
 (IDX files, resized 28 -> 32 bilinearly, pixels in [0, 1]) in a shuffled order at --batch, then the
 evaluation lorae does after every epoch: reconstruction MSE of the first M test digits in batches

@@ -490,6 +490,7 @@ fn bench_times_steps_and_reads_the_peer_report() {
         "--threads",
         "1",
         "bench",
+        "step",
         "--model",
         "ae",
         "--dataset",
@@ -544,11 +545,11 @@ fn bench_times_steps_and_reads_the_peer_report() {
         "cannot run the peer",
     );
     fails_with(
-        &["bench", "--rounds", "0", "--no-peer"],
+        &["bench", "step", "--rounds", "0", "--no-peer"],
         "invalid value for `rounds`: 0",
     );
     fails_with(
-        &["--threads", "0", "bench", "--no-peer"],
+        &["--threads", "0", "bench", "step", "--no-peer"],
         "--threads must be between 1 and 4096",
     );
 }
@@ -561,7 +562,8 @@ fn bench_epoch_times_a_training_epoch_and_reads_the_peer_report() {
     let quick = [
         "--threads",
         "1",
-        "bench-epoch",
+        "bench",
+        "epoch",
         "--data-dir",
         data.to_str().unwrap(),
         "--layers",
@@ -624,7 +626,8 @@ fn bench_epoch_times_a_training_epoch_and_reads_the_peer_report() {
     let missing = dir.path().join("absent");
     fails_with(
         &[
-            "bench-epoch",
+            "bench",
+            "epoch",
             "--no-peer",
             "--data-dir",
             missing.to_str().unwrap(),
@@ -687,4 +690,18 @@ fn train_help_states_the_configs_defaults() {
             "`lorae train --help` lacks `{w}`:\n{help}"
         );
     }
+}
+
+#[test]
+fn the_checked_in_cli_reference_is_current() {
+    let (ok, out, err) = lorae(&["markdown-help"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("## `lorae train`") && out.contains("## `lorae bench fid`"));
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/cli.md");
+    let file = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        file == out,
+        "docs/cli.md is stale (or missing): regenerate it with \
+         `cargo run --release -p lorae-cli -- markdown-help > docs/cli.md`"
+    );
 }

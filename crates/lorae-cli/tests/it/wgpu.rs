@@ -138,6 +138,7 @@ fn inference_commands_run_on_wgpu() {
         ],
         vec![
             "bench",
+            "step",
             "--model",
             "ae",
             "--dataset",

@@ -1,4 +1,4 @@
-//! `lorae bench-epoch`: the wall time of one whole MNIST training epoch, as users wait for it —
+//! `lorae bench epoch`: the wall time of one whole MNIST training epoch, as users wait for it —
 //! every step of a shuffled pass over the training images, then the evaluation lorae runs after
 //! each epoch (reconstruction MSE of the evaluation images, their codes' covariance spectrum and
 //! effective rank) — against `peers/torch_step.py --epoch` doing the same work in PyTorch on the

@@ -1,4 +1,4 @@
-//! `lorae bench-fid`: FID feature extraction (decoding the PNGs, the 299×299 resize, Inception
+//! `lorae bench fid`: FID feature extraction (decoding the PNGs, the 299×299 resize, Inception
 //! up to pool3) in images per second, lorae against pytorch-fid (`peers/fid_features.py`,
 //! `get_activations` with the same weights, batch size and thread count) on the same folder.
 //! The two alternate over the rounds, so that a slow spell of a shared machine falls on both;

@@ -1,4 +1,4 @@
-//! `lorae bench-gmm`: lorae's GMM fit against scikit-learn's GaussianMixture on the same codes,
+//! `lorae bench gmm`: lorae's GMM fit against scikit-learn's GaussianMixture on the same codes,
 //! with the same k, restarts, tolerance, thread count and covariance floor.
 //!
 //! The default codes imitate a low-rank latent space: 60 000 codes of dimension 128 and rank 12,

@@ -1,4 +1,4 @@
-//! `lorae bench`: the median time of one training step (forward, backward, Adam) of lorae's
+//! `lorae bench step`: the median time of one training step (forward, backward, Adam) of lorae's
 //! networks against the PyTorch peer on the same model, batch and thread count, as a ratio
 //! (PyTorch = 1). The two sides alternate round by round, so that a slow spell of a shared
 //! machine falls on both; each side's result is the median over all its rounds' steps.

@@ -151,7 +151,7 @@ impl FidInception {
                 // (at most 5.5 MB) stay in cache and its buffers are reused, where a batch's
                 // (up to 280 MB a layer at 50 images) streamed through memory.
                 // (Groups of 2, 5 and 25 images a task measured 20.5, 20.3 and 18.4 images/s
-                // against one image's 20.8, `lorae bench-fid --no-peer -n 100 --threads 2`.)
+                // against one image's 20.8, `lorae bench fid --no-peer -n 100 --threads 2`.)
                 let per_image = chunk
                     .par_iter()
                     .map(|&i| self.forward_host(preprocess(set, &[i], device)?))

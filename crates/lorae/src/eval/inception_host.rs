@@ -2,7 +2,7 @@
 //! buffers: the same layers and kernels as [`FidInception::forward`], but each block's output is
 //! allocated once and every branch writes its last layer straight into its own channel range,
 //! where the tensor version computes each branch into a tensor of its own and then concatenates
-//! them (`Tensor::cat`: memmove and memset, 5% and 3% of `lorae bench-fid` in `perf record`).
+//! them (`Tensor::cat`: memmove and memset, 5% and 3% of `lorae bench fid` in `perf record`).
 //! With one image, a branch's channels `[c0, c0 + c)` of a `[C, H, W]` output are one contiguous
 //! run of `c·H·W` values, so "its slice" is a plain sub-slice.
 //!

@@ -3,9 +3,9 @@
 //! Both passes allocate and free large buffers (Inception's layer outputs, 20–280 MB at a batch
 //! of 50; the GMM's `[n, k]` and `[n, d]` matrices, 60 MB at n = 60 000). On this 2-core virtual
 //! machine, under the kernel's `transparent_hugepage=always`, every fresh 2 MiB page is slow to
-//! clear (the hypervisor backs guest memory on first touch): `perf record` of `lorae bench-fid`
+//! clear (the hypervisor backs guest memory on first touch): `perf record` of `lorae bench fid`
 //! put 28% of the time in `clear_page_erms` under `do_huge_pmd_anonymous_page` (12 s of 25 in the
-//! kernel), and of `lorae bench-gmm` 44% (3.5 s of 8, for 138 huge-page faults). With huge pages
+//! kernel), and of `lorae bench gmm` 44% (3.5 s of 8, for 138 huge-page faults). With huge pages
 //! off for the process (`prctl(PR_SET_THP_DISABLE)`) the kernel hands out recycled 4 KiB pages:
 //! 0.5 s and 0.2 s in the kernel, FID features 1.4× faster (7.1–7.4 → 10.3–10.8 images/s, 2
 //! threads), the GMM fit 6.2 → 4.0–4.15 s. Training is not helped (its step was 1–4% slower without

@@ -67,7 +67,7 @@ impl Geometry {
 /// A plane `[H, W]` split by column phase for stride `s`: `phases[(y·s + q)·pw + j] =
 /// plane[y, j·s + q]`, `pw = ⌈W / s⌉`. A horizontal kernel tap then reads (or, in `col2im`,
 /// writes) one contiguous run per output row instead of every `s`-th value: the strided scalar
-/// loops this replaces took a fifth of a training step (`perf record` of `lorae bench`).
+/// loops this replaces took a fifth of a training step (`perf record` of `lorae bench step`).
 struct Phases {
     s: usize,
     pw: usize,
@@ -169,7 +169,7 @@ pub fn im2col_rows(
     }
     // The input rows the band reads: a band of a large image needs only its own rows, and at
     // horizontal stride 1 the phases are the rows themselves, so nothing is split at all.
-    // (Splitting every channel's whole plane for every band was 11% of `lorae bench-fid`.)
+    // (Splitting every channel's whole plane for every band was 11% of `lorae bench fid`.)
     let rows = (oys.start * g.stride[0]).saturating_sub(g.padding[0])
         ..((oys.end - 1) * g.stride[0] + g.kernel[0])
             .saturating_sub(g.padding[0])

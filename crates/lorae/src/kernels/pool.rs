@@ -7,7 +7,7 @@
 //! dropped by the max (`f32::max`), where PyTorch's would keep it: the network's inputs are bytes
 //! and its weights finite, and its fused ReLU (`max(0)`) drops NaN the same way before any pool. burn's
 //! pools on flex visit the nine taps of every output pixel with scalar code: 25% of the FID
-//! network's time in `perf record` of `lorae bench-fid`.
+//! network's time in `perf record` of `lorae bench fid`.
 
 use rayon::prelude::*;
 
