@@ -1,6 +1,34 @@
 //! lorae: low-rank latent autoencoders (IRMAE, LoRAE) and their baselines, on burn.
 //!
 //! Data flows one way: [`data`] → [`model`] → [`train`] → [`latent`] codes → [`report`].
+//!
+//! Train an IRMAE on the embedded shapes data, read the effective rank of its codes, fit a
+//! 10-component GMM to them and score the GMM's samples by FID against the test images
+//! (the FID weights come from `lorae data fetch fid-weights`):
+//!
+//! ```no_run
+//! use lorae::config::Overrides;
+//! use lorae::data::Split;
+//! use lorae::eval::score::{run_fid, StatsOptions};
+//! use lorae::sampler::{draw::Draw, SamplerKind};
+//! use lorae::{device, latent, run, train, ModelKind};
+//!
+//! # fn main() -> lorae::Result<()> {
+//! let dir = std::path::Path::new("runs/irmae");
+//! let overrides = Overrides { model: Some(ModelKind::Irmae), epochs: Some(4), ..Default::default() };
+//! train::start(&overrides, dir, false, &train::TrainOptions::default())?; // writes the run
+//! let cpu = device::host();
+//! let codes = run::codes::RunCodes::load(dir, None, &cpu)?; // test images' codes, [n, d]
+//! let rank = latent::spectrum::spectrum(&codes.codes, 1e-2)?.effective_rank;
+//! let gmm = Draw { kind: SamplerKind::Gmm, k: 10, n: 1000, fit_on: Split::Train, seed: 0, fit_limit: None };
+//! let options = StatsOptions { weights: None, data_dir: None, limit: Some(1000), batch: 50, cache_dir: None, progress: false };
+//! let fid = run_fid(dir, &gmm, None, &mut None, &options, &cpu)?.fid; // vs the test split
+//! println!("effective rank {rank}, FID {fid:.1}");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The `lorae` command line (crate `lorae-cli`) is a thin shell over these calls.
 
 /// `println!` that ignores a closed stdout (`lorae … | head -1` must not crash a command whose
 /// files are what matter) and records any other failure (a full disk behind `> FILE`) for the

@@ -32,8 +32,9 @@ use crate::tensor::tensor_values;
 pub const COLLAPSE_RATIO: f64 = 0.95;
 pub use crate::latent::EVAL_BATCH;
 
-/// How to run (not part of the run's identity).
-#[derive(Debug, Clone)]
+/// How to run (not part of the run's identity). The default: the CPU, no progress bar,
+/// checkpoints at the end of each epoch.
+#[derive(Debug, Clone, Default)]
 pub struct TrainOptions {
     /// Compute device.
     pub device: DeviceKind,
