@@ -31,7 +31,10 @@ fn hex(text: &str) -> Vec<u8> {
 
 #[test]
 fn bilinear_resize_gives_pillows_bytes() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/resize/cases.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/resize/cases.json"
+    );
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let cases = doc["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 9);
@@ -44,18 +47,31 @@ fn bilinear_resize_gives_pillows_bytes() {
             at("out_width"),
             at("out_height"),
         );
-        let src = image_bytes(at("seed") as u64, w * h * c, case["sparse"].as_bool().unwrap());
+        let src = image_bytes(
+            at("seed") as u64,
+            w * h * c,
+            case["sparse"].as_bool().unwrap(),
+        );
         let got = resample::bilinear(&src, (w, h), c, (ow, oh));
         let want = hex(case["expected"].as_str().unwrap());
         assert_eq!(got.len(), want.len(), "{}", case["name"]);
         let differ = got.iter().zip(&want).filter(|(a, b)| a != b).count();
-        assert_eq!(differ, 0, "{}: {differ} of {} bytes differ", case["name"], want.len());
+        assert_eq!(
+            differ,
+            0,
+            "{}: {differ} of {} bytes differ",
+            case["name"],
+            want.len()
+        );
     }
 }
 
 #[test]
 fn an_mnist_digit_goes_through_the_same_resize() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/resize/cases.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/resize/cases.json"
+    );
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let case = &doc["cases"][1];
     assert_eq!(case["name"], "mnist-28-to-32-sparse");
