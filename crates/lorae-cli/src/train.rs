@@ -95,7 +95,8 @@ pub struct TrainArgs {
     #[arg(long)]
     resume: bool,
     /// Also checkpoint inside epochs: every N steps (`500`) or after a duration (`90s`, `10m`,
-    /// `2h`); a killed run resumes from there to the same model [default: at each epoch's end].
+    /// `1h 30m`); a killed run resumes from there to the same model [default: at each epoch's
+    /// end].
     #[arg(long, value_parser = |s: &str| s.parse::<CheckpointEvery>())]
     checkpoint_every: Option<CheckpointEvery>,
     #[command(flatten)]

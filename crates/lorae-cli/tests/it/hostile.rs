@@ -296,12 +296,19 @@ fn checkpoint_every_takes_steps_or_durations() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let out_s = out.to_str().unwrap();
-    for bad in ["0", "10x", "m", "1.5h", "99999999999999999999s"] {
+    for bad in ["0", "10x", "m", "500ms", "1.5", "99999999999999999999s"] {
         fails_with(
             &[
                 "train",
                 "--model",
                 "ae",
+                // (small, so that a value wrongly accepted fails the test at once)
+                "--train-size",
+                "32",
+                "--eval-size",
+                "8",
+                "--epochs",
+                "1",
                 "--checkpoint-every",
                 bad,
                 "--out",
@@ -323,7 +330,7 @@ fn checkpoint_every_takes_steps_or_durations() {
         "--epochs",
         "1",
         "--checkpoint-every",
-        "10m",
+        "1h 30m",
         "--no-progress",
         "--out",
         out_s,

@@ -57,33 +57,28 @@ pub enum CheckpointEvery {
 
 impl std::str::FromStr for CheckpointEvery {
     type Err = Error;
-    /// `500` (steps), `90s`, `10m`, `2h`.
+    /// `500` (steps), or a duration as `humantime` reads it: `90s`, `10m`, `2h`, `1h 30m`.
     fn from_str(text: &str) -> Result<Self> {
-        let bad = || {
+        let bad = |why: String| {
             Error::invalid(
                 "checkpoint-every",
                 text,
-                "a positive number of steps (500) or a duration (90s, 10m, 2h)",
+                format!(
+                    "a positive number of steps (500) or a duration (90s, 10m, 2h, 1h 30m){why}"
+                ),
             )
         };
         let t = text.trim();
-        let (number, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
-            Some(i) => t.split_at(i),
-            None => (t, ""),
-        };
-        let n: u64 = number.parse().map_err(|_| bad())?;
-        if n == 0 {
-            return Err(bad());
+        if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+            return match t.parse::<usize>() {
+                Ok(n) if n > 0 => Ok(CheckpointEvery::Steps(n)),
+                _ => Err(bad(String::new())),
+            };
         }
-        let seconds = |k: u64| n.checked_mul(k).map(std::time::Duration::from_secs);
-        match unit {
-            "" => Ok(CheckpointEvery::Steps(
-                usize::try_from(n).map_err(|_| bad())?,
-            )),
-            "s" => seconds(1).map(CheckpointEvery::Time).ok_or_else(bad),
-            "m" => seconds(60).map(CheckpointEvery::Time).ok_or_else(bad),
-            "h" => seconds(3600).map(CheckpointEvery::Time).ok_or_else(bad),
-            _ => Err(bad()),
+        match humantime::parse_duration(t) {
+            Ok(d) if d.as_secs() >= 1 => Ok(CheckpointEvery::Time(d)),
+            Ok(_) => Err(bad(": at least 1s".into())),
+            Err(e) => Err(bad(format!(": {e}"))),
         }
     }
 }
