@@ -14,6 +14,14 @@ step "cargo fmt --check"
 cargo fmt --all --check
 step "cargo clippy -D warnings"
 cargo clippy --release --workspace --all-targets --quiet -- -D warnings
+# The plain library (`default-features = false`): it builds, and pulls in no HTTP server, async
+# runtime or TLS stack (those come with the `explore` and `fetch` features the CLI turns on).
+step "the plain library: cargo check --no-default-features, cargo tree"
+cargo check -p lorae --no-default-features --quiet
+if cargo tree -p lorae --no-default-features -e normal | grep -E " (axum|tokio|hyper|ureq|rustls) "; then
+  echo "test.sh: the plain library depends on the crates above; put them behind a feature" >&2
+  exit 1
+fi
 # Real MNIST and the FID weights for the tests that use them (cached after the first run): those
 # tests are #[ignore = "needs …"], run here with --include-ignored, and fail when the data is
 # missing, so a failed fetch stops here, loudly.

@@ -28,7 +28,10 @@
 //! # }
 //! ```
 //!
-//! The `lorae` command line (crate `lorae-cli`) is a thin shell over these calls.
+//! The `lorae` command line (crate `lorae-cli`) is a thin shell over these calls. Its servers,
+//! downloads and timings are cargo features, on by default: `explore` (the HTTP server of
+//! `lorae explore`), `fetch` (`lorae data fetch`) and `bench` (the Python peers); with
+//! `default-features = false` the library has no HTTP server, async runtime or TLS stack.
 
 /// `println!` that ignores a closed stdout (`lorae … | head -1` must not crash a command whose
 /// files are what matter) and records any other failure (a full disk behind `> FILE`) for the
@@ -51,12 +54,14 @@ macro_rules! note {
 
 #[macro_use]
 pub mod names;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
 pub mod eval;
+#[cfg(feature = "explore")]
 pub mod explore;
 pub mod io;
 pub mod kernels;

@@ -2,7 +2,9 @@
 
 pub mod celeba;
 pub mod cifar;
+#[cfg(feature = "fetch")]
 pub mod fetch;
+#[cfg(feature = "fetch")]
 mod fetch_sources;
 pub mod folder;
 pub mod idx;
