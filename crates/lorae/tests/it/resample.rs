@@ -29,13 +29,18 @@ fn hex(text: &str) -> Vec<u8> {
         .collect()
 }
 
-#[test]
-fn bilinear_resize_gives_pillows_bytes() {
+/// `tests/fixtures/resize/cases.json`.
+fn fixture() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/resize/cases.json"
     );
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn bilinear_resize_gives_pillows_bytes() {
+    let doc = fixture();
     let cases = doc["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 9);
     for case in cases {
@@ -68,11 +73,7 @@ fn bilinear_resize_gives_pillows_bytes() {
 
 #[test]
 fn an_mnist_digit_goes_through_the_same_resize() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/resize/cases.json"
-    );
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let doc = fixture();
     let case = &doc["cases"][1];
     assert_eq!(case["name"], "mnist-28-to-32-sparse");
     let src = image_bytes(2, 28 * 28, true);
