@@ -32,7 +32,7 @@ impl DeviceKind {
             #[cfg(feature = "wgpu")]
             DeviceKind::Wgpu => open_wgpu(),
             #[cfg(not(feature = "wgpu"))]
-            DeviceKind::Wgpu => Err(crate::error::Error::Unsupported(
+            DeviceKind::Wgpu => Err(crate::error::Error::Device(
                 "this lorae was built without GPU support: rebuild with `cargo build --release --features wgpu`".into(),
             )),
         }
@@ -88,10 +88,10 @@ fn open_wgpu() -> Result<Device> {
     std::panic::set_hook(quiet);
     match answer {
         Ok(3.0) => Ok(device),
-        Ok(v) => Err(crate::error::Error::Unsupported(format!(
+        Ok(v) => Err(crate::error::Error::Device(format!(
             "the wgpu device computed 1 + 2 = {v}: its driver is broken; use --device cpu"
         ))),
-        Err(_) => Err(crate::error::Error::Unsupported(
+        Err(_) => Err(crate::error::Error::Device(
             "--device wgpu found no GPU adapter: install a Vulkan driver (Linux: your GPU vendor's, \
              or `apt-get install mesa-vulkan-drivers libvulkan1` for Mesa's software lavapipe), \
              or use Metal (macOS) / DX12 (Windows); or use --device cpu"

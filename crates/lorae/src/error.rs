@@ -88,9 +88,30 @@ pub enum Error {
     #[error("numerical failure in {0}")]
     Numerical(String),
 
-    /// An operation that this model cannot perform.
+    /// What this model, dataset or image cannot do (a GAN has no encoder, FID takes grey or RGB
+    /// images, ...): the message names the run or value and what to use instead.
     #[error("{0}")]
     Unsupported(String),
+
+    /// Another lorae process holds the run directory's lock.
+    #[error("{0}")]
+    RunLocked(String),
+
+    /// A benchmark's Python peer failed or reported something lorae cannot read.
+    #[error("{0}")]
+    Peer(String),
+
+    /// The compute device cannot be used (`--device wgpu` without a working adapter).
+    #[error("{0}")]
+    Device(String),
+
+    /// `lorae explore`'s server could not listen or serve.
+    #[error("{0}")]
+    Server(String),
+
+    /// Something lorae itself should never do (an embedded asset that does not load): a bug.
+    #[error("{0} (a lorae bug: please report it)")]
+    Internal(String),
 }
 
 /// Result alias used throughout the library.

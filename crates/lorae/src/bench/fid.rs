@@ -120,7 +120,7 @@ pub fn bench_fid(config: &FidBenchConfig, device: &Device) -> Result<FidBench> {
             let out = peer::run(python, FID_FEATURES, &args)?;
             let images = peer::number(&out.report, "images", FID_FEATURES)?;
             if images as usize != count {
-                return Err(Error::Unsupported(format!(
+                return Err(Error::Peer(format!(
                     "the peer read {images} images, lorae {count}: is the folder changing?"
                 )));
             }

@@ -94,7 +94,7 @@ pub fn run(python: &Path, script: Script, args: &[String]) -> Result<PeerOutput>
             )
         })?;
     if !output.status.success() {
-        return Err(Error::Unsupported(format!(
+        return Err(Error::Peer(format!(
             "the peer {} failed ({}): {}",
             script.name,
             output.status,
@@ -107,7 +107,7 @@ pub fn run(python: &Path, script: Script, args: &[String]) -> Result<PeerOutput>
         .next()
         .and_then(|l| serde_json::from_str(l).ok())
         .ok_or_else(|| {
-            Error::Unsupported(format!(
+            Error::Peer(format!(
                 "the peer {} printed no JSON report on its last line",
                 script.name
             ))
@@ -121,7 +121,7 @@ pub fn run(python: &Path, script: Script, args: &[String]) -> Result<PeerOutput>
 /// The number at `key` of a peer's report.
 pub fn number(report: &serde_json::Value, key: &str, script: Script) -> Result<f64> {
     report[key].as_f64().ok_or_else(|| {
-        Error::Unsupported(format!(
+        Error::Peer(format!(
             "no number `{key}` in the report of {}",
             script.name
         ))

@@ -147,15 +147,13 @@ pub fn bench_step(
             let out = peer::run(python, TORCH_STEP, &args)?;
             let peer_ms: Vec<f64> = out.report["times_ms"]
                 .as_array()
-                .ok_or_else(|| {
-                    Error::Unsupported("no times_ms in the report of torch_step.py".into())
-                })?
+                .ok_or_else(|| Error::Peer("no times_ms in the report of torch_step.py".into()))?
                 .iter()
                 .map(|v| v.as_f64())
                 .collect::<Option<Vec<f64>>>()
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| {
-                    Error::Unsupported(
+                    Error::Peer(
                         "the report of torch_step.py has no times, or a time that is not a number"
                             .into(),
                     )

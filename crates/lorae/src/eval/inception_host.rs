@@ -69,7 +69,7 @@ impl Concat {
 }
 
 fn not_on_host() -> Error {
-    Error::Unsupported("the host Inception path needs its weights on the CPU (flex)".into())
+    Error::Device("the host Inception path needs its weights on the CPU (flex)".into())
 }
 
 impl ConvBn {

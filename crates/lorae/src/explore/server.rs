@@ -358,7 +358,7 @@ impl Server {
         })?;
         let addr = listener
             .local_addr()
-            .map_err(|e| Error::Unsupported(format!("the listening socket has no address: {e}")))?;
+            .map_err(|e| Error::Server(format!("the listening socket has no address: {e}")))?;
         Ok(Server {
             listener,
             runs: Arc::new(Runs(runs)),
@@ -380,7 +380,7 @@ impl Server {
     /// Serves until `stop` is set, answering up to `workers` requests at a time; the requests
     /// in flight are answered before it returns.
     pub fn run(self, workers: usize, stop: &'static AtomicBool) -> Result<()> {
-        let failed = |what: &str, e: std::io::Error| Error::Unsupported(format!("{what}: {e}"));
+        let failed = |what: &str, e: std::io::Error| Error::Server(format!("{what}: {e}"));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .max_blocking_threads(workers.max(1))

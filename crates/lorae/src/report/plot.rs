@@ -31,7 +31,7 @@ pub(crate) fn register_font() -> Result<()> {
     let mut result = Ok(());
     ONCE.call_once(|| {
         if plotters::style::register_font(FONT_NAME, FontStyle::Normal, FONT).is_err() {
-            result = Err(Error::Unsupported(
+            result = Err(Error::Internal(
                 "the embedded plot font does not parse".into(),
             ));
         }

@@ -34,7 +34,7 @@ pub fn acquire(run: &Path) -> Result<RunLock> {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
             let holder = holder.trim();
-            return Err(Error::Unsupported(format!(
+            return Err(Error::RunLocked(format!(
                 "{} is being written by another lorae process (pid {}): wait for it to finish or stop it; two writers would mix their epochs",
                 run.display(),
                 if holder.is_empty() { "unknown" } else { holder }
