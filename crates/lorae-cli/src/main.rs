@@ -137,7 +137,12 @@ enum BenchCommand {
 /// Builds the global thread pool with `threads` workers (all cores when `None`).
 fn set_threads(threads: Option<usize>) -> Result<()> {
     // The main thread's stack size: commands run on a worker.
-    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(8 << 20);
+    // Subnormal floats flushed to zero on every thread that computes: training slowed by half
+    // once values fell below f32's normal range (lorae::kernels::subnormal).
+    lorae::kernels::subnormal::flush_to_zero();
+    let mut pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(8 << 20)
+        .start_handler(|_| lorae::kernels::subnormal::flush_to_zero());
     if let Some(t) = threads {
         anyhow::ensure!(
             (1..=4096).contains(&t),

@@ -12,6 +12,7 @@ pub mod huge_pages;
 pub mod im2col;
 pub mod pool;
 pub mod scratch;
+pub mod subnormal;
 pub mod winograd;
 
 pub use conv::{
