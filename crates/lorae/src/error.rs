@@ -127,6 +127,15 @@ impl Error {
         }
     }
 
+    /// A numerical failure of the model in `run` (weights that overflow) names the run; other
+    /// errors pass unchanged.
+    pub fn in_run(self, run: &std::path::Path) -> Self {
+        match self {
+            Error::Numerical(what) => Error::Numerical(format!("run {}: {what}", run.display())),
+            other => other,
+        }
+    }
+
     /// Shorthand for [`Error::Io`].
     pub fn io(action: &'static str, path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
         Error::Io {

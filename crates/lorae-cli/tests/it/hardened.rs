@@ -470,13 +470,16 @@ fn weights_that_overflow_or_vanish_and_extreme_values_are_errors() {
     let (b, z) = (big.to_str().unwrap(), zero.to_str().unwrap());
     fails_with(&["pca-grid", b, "--extent", "1e300"], "at most 100");
     scale_weights(&big, "", 1e30);
-    fails_with(&["pca-grid", b], "weights overflow");
+    fails_with(
+        &["pca-grid", b],
+        &format!("run {b}: the model's codes hold"),
+    );
     // Only the decoder's last layer overflows: finite codes, every pixel pinned at 0 or 1.
     let pinned = tmp.path().join("pinned");
     tiny_run(&pinned, &[]);
     scale_weights(&pinned, "decoder.deconvs.4", 1e30);
     let p = pinned.to_str().unwrap();
-    fails_with(&["pca-grid", p], "the decoder is saturated");
+    fails_with(&["pca-grid", p], &format!("run {p}: every decoded pixel"));
     let png = tmp.path().join("samples.png");
     fails_with(
         &[

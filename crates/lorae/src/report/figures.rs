@@ -105,7 +105,7 @@ pub fn interpolations(run: &Path, pairs: usize, steps: usize, device: &Device) -
     let range = config.data.pixel_range;
     let ends: Vec<(usize, usize)> = (0..pairs).map(|p| (2 * p, 2 * p + 1)).collect();
     let path = interpolate(&codes, &ends, steps)?;
-    let decoded = decode_codes(&model, &path, EVAL_BATCH, device)?; // [pairs·steps, C, H, W]
+    let decoded = decode_codes(&model, &path, EVAL_BATCH, device).map_err(|e| e.in_run(run))?; // [pairs·steps, C, H, W]
     let len = eval.image_len();
     let mut values = Vec::with_capacity(pairs * (steps + 2) * len);
     for (p, &(a, b)) in ends.iter().enumerate() {
@@ -149,7 +149,8 @@ pub fn pca_grid(run: &Path, size: usize, extent: f64, device: &Device) -> Result
         ));
     }
     let grid = pca.grid(size, extent)?;
-    let values = decode_codes(&run_codes.model, &grid, EVAL_BATCH, device)?;
+    let values =
+        decode_codes(&run_codes.model, &grid, EVAL_BATCH, device).map_err(|e| e.in_run(run))?;
     let std = pca.std.iter().take(2).copied().collect();
     Ok((
         Grid {

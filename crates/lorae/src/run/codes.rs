@@ -33,7 +33,8 @@ impl RunCodes {
         // A chain with ReLUs between its layers cannot fold; it encodes as it is.
         let model = model.fold().unwrap_or(model);
         let eval = data::load_eval(&config.data, config.seed, limit)?;
-        let codes = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, device)?;
+        let codes = encode_set(&model, &eval, config.data.pixel_range, EVAL_BATCH, device)
+            .map_err(|e| e.in_run(run))?;
         Ok(RunCodes {
             config,
             model,

@@ -66,9 +66,10 @@ pub fn draw_images(run: &Path, draw: &Draw, device: &Device) -> Result<(RunConfi
         draw.k,
         draw.seed,
         device,
-    )?;
+    )
+    .map_err(|e| e.in_run(run))?;
     let codes = sampler.sample(draw.n, &mut ChaCha8Rng::seed_from_u64(draw.seed));
-    let images = decode_codes(&model, &codes, EVAL_BATCH, device)?;
+    let images = decode_codes(&model, &codes, EVAL_BATCH, device).map_err(|e| e.in_run(run))?;
     Ok((config, images))
 }
 
