@@ -416,6 +416,22 @@ fn bench_flags_are_validated_like_trains() {
         &["bench", "step", "--batch-size", "100000000", "--no-peer"],
         "invalid value for `batch-size`: 100000000",
     );
+    fails_with(
+        &["bench", "epoch", "--batch-size", "100000000", "--no-peer"],
+        "must be at least the batch size (100000000)",
+    );
+    fails_with(
+        &[
+            "bench",
+            "gmm",
+            "-n",
+            "1000000000",
+            "--dim",
+            "100000",
+            "--no-peer",
+        ],
+        "invalid value for `n`: 1000000000 (needs about",
+    );
 }
 
 /// Replaces the current checkpoint's weights by `scale` times themselves, keeping `state.json`'s
