@@ -46,6 +46,10 @@ def parse():
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--perturb-ulp", action="store_true",
+                   help="after the seeded init, move every weight one ulp up (torch.nextafter): the "
+                        "control run that shows how far the official code drifts from itself when "
+                        "its floats differ in the last bit, as another summation order makes them")
     return p.parse_args()
 
 
@@ -75,6 +79,10 @@ def main():
     args = types.SimpleNamespace(n=a.n, l=a.l, dataset=a.dataset, vae=a.vae, beta=a.beta)
     torch.manual_seed(0)
     net = model.AE(args)
+    if a.perturb_ulp:
+        with torch.no_grad():
+            for p in net.parameters():
+                p.copy_(torch.nextafter(p, torch.full_like(p, float("inf"))))
     opt = torch.optim.Adam(net.parameters(), a.lr)
     first = 0
     resume = os.path.join(a.out, "resume.pt")

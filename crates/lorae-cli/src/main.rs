@@ -40,6 +40,7 @@ mod flags;
 mod import;
 mod interpolate;
 mod pca_grid;
+mod progress;
 mod reconstruct;
 mod reproduce;
 mod sample;

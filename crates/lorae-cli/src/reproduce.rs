@@ -210,9 +210,9 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
             .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.out.display()))?;
         let mut ctx = Context {
             dir: args.out.clone(),
+            observer: Box::new(crate::progress::Terminal::new(args.progress.show())),
             train: TrainOptions {
                 device,
-                progress: args.progress.show(),
                 // Long cells (CelebA epochs take hours on a CPU) lose at most ten minutes.
                 checkpoint_every: Some(CheckpointEvery::Time(std::time::Duration::from_secs(600))),
             },

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use lorae::eval::theory::{fit_rank_lambda, minmax_of_run, RankPoint};
 use lorae::report::charts::{line_chart, Series};
 use lorae::run::metrics::EpochMetrics;
-use lorae::run::metrics_of;
+use lorae::run::RunDir;
 use lorae::ModelKind;
 
 use crate::flags::{DeviceFlag, JsonFlag};
@@ -77,7 +77,7 @@ pub fn run(command: TheoryCommand) -> Result<()> {
 }
 
 fn last_epoch(run: &Path) -> Result<EpochMetrics> {
-    match metrics_of(run)?.pop() {
+    match RunDir::open(run)?.metrics()?.pop() {
         Some(m) => Ok(m),
         None => bail!(
             "{} has no finished epoch yet: train it first",
@@ -96,7 +96,7 @@ fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
     }
     let mut points = Vec::new();
     for run in &args.runs {
-        let config = lorae::run::load_config(run)?;
+        let config = RunDir::open(run)?.config().clone();
         if config.model.kind != ModelKind::Lorae {
             bail!(
                 "{} is a {} run: rank-lambda needs LoRAE runs (--model lorae) at several --lambda",
@@ -209,7 +209,7 @@ fn minmax(args: MinmaxArgs) -> Result<()> {
 }
 
 fn convergence(args: ConvergenceArgs) -> Result<()> {
-    let metrics = metrics_of(&args.run)?;
+    let metrics = RunDir::open(&args.run)?.metrics()?;
     if metrics.is_empty() {
         bail!(
             "{} has no finished epoch yet: train it first",

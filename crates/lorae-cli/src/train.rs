@@ -141,10 +141,16 @@ impl TrainArgs {
 pub fn run(args: TrainArgs) -> Result<()> {
     let options = TrainOptions {
         device: args.device.device,
-        progress: args.progress.show(),
         checkpoint_every: args.checkpoint_every,
     };
-    let metrics = train::start(&args.overrides(), &args.out, args.resume, &options)?;
+    let mut terminal = crate::progress::Terminal::new(args.progress.show());
+    let metrics = train::start(
+        &args.overrides(),
+        &args.out,
+        args.resume,
+        &options,
+        &mut terminal,
+    )?;
     if args.json.json {
         for m in &metrics {
             lorae::say!("{}", serde_json::to_string(m)?);

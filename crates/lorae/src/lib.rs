@@ -16,7 +16,7 @@
 //! # fn main() -> lorae::Result<()> {
 //! let dir = std::path::Path::new("runs/irmae");
 //! let overrides = Overrides { model: Some(ModelKind::Irmae), epochs: Some(4), ..Default::default() };
-//! train::start(&overrides, dir, false, &train::TrainOptions::default())?; // writes the run
+//! train::start(&overrides, dir, false, &train::TrainOptions::default(), &mut train::Silent)?; // writes the run
 //! let cpu = device::host();
 //! let codes = run::codes::RunCodes::load(dir, None, &cpu)?; // test images' codes, [n, d]
 //! let rank = latent::spectrum::spectrum(&codes.codes, 1e-2)?.effective_rank;

@@ -213,7 +213,7 @@ fn targets(dir: &Path) -> Vec<Target> {
             name: "run config",
             seeds: vec![config],
             file: "run/config.json",
-            read: Box::new(move |_| lorae::run::load_config(&run_dir).is_ok()),
+            read: Box::new(move |_| lorae::run::RunDir::open(&run_dir).is_ok()),
         },
         Target {
             name: "train state",

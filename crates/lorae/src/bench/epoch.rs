@@ -117,7 +117,6 @@ pub fn bench_epoch(
     let threads = rayon::current_num_threads();
     let options = TrainOptions {
         device: config.device,
-        progress: false,
         checkpoint_every: None,
     };
     let (mut ours, mut theirs, mut rounds) = (Vec::new(), Vec::new(), Vec::new());
@@ -130,7 +129,7 @@ pub fn bench_epoch(
             )
         })?;
         let started = Instant::now();
-        let metrics = train(&run, &dir.path().join("run"), &options)?;
+        let metrics = train(&run, &dir.path().join("run"), &options, &mut crate::train::Silent)?;
         let call = started.elapsed().as_secs_f64();
         let epoch = metrics
             .first()

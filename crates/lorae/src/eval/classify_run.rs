@@ -27,8 +27,10 @@ pub fn classify_run(
     device: &Device,
     done: &mut dyn FnMut(&LabelResult),
 ) -> Result<Vec<LabelResult>> {
-    let (mut run_config, model) = crate::run::load_run(run, device)?;
-    crate::run::require_encoder(&run_config, run)?;
+    let dir = crate::run::RunDir::open(run)?;
+    dir.require_encoder()?;
+    let model = dir.model(device)?;
+    let mut run_config = dir.config().clone();
     if data_dir.is_some() {
         run_config.data.data_dir = data_dir;
     }

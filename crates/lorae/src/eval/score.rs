@@ -186,7 +186,7 @@ pub fn run_fid(
 ) -> Result<RunFid> {
     // The batch's memory is known from the run's image shape: check it before fitting and
     // decoding, which take minutes.
-    let shape = crate::run::load_config(run)?.data.layout().image_shape();
+    let shape = crate::run::RunDir::open(run)?.config().data.layout().image_shape();
     let host = crate::device::is_host(device);
     super::features::check_batch_memory(shape, options.batch, draw.n, host)?;
     let (config, images) = crate::sampler::draw::draw_images(run, draw, device)?;

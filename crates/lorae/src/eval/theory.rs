@@ -186,8 +186,10 @@ pub fn minmax_of_run(
     seed: u64,
     device: &burn::prelude::Device,
 ) -> Result<(crate::config::RunConfig, MinMax, Option<usize>)> {
-    let (config, model) = crate::run::load_run(run, device)?;
-    crate::run::require_encoder(&config, run)?;
+    let dir = crate::run::RunDir::open(run)?;
+    dir.require_encoder()?;
+    let model = dir.model(device)?;
+    let config = dir.config().clone();
     // Before any fold: rank(M) is read from the chain.
     let rank_m = rank_of_m(&model, config.model.kind, config.eval.rank_threshold)?;
     let eval = crate::data::load_eval(&config.data, config.seed, None)?;

@@ -51,8 +51,10 @@ pub fn reconstructions(run: &Path, n: usize, device: &Device) -> Result<Grid> {
     if n == 0 {
         return Err(Error::invalid("n", 0, "show at least 1 image"));
     }
-    let (config, model) = crate::run::load_run(run, device)?;
-    crate::run::require_encoder(&config, run)?;
+    let dir = crate::run::RunDir::open(run)?;
+    dir.require_encoder()?;
+    let model = dir.model(device)?;
+    let config = dir.config();
     let eval = crate::data::load_eval(&config.data, config.seed, Some(n))?;
     if eval.len() < n {
         crate::note!(
@@ -80,7 +82,7 @@ pub fn interpolations(run: &Path, pairs: usize, steps: usize, device: &Device) -
     if pairs == 0 {
         return Err(Error::invalid("pairs", 0, "must be at least 1"));
     }
-    let shape = crate::run::load_config(run)?.data.layout().image_shape();
+    let shape = crate::run::RunDir::open(run)?.config().data.layout().image_shape();
     let per_row = (steps as u128).saturating_add(2);
     crate::limits::check_images("steps", steps, per_row, shape)?;
     crate::limits::check_images("pairs", pairs, per_row.saturating_mul(pairs as u128), shape)?;
@@ -136,7 +138,8 @@ pub fn pca_grid(run: &Path, size: usize, extent: f64, device: &Device) -> Result
             format!("must be a positive number of standard deviations, at most {MAX_EXTENT}"),
         ));
     }
-    let config = crate::run::load_config(run)?;
+    let dir = crate::run::RunDir::open(run)?;
+    let config = dir.config();
     let cells = (size as u128).saturating_mul(size as u128);
     crate::limits::check_images("size", size, cells, config.data.layout().image_shape())?;
     let run_codes = RunCodes::load(run, None, device)?;

@@ -143,8 +143,10 @@ pub const RESULT_FILE: &str = "result.json";
 pub struct Context {
     /// The reproduction's directory.
     pub dir: PathBuf,
-    /// Training options (device, progress bar).
+    /// Training options (device, checkpoints inside epochs).
     pub train: TrainOptions,
+    /// What training cells report their progress to.
+    pub observer: Box<dyn train::Observer>,
     /// FID statistics options (weights, dataset cache).
     pub stats: StatsOptions,
     /// The FID network, loaded on first need and kept.
@@ -260,16 +262,16 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
             let run = run_dir(&ctx.dir, name);
             let metrics = if run.join(crate::run::CONFIG_FILE).exists() {
                 // Resumes from the current checkpoint (from scratch if none was written).
-                if &crate::run::load_config(&run)? != config {
+                if crate::run::RunDir::open(&run)?.config() != config {
                     return Err(Error::bad_file(
                         run.join(crate::run::CONFIG_FILE),
                         "this run was started with another configuration than its cell's: delete the cell to recompute it",
                     ));
                 }
-                train::resume(&run, None, &ctx.train)?;
-                crate::run::metrics_of(&run)?
+                train::resume(&run, None, &ctx.train, ctx.observer.as_mut())?;
+                crate::run::RunDir::open(&run)?.metrics()?
             } else {
-                train::train(config, &run, &ctx.train)?
+                train::train(config, &run, &ctx.train, ctx.observer.as_mut())?
             };
             let last = metrics
                 .last()
@@ -335,7 +337,7 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
         } => {
             let run = run_dir(&ctx.dir, name);
             let complete = crate::run::import::is_imported(&run)
-                && crate::run::snapshot::latest(&run)?.is_some();
+                && crate::run::RunDir::open(&run)?.latest()?.is_some();
             if !complete {
                 // A killed import leaves a partial directory of this cell's own: start over.
                 if run.exists() {
@@ -344,7 +346,9 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
                 }
                 train::import_config(source, config, &run)?;
             }
-            let (config, model) = crate::run::load_run(&run, &device)?;
+            let dir = crate::run::RunDir::open(&run)?;
+            let model = dir.model(&device)?;
+            let config = dir.config();
             let range = config.data.pixel_range;
             let splits = crate::data::load(&config.data, config.seed)?;
             let (eval_mse, codes) = train::evaluate(&model, &splits.eval, range, &device)?;

@@ -28,8 +28,10 @@ pub struct RunCodes {
 impl RunCodes {
     /// Loads the run in `run` and encodes its first `limit` evaluation images (all if `None`).
     pub fn load(run: &Path, limit: Option<usize>, device: &Device) -> Result<Self> {
-        let (config, model) = super::load_run(run, device)?;
-        super::require_encoder(&config, run)?;
+        let dir = super::RunDir::open(run)?;
+        dir.require_encoder()?;
+        let model = dir.model(device)?;
+        let config = dir.config().clone();
         // A chain with ReLUs between its layers cannot fold; it encodes as it is.
         let model = model.fold().unwrap_or(model);
         let eval = data::load_eval(&config.data, config.seed, limit)?;

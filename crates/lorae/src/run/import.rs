@@ -34,7 +34,7 @@ use crate::model::Autoencoder;
 use crate::weights::torch::TorchArchive;
 
 use super::checkpoint::{self, TrainState};
-use super::{lock, snapshot, CONFIG_FILE};
+use super::{RunDir, CONFIG_FILE};
 
 /// File in an imported run recording where its weights came from.
 pub const IMPORT_FILE: &str = "import.json";
@@ -516,7 +516,14 @@ pub fn import(
             "this directory already holds a run: choose another --out",
         ));
     }
-    if std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some()) {
+    // A `lock` or a temporary file left by an import killed before it wrote anything is no run.
+    let holds_files = std::fs::read_dir(out).is_ok_and(|d| {
+        d.flatten().any(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name != super::lock::LOCK_FILE && !crate::io::atomic::is_leftover(&name)
+        })
+    });
+    if holds_files {
         return Err(Error::invalid(
             "out",
             out.display(),
@@ -526,15 +533,9 @@ pub fn import(
     let dict = read_state_dict(file)?;
     let host = crate::device::host();
     let (model, plan) = model_from_state_dict(&dict, config, file, &host)?;
-    std::fs::create_dir_all(out).map_err(|e| Error::io("cannot create run directory", out, e))?;
-    let _lock = lock::acquire(out)?;
-    if out.join(CONFIG_FILE).exists() {
-        return Err(Error::invalid(
-            "out",
-            out.display(),
-            "another process made a run in this directory just now: choose another --out",
-        ));
-    }
+    // The directory was new or empty (but for a lock): once this process holds it, a failure
+    // on the way (a full disk) empties it again, so the import can be rerun.
+    let run = RunDir::create(out, config)?;
     let record = ImportRecord {
         source: std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf()),
         entries: plan.clone(),
@@ -544,10 +545,9 @@ pub fn import(
         partial: None,
         digests: None,
     };
-    // `import.json` last: a run is imported once it is complete. The directory was new or
-    // empty: a failure on the way (a full disk) empties it again, so the import can be rerun.
-    let written = write_atomic(&out.join(CONFIG_FILE), &to_json(config)?)
-        .and_then(|()| snapshot::save(out, &model, fresh, &state, &[]))
+    // `import.json` last: a run is imported once it is complete.
+    let written = run
+        .save(&model, fresh, &state, &[])
         .and_then(|()| write_atomic(&out.join(IMPORT_FILE), &to_json(&record)?));
     if let Err(e) = written {
         for entry in std::fs::read_dir(out).into_iter().flatten().flatten() {

@@ -53,7 +53,9 @@ pub fn draw_images(run: &Path, draw: &Draw, device: &Device) -> Result<(RunConfi
             "the sampler needs codes to fit: give at least 1, or leave it out for the whole split",
         ));
     }
-    let (config, model) = crate::run::load_run(run, device)?;
+    let dir = crate::run::RunDir::open(run)?;
+    let model = dir.model(device)?;
+    let config = dir.config().clone();
     let shape = config.data.layout().image_shape();
     crate::limits::check_images("n", draw.n, draw.n as u128, shape)?;
     // A chain with ReLUs between its layers cannot fold; it encodes as it is.

@@ -4,27 +4,31 @@
 
 pub mod adam;
 pub mod gan;
+mod init;
+pub mod objective;
+pub mod observer;
 mod start;
 pub mod step;
 
+pub use objective::Objective;
+pub use observer::{Flow, Observer, Silent};
 pub use start::{import, import_config, start};
 
 use std::path::Path;
 use std::time::Instant;
 
+use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
-use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{ModelKind, Order, PixelRange, RunConfig};
+use crate::config::{Order, PixelRange, RunConfig};
 use crate::data::{self, epoch_order, ImageSet, Splits};
 use crate::device::DeviceKind;
 use crate::error::{Error, Result};
-use crate::io::atomic::write_atomic;
-use crate::latent::{spectrum::spectrum, Codes};
+use crate::latent::Codes;
 use crate::model::Autoencoder;
-use crate::run::checkpoint::{self, PartialEpoch, TrainState, MODEL_FILE};
+use crate::run::checkpoint::{self, PartialEpoch, TrainState};
 use crate::run::metrics::{self, EpochMetrics};
-use crate::run::{load_config, lock, snapshot, CONFIG_FILE};
+use crate::run::RunDir;
 use crate::tensor::tensor_values;
 
 /// Evaluation MSE must fall below this fraction of the mean-image baseline, or the run is
@@ -32,14 +36,12 @@ use crate::tensor::tensor_values;
 pub const COLLAPSE_RATIO: f64 = 0.95;
 pub use crate::latent::EVAL_BATCH;
 
-/// How to run (not part of the run's identity). The default: the CPU, no progress bar,
-/// checkpoints at the end of each epoch.
+/// How to run (not part of the run's identity). The default: the CPU, checkpoints at the end
+/// of each epoch. Progress goes to the [`Observer`] given beside these.
 #[derive(Debug, Clone, Default)]
 pub struct TrainOptions {
     /// Compute device.
     pub device: DeviceKind,
-    /// Show a progress bar on a terminal.
-    pub progress: bool,
     /// Also checkpoint inside epochs (`--checkpoint-every`); `None`: at the end of each epoch only.
     pub checkpoint_every: Option<CheckpointEvery>,
 }
@@ -94,78 +96,35 @@ pub fn step_seed(seed: u64, epoch: usize, step: usize) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Starts a new run in `out` (which must not hold one already) and trains it.
-pub fn train(config: &RunConfig, out: &Path, options: &TrainOptions) -> Result<Vec<EpochMetrics>> {
+/// Starts a new run in `out` (which must not hold one already) and trains it, telling
+/// `observer` how it goes. Returns the metrics of the epochs trained.
+pub fn train(
+    config: &RunConfig,
+    out: &Path,
+    options: &TrainOptions,
+    observer: &mut dyn Observer,
+) -> Result<Vec<EpochMetrics>> {
     config.validate()?;
-    // The device before the run directory: one that cannot open leaves nothing behind.
+    // Everything that can fail before the run directory: what cannot start leaves nothing behind.
     options.device.device()?;
-    if out.join(MODEL_FILE).exists() || out.join(CONFIG_FILE).exists() {
-        return Err(Error::invalid(
-            "out",
-            out.display(),
-            "this directory already holds a run: pass --resume to continue it (one killed before its first checkpoint starts over), or choose another --out",
-        ));
-    }
-    refuse_stray_files(out)?;
+    RunDir::check_new(out)?;
     if let Some(init) = &config.train.init {
-        // Before the run directory: weights that do not fit leave nothing behind.
-        init_model(config, init, &crate::device::host())?;
+        init::init_model(config, init, &crate::device::host())?;
     }
-    // Data before the run directory: a dataset that cannot be read leaves nothing behind.
     let splits = data::load(&config.data, config.seed)?;
-    std::fs::create_dir_all(out).map_err(|e| Error::io("cannot create run directory", out, e))?;
-    let _lock = lock::acquire(out)?;
-    if out.join(CONFIG_FILE).exists() {
-        return Err(Error::invalid(
-            "out",
-            out.display(),
-            "another process started a run in this directory just now: choose another --out",
-        ));
-    }
-    let json = serde_json::to_vec_pretty(config)
-        .map_err(|e| Error::Serialize(format!("the run configuration: {e}")))?;
-    write_atomic(&out.join(CONFIG_FILE), &json)?;
-    run_epochs(config, &splits, out, options, false)
-}
-
-/// A new run goes into a new or empty directory (a `lock` or a half-written temporary file left
-/// by a process killed before it wrote `config.json` is no run): files of something else (an old `metrics.jsonl`, a
-/// checkpoint without a config) are refused rather than mixed with the new run's.
-fn refuse_stray_files(out: &Path) -> Result<()> {
-    let Ok(entries) = std::fs::read_dir(out) else {
-        return Ok(()); // Absent: created below; unreadable: creating it will say why.
-    };
-    let stray: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| name != lock::LOCK_FILE && !crate::io::atomic::is_leftover(name))
-        .collect();
-    if stray.is_empty() {
-        return Ok(());
-    }
-    let mut shown = stray.clone();
-    shown.sort();
-    shown.truncate(3);
-    Err(Error::invalid(
-        "out",
-        out.display(),
-        format!(
-            "holds files but no run ({}{}): a new run needs a new or empty directory; choose another --out or remove them",
-            shown.join(", "),
-            if stray.len() > 3 { ", ..." } else { "" }
-        ),
-    ))
+    let run = RunDir::create(out, config)?;
+    run_epochs(&run, &splits, options, observer)
 }
 
 /// Continues the run in `run` from its last checkpoint, up to `epochs` (default: the run's). A
-/// new total is written to `config.json` only once the data has loaded; one below the epochs
-/// already finished is an error, and a failed resume changes nothing on disk.
+/// new total is written to `config.json` only once the data and the checkpoint have loaded;
+/// one below the epochs already finished is an error, and a failed resume changes nothing.
 pub fn resume(
     run: &Path,
     epochs: Option<usize>,
     options: &TrainOptions,
+    observer: &mut dyn Observer,
 ) -> Result<Vec<EpochMetrics>> {
-    let mut config = load_config(run)?;
     if crate::run::import::is_imported(run) {
         return Err(Error::Unsupported(format!(
             "{} was imported from an official checkpoint ({}): it has no optimizer state to resume; \
@@ -176,55 +135,49 @@ pub fn resume(
         )));
     }
     options.device.device()?;
-    let _lock = lock::acquire(run)?;
-    // A kill between the switch of `latest` and the copies leaves them missing: restore them
-    // even when there is nothing left to train.
-    snapshot::verify(run)?;
-    snapshot::repair_copies(run)?;
-    let state = snapshot::latest(run)?.map(|s| s.state);
+    let mut dir = RunDir::resume(run)?;
+    let latest = dir.latest()?;
     // A checkpoint inside epoch N + 1 has begun that epoch: it cannot end before it.
-    let finished = state
+    let partial = latest.as_ref().is_some_and(|s| s.state.partial.is_some());
+    let finished = latest
         .as_ref()
-        .map_or(0, |s| s.epoch + usize::from(s.partial.is_some()));
-    let changed = epochs.is_some_and(|e| e != config.train.epochs);
+        .map_or(0, |s| s.state.epoch + usize::from(partial));
+    if let Some(epochs) = epochs.filter(|&e| e < finished) {
+        let under_way = if partial {
+            " (the last of them is under way in a mid-epoch checkpoint)"
+        } else {
+            ""
+        };
+        return Err(Error::invalid(
+            "epochs",
+            epochs,
+            format!(
+                "{} already finished {finished} epochs{under_way}: give at least that many",
+                run.display()
+            ),
+        ));
+    }
+    let mut config = dir.config().clone();
     if let Some(epochs) = epochs {
-        if epochs < finished {
-            return Err(Error::invalid(
-                "epochs",
-                epochs,
-                format!(
-                    "{} already finished {finished} epochs{}: give at least that many",
-                    run.display(),
-                    if state.as_ref().is_some_and(|s| s.partial.is_some()) {
-                        " (the last of them is under way in a mid-epoch checkpoint)"
-                    } else {
-                        ""
-                    }
-                ),
-            ));
-        }
         config.train.epochs = epochs;
         config.validate()?;
     }
     let splits = data::load(&config.data, config.seed)?;
-    if let Some(s) = snapshot::latest(run)? {
+    if let Some(s) = &latest {
         // Before config.json changes: a checkpoint that cannot load leaves the run as it was.
-        let template =
-            Autoencoder::new(&config.model, config.data.layout(), &crate::device::host());
-        checkpoint::load_model(template, &s.model())?;
-        checkpoint::load_optimizer(step::adam(), &s.optimizer())?;
-        check_partial(&s, &splits, &config)?;
+        let template = Autoencoder::new(&config.model, config.data.layout(), &crate::device::host());
+        let model = checkpoint::load_model(template, &s.model())?;
+        checkpoint::load_optimizer(Objective::new(&config, &model).optimizer(), &s.optimizer())?;
+        check_partial(s, &splits, &config)?;
     }
-    if changed {
-        let json = serde_json::to_vec_pretty(&config)
-            .map_err(|e| Error::Serialize(format!("the run configuration: {e}")))?;
-        write_atomic(&run.join(CONFIG_FILE), &json)?;
+    if config.train.epochs != dir.config().train.epochs {
+        dir.set_epochs(config.train.epochs)?;
     }
-    run_epochs(&config, &splits, run, options, true)
+    run_epochs(&dir, &splits, options, observer)
 }
 
 /// A mid-epoch checkpoint's steps must lie inside the epoch it continues.
-fn check_partial(s: &snapshot::Snapshot, splits: &Splits, config: &RunConfig) -> Result<()> {
+fn check_partial(s: &crate::run::snapshot::Snapshot, splits: &Splits, config: &RunConfig) -> Result<()> {
     let Some(p) = s.state.partial else {
         return Ok(());
     };
@@ -242,322 +195,215 @@ fn check_partial(s: &snapshot::Snapshot, splits: &Splits, config: &RunConfig) ->
     Ok(())
 }
 
-/// The run's initial model on `device`: drawn from the run's seed by the host's generator, its
-/// parameters in module order (burn initialises a parameter when it is first read), then copied
-/// to a GPU device; so the same seed gives the same initial weights on every device.
-fn initial_model(config: &RunConfig, device: &Device) -> Result<Autoencoder> {
-    let layout = config.data.layout();
-    if let Some(init) = &config.train.init {
-        return init_model(config, init, device);
-    }
-    if crate::device::is_host(device) {
-        device.seed(config.seed);
-        let model = Autoencoder::new(&config.model, layout, device);
-        checkpoint::model_bytes(&model)?; // reads every parameter, in module order
-        return model.zero_dead_taps();
-    }
-    let host = crate::device::host();
-    host.seed(config.seed);
-    let drawn = Autoencoder::new(&config.model, layout, &host);
-    checkpoint::model_bytes(&drawn)?; // reads every parameter, in module order
-    let bytes = checkpoint::model_bytes(&drawn.zero_dead_taps()?)?;
-    let template = Autoencoder::new(&config.model, layout, device);
-    checkpoint::load_model_bytes(template, &bytes, Path::new("(the initial weights)"))
+/// Where training starts: the model and Adam state, the first epoch, the steps of it a
+/// mid-epoch checkpoint holds, and the metrics of the epochs before.
+struct Start {
+    model: Autoencoder,
+    optim: ModuleOptimizer,
+    objective: Objective,
+    epoch: usize,
+    partial: Option<PartialEpoch>,
+    history: Vec<EpochMetrics>,
 }
 
-/// `--init RUN`: the model of this run's configuration with the current weights of `init`.
-fn init_model(config: &RunConfig, init: &Path, device: &Device) -> Result<Autoencoder> {
-    let Some(snapshot) = snapshot::latest(init)? else {
-        return Err(Error::invalid(
-            "init",
-            init.display(),
-            "has no checkpoint: give a trained or imported run directory",
-        ));
-    };
-    // What has no parameter but changes the function the weights compute must agree too.
-    let theirs = load_config(init)?;
-    let (a, b) = (&theirs, config);
-    for (what, same) in [
-        ("--pixel-range", a.data.pixel_range == b.data.pixel_range),
-        (
-            "the decoder's ReLU after its FC layer",
-            a.model.decoder_fc_relu == b.model.decoder_fc_relu,
-        ),
-        (
-            "--vae-loss (the decoder's Sigmoid or Tanh)",
-            a.model.vae_loss == b.model.vae_loss || a.model.kind != ModelKind::Vae,
-        ),
-        (
-            "--relu-between",
-            a.model.relu_between == b.model.relu_between,
-        ),
-        (
-            "--shared-linear",
-            a.model.shared_linear == b.model.shared_linear,
-        ),
-    ] {
-        if !same {
-            return Err(Error::invalid(
-                "init",
-                init.display(),
-                format!("that run differs from this one in {what}: its weights would compute another function here; give the same settings"),
-            ));
-        }
+impl Start {
+    /// From the run's current checkpoint, or its initial weights when it has none (a run killed
+    /// before its first checkpoint starts over; an `--init` run that may be gone by now is read
+    /// only then).
+    fn load(run: &RunDir, splits: &Splits, device: &Device) -> Result<Start> {
+        let config = run.config();
+        let Some(s) = run.latest()? else {
+            let model = init::initial_model(config, device)?;
+            let objective = Objective::new(config, &model);
+            return Ok(Start {
+                optim: objective.optimizer(),
+                model,
+                objective,
+                epoch: 1,
+                partial: None,
+                history: Vec::new(),
+            });
+        };
+        let template = Autoencoder::new(&config.model, config.data.layout(), device);
+        let model = checkpoint::load_model(template, &s.model())?;
+        let objective = Objective::new(config, &model);
+        let optim = checkpoint::load_optimizer(objective.optimizer(), &s.optimizer())?;
+        check_partial(&s, splits, config)?;
+        let history = metrics::read_all(&s.metrics())?
+            .into_iter()
+            .filter(|m| m.epoch <= s.state.epoch)
+            .collect();
+        run.clean()?;
+        Ok(Start {
+            model,
+            optim,
+            objective,
+            epoch: s.state.epoch + 1,
+            partial: s.state.partial,
+            history,
+        })
     }
-    let template = Autoencoder::new(&config.model, config.data.layout(), device);
-    checkpoint::load_model(template, &snapshot.model()).map_err(|e| {
-        Error::invalid(
-            "init",
-            init.display(),
-            format!("its weights do not fit this run's model ({e}): give the same --model, --dataset, --latent-dim and --layers as that run has"),
-        )
-    })
 }
 
+/// Trains `run` from its current state to its last epoch, saving a checkpoint after every
+/// epoch (and inside epochs as `options` ask, or when `observer` says stop).
 fn run_epochs(
-    config: &RunConfig,
+    run: &RunDir,
     splits: &Splits,
-    out: &Path,
     options: &TrainOptions,
-    resume: bool,
+    observer: &mut dyn Observer,
 ) -> Result<Vec<EpochMetrics>> {
+    let config = run.config();
+    let (epochs, batch, range) = (config.train.epochs, config.train.batch_size, config.data.pixel_range);
     let plain = options.device.device()?;
     let device = plain.clone().autodiff();
-    let range = config.data.pixel_range;
     let baseline_mse = splits.train.mean_image_mse(&splits.eval, range)?;
-
-    // A resumed run's weights come from its checkpoint: its initial ones (an `--init` run that
-    // may be gone by now included) are not read again.
-    let resuming = resume && snapshot::latest(out)?.is_some();
-    let mut model = if resuming {
-        Autoencoder::new(&config.model, config.data.layout(), &device)
-    } else {
-        initial_model(config, &device)?
-    };
-    let is_gan = config.model.kind == ModelKind::Gan;
-    let mut optim = if is_gan { gan::adam() } else { step::adam() };
-    let mut start = 1;
-    let mut resumed_partial: Option<PartialEpoch> = None;
-    let mut history: Vec<EpochMetrics> = Vec::new();
-    if resume {
-        // A run killed before its first checkpoint has none: it starts over.
-        if let Some(s) = snapshot::latest(out)? {
-            model = checkpoint::load_model(model, &s.model())?;
-            optim = checkpoint::load_optimizer(optim, &s.optimizer())?;
-            history = metrics::read_all(&s.metrics())?
-                .into_iter()
-                .filter(|m| m.epoch <= s.state.epoch)
-                .collect();
-            start = s.state.epoch + 1;
-            check_partial(&s, splits, config)?;
-            resumed_partial = s.state.partial;
-        }
-        snapshot::clean(out)?;
-    }
-    let frozen = if config.model.frozen_linear {
-        model.chain_param_ids()
-    } else {
-        Vec::new()
-    };
-
-    let mut all = Vec::new();
-    let (mut first_loss, mut warned) = (None::<f64>, false);
+    let Start { mut model, mut optim, objective, epoch: first, mut partial, mut history } =
+        Start::load(run, splits, &device)?;
+    observer.started(run.path(), config, first);
+    let mut guard = Guard::default();
     let mut last_save = Instant::now();
-    for epoch in start..=config.train.epochs {
+    let mut all = Vec::new();
+    for epoch in first..=epochs {
         let started = Instant::now();
         let order = match config.train.order {
             Order::Shuffled => epoch_order(splits.train.len(), config.seed, epoch),
             Order::Sequential => (0..splits.train.len()).collect(),
         };
-        let steps = order.len().div_ceil(config.train.batch_size);
-        // A mid-epoch checkpoint resumes at its step with its sums.
-        let mut acc = resumed_partial.take().unwrap_or_default();
-        let bar = progress_bar(options.progress, steps, epoch, config.train.epochs, out);
-        bar.set_position(acc.steps as u64);
-        for (step, indices) in order
-            .chunks(config.train.batch_size)
-            .enumerate()
-            .skip(acc.steps)
-        {
+        let steps = order.len().div_ceil(batch);
+        let mut acc = partial.take().unwrap_or_default(); // a mid-epoch checkpoint's steps and sums
+        observer.epoch_started(epoch, epochs, steps, acc.steps);
+        let mut stop = false;
+        for (step, indices) in order.chunks(batch).enumerate().skip(acc.steps) {
             // Shuffling and every step's noise depend on (seed, epoch, step) only, so a run
             // resumed from any checkpoint matches the uninterrupted one.
             crate::device::seed(&device, step_seed(config.seed, epoch, step));
             let x = splits.train.batch(indices, range, &device); // [batch, C, H, W]
-            let diverged = |loss: f64| Error::Diverged {
-                epoch,
-                step: step + 1,
-                loss,
-                lr: config.train.lr,
-            };
-            let result = if is_gan {
-                gan::step(
-                    model,
-                    &mut optim,
-                    x,
-                    config.model.latent_dim,
-                    config.train.lr,
-                )
-                .map(|(next, gan)| {
-                    acc.sum_discriminator += gan.discriminator;
-                    acc.sum_generator += gan.generator;
-                    let losses = step::StepLosses {
-                        total: gan.discriminator + gan.generator,
-                        reconstruction: 0.0,
-                        regularizer: 0.0,
-                    };
-                    (next, losses)
-                })
-            } else {
-                step::step(
-                    model,
-                    &mut optim,
-                    x,
-                    &config.model,
-                    config.train.lr,
-                    &frozen,
-                )
-            };
-            let (next, losses) = match result {
-                Ok(done) => done,
-                Err(Error::NonFinite(_)) => {
-                    bar.abandon();
-                    return Err(diverged(f64::NAN));
-                }
-                Err(e) => return Err(e),
-            };
-            let total = losses.total;
-            if !total.is_finite() {
-                bar.abandon();
-                return Err(diverged(total));
-            }
+            let (next, total) = objective
+                .step(model, &mut optim, x, config, &mut acc)
+                .map_err(|e| guard.non_finite(e, config, epoch, step))?;
+            guard.check(total, config, epoch, step, observer)?;
             model = next;
-            // A loss a million times its first value has diverged even while it is finite
-            // (a GAN's reached 1e25): say so once, and keep training as asked.
-            let first = *first_loss.get_or_insert(total.abs().max(f64::MIN_POSITIVE));
-            if !warned && total.abs() > 1e6 * first {
-                warned = true;
-                crate::note!(
-                    "warning: epoch {epoch}, step {}: loss {total:.3e} is over 1e6 times its first value {first:.3e}: the run is diverging; lower --lr (now {})",
-                    step + 1,
-                    config.train.lr
-                );
-            }
-            acc.steps = step + 1;
-            acc.sum_total += total;
-            acc.sum_reconstruction += losses.reconstruction;
-            acc.sum_regularizer += losses.regularizer;
-            bar.set_message(format!("loss {:.5}", acc.sum_total / acc.steps as f64));
-            bar.inc(1);
+            stop = observer.step(epoch, acc.steps, acc.sum_total / acc.steps as f64) == Flow::Stop;
             let due = match options.checkpoint_every {
                 Some(CheckpointEvery::Steps(n)) => acc.steps.is_multiple_of(n),
                 Some(CheckpointEvery::Time(t)) => last_save.elapsed() >= t,
                 None => false,
             };
-            if due && acc.steps < steps {
-                let partial = PartialEpoch {
-                    seconds: acc.seconds + started.elapsed().as_secs_f64(),
-                    ..acc
-                };
+            if (due || stop) && acc.steps < steps {
+                let seconds = acc.seconds + started.elapsed().as_secs_f64();
                 let state = TrainState {
                     epoch: epoch - 1,
-                    partial: Some(partial),
+                    partial: Some(PartialEpoch { seconds, ..acc }),
                     digests: None,
                 };
-                snapshot::save(out, &model, &optim, &state, &history)?;
+                run.save(&model, &optim, &state, &history)?;
                 last_save = Instant::now();
+                observer.saved(epoch, Some(acc.steps));
+                if stop {
+                    return Ok(all);
+                }
             }
         }
-        bar.finish_and_clear();
-
-        // A GAN has no encoder: nothing to reconstruct, no codes to measure.
-        let evaluation = if is_gan {
-            None
-        } else {
-            let (eval_mse, codes) = evaluate(&model.valid(), &splits.eval, range, &plain)?;
-            if !eval_mse.is_finite() || codes.values.iter().any(|v| !v.is_finite()) {
-                // Finite training losses, but codes that overflow: diverged all the same.
-                return Err(Error::Diverged {
-                    epoch,
-                    step: steps,
-                    loss: eval_mse,
-                    lr: config.train.lr,
-                });
-            }
-            Some((eval_mse, spectrum(&codes, config.eval.rank_threshold)?))
-        };
-        let n = steps as f64;
-        let m = EpochMetrics {
-            epoch,
-            train_loss: acc.sum_total / n,
-            train_reconstruction: acc.sum_reconstruction / n,
-            train_regularizer: acc.sum_regularizer / n,
-            eval_mse: evaluation.as_ref().map(|(mse, _)| *mse),
-            baseline_mse,
-            collapsed: evaluation
-                .as_ref()
-                .is_some_and(|(mse, _)| *mse >= COLLAPSE_RATIO * baseline_mse),
-            effective_rank: evaluation.as_ref().map(|(_, s)| s.effective_rank),
-            rank_threshold: config.eval.rank_threshold,
-            singular_values: evaluation
-                .map(|(_, s)| s.singular_values)
-                .unwrap_or_default(),
-            discriminator_loss: is_gan.then_some(acc.sum_discriminator / n),
-            generator_loss: is_gan.then_some(acc.sum_generator / n),
-            seconds: acc.seconds + started.elapsed().as_secs_f64(),
-        };
+        let evaluation = objective.evaluate(&model.valid(), &splits.eval, config, &plain, (epoch, steps))?;
+        let seconds = acc.seconds + started.elapsed().as_secs_f64();
+        let m = epoch_metrics(epoch, &acc, steps, evaluation, baseline_mse, config, seconds);
         history.push(m.clone());
-        let state = TrainState {
-            epoch,
-            partial: None,
-            digests: None,
-        };
-        snapshot::save(out, &model, &optim, &state, &history)?;
+        let state = TrainState { epoch, partial: None, digests: None };
+        run.save(&model, &optim, &state, &history)?;
         last_save = Instant::now();
-        report_epoch(&m, config.train.epochs, out);
+        observer.saved(epoch, None);
+        observer.epoch_finished(&m, epochs);
         all.push(m);
+        if stop {
+            break;
+        }
     }
     Ok(all)
 }
 
-/// One line per epoch on stderr, naming the run (runs trained side by side interleave).
-fn report_epoch(m: &EpochMetrics, epochs: usize, run: &Path) {
-    let run = run.display();
-    match (m.eval_mse, m.effective_rank) {
-        (Some(eval_mse), Some(rank)) => crate::note!(
-            "{run}: epoch {}/{}: train loss {:.5}, eval mse {:.5} (mean-image baseline {:.5}), effective rank {} (threshold {:.0e}), {:.1}s",
-            m.epoch, epochs, m.train_loss, eval_mse, m.baseline_mse, rank, m.rank_threshold, m.seconds
-        ),
-        _ => crate::note!(
-            "{run}: epoch {}/{}: discriminator loss {:.5}, generator loss {:.5}, {:.1}s",
-            m.epoch,
-            epochs,
-            m.discriminator_loss.unwrap_or(f64::NAN),
-            m.generator_loss.unwrap_or(f64::NAN),
-            m.seconds
-        ),
-    }
-    if m.collapsed {
-        crate::note!(
-            "warning: eval mse {:.5} is not below the mean-image baseline {:.5}: the model reconstructs nothing yet. \
-             If this persists the run has collapsed (e.g. --pixel-range pm1 on shapes saturates the Tanh output): \
-             use --pixel-range 01 or a lower --lr.",
-            m.eval_mse.unwrap_or(f64::NAN), m.baseline_mse
-        );
+/// The metrics of a finished epoch: the means of its `steps` steps' losses and the evaluation.
+fn epoch_metrics(
+    epoch: usize,
+    acc: &PartialEpoch,
+    steps: usize,
+    evaluation: Option<objective::Evaluation>,
+    baseline_mse: f64,
+    config: &RunConfig,
+    seconds: f64,
+) -> EpochMetrics {
+    let n = steps as f64;
+    let gan = config.model.kind == crate::config::ModelKind::Gan;
+    EpochMetrics {
+        epoch,
+        train_loss: acc.sum_total / n,
+        train_reconstruction: acc.sum_reconstruction / n,
+        train_regularizer: acc.sum_regularizer / n,
+        eval_mse: evaluation.as_ref().map(|e| e.mse),
+        baseline_mse,
+        collapsed: evaluation
+            .as_ref()
+            .is_some_and(|e| e.mse >= COLLAPSE_RATIO * baseline_mse),
+        effective_rank: evaluation.as_ref().map(|e| e.spectrum.effective_rank),
+        rank_threshold: config.eval.rank_threshold,
+        singular_values: evaluation
+            .map(|e| e.spectrum.singular_values)
+            .unwrap_or_default(),
+        discriminator_loss: gan.then_some(acc.sum_discriminator / n),
+        generator_loss: gan.then_some(acc.sum_generator / n),
+        seconds,
     }
 }
 
-fn progress_bar(show: bool, steps: usize, epoch: usize, epochs: usize, run: &Path) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
+/// The divergence guards: a non-finite loss stops the run; a loss a million times its first
+/// value has diverged even while it is finite (a GAN's reached 1e25): the observer is warned
+/// once and training goes on as asked.
+#[derive(Default)]
+struct Guard {
+    first: Option<f64>,
+    warned: bool,
+}
+
+impl Guard {
+    fn diverged(config: &RunConfig, epoch: usize, step: usize, loss: f64) -> Error {
+        Error::Diverged {
+            epoch,
+            step: step + 1,
+            loss,
+            lr: config.train.lr,
+        }
     }
-    let bar = ProgressBar::new(steps as u64);
-    if let Ok(style) = ProgressStyle::with_template(
-        "epoch {prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg} (eta {eta})",
-    ) {
-        bar.set_style(style);
+
+    /// A step's non-finite error as a divergence at that step; other errors as they are.
+    fn non_finite(&self, e: Error, config: &RunConfig, epoch: usize, step: usize) -> Error {
+        match e {
+            Error::NonFinite(_) => Self::diverged(config, epoch, step, f64::NAN),
+            e => e,
+        }
     }
-    bar.set_prefix(format!("{epoch}/{epochs} of {}", run.display()));
-    bar
+
+    fn check(
+        &mut self,
+        total: f64,
+        config: &RunConfig,
+        epoch: usize,
+        step: usize,
+        observer: &mut dyn Observer,
+    ) -> Result<()> {
+        if !total.is_finite() {
+            return Err(Self::diverged(config, epoch, step, total));
+        }
+        let first = *self.first.get_or_insert(total.abs().max(f64::MIN_POSITIVE));
+        if !self.warned && total.abs() > 1e6 * first {
+            self.warned = true;
+            observer.warning(&format!(
+                "epoch {epoch}, step {}: loss {total:.3e} is over 1e6 times its first value {first:.3e}: the run is diverging; lower --lr (now {})",
+                step + 1,
+                config.train.lr
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Reconstruction MSE per pixel of `set` and its codes, with a plain (validation) model.

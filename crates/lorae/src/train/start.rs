@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use super::{resume, train, TrainOptions};
+use super::{resume, train, Observer, TrainOptions};
 use crate::config::Overrides;
 use crate::error::Result;
-use crate::run::load_config;
 use crate::run::metrics::EpochMetrics;
+use crate::run::RunDir;
 
 /// Trains into `out`: a new run (`resume` false), or the run there continued (the overrides must
 /// agree with it; `overrides.epochs` raises its total). Returns the metrics of the epochs
@@ -18,10 +18,11 @@ pub fn start(
     out: &Path,
     resume_run: bool,
     options: &TrainOptions,
+    observer: &mut dyn Observer,
 ) -> Result<Vec<EpochMetrics>> {
     if resume_run {
-        overrides.check_resume(&load_config(out)?, out)?;
-        return resume(out, overrides.epochs, options);
+        overrides.check_resume(RunDir::open(out)?.config(), out)?;
+        return resume(out, overrides.epochs, options, observer);
     }
     let mut config = overrides.config()?;
     if let Some(init) = &config.train.init {
@@ -31,18 +32,7 @@ pub fn start(
                 .map_err(|e| crate::error::Error::io("cannot find the --init run", init, e))?,
         );
     }
-    crate::note!(
-        "training {} on {} ({} train / {} eval images, {} epochs, batch {}, lr {}) into {}",
-        config.model.kind,
-        config.data.dataset,
-        config.data.train_size,
-        config.data.eval_size,
-        config.train.epochs,
-        config.train.batch_size,
-        config.train.lr,
-        out.display()
-    );
-    train(&config, out, options)
+    train(&config, out, options, observer)
 }
 
 /// `lorae import`: the official checkpoint `file` as a new run in `out`, configured by

@@ -7,7 +7,7 @@ use lorae::model::Autoencoder;
 use lorae::run::checkpoint::{load_model, save_model};
 use lorae::run::metrics;
 use lorae::tensor::tensor_values;
-use lorae::train::{self, TrainOptions};
+use lorae::train::{self, Silent, TrainOptions};
 
 #[test]
 fn save_then_load_gives_identical_outputs() {
@@ -80,33 +80,32 @@ fn resume_continues_the_epoch_count_and_matches_an_uninterrupted_run() {
     let _rng = crate::burn_rng();
     let options = TrainOptions {
         device: DeviceKind::Cpu,
-        progress: false,
         checkpoint_every: None,
     };
     let dir = tempfile::tempdir().unwrap();
     let (split, whole) = (dir.path().join("split"), dir.path().join("whole"));
 
-    let first = train::train(&tiny(ModelKind::Irmae, 1), &split, &options).unwrap();
+    let first = train::train(&tiny(ModelKind::Irmae, 1), &split, &options, &mut Silent).unwrap();
     assert_eq!(first.len(), 1);
-    let rest = train::resume(&split, Some(3), &options).unwrap();
+    let rest = train::resume(&split, Some(3), &options, &mut Silent).unwrap();
     assert_eq!(rest.iter().map(|m| m.epoch).collect::<Vec<_>>(), vec![2, 3]);
     let log = metrics::read_all(&split.join("metrics.jsonl")).unwrap();
     assert_eq!(
         log.iter().map(|m| m.epoch).collect::<Vec<_>>(),
         vec![1, 2, 3]
     );
-    assert_eq!(lorae::run::load_config(&split).unwrap().train.epochs, 3);
+    assert_eq!(lorae::run::RunDir::open(&split).unwrap().config().train.epochs, 3);
 
-    let straight = train::train(&tiny(ModelKind::Irmae, 3), &whole, &options).unwrap();
+    let straight = train::train(&tiny(ModelKind::Irmae, 3), &whole, &options, &mut Silent).unwrap();
     let (a, b) = (&straight[2], &log[2]);
     let (ma, mb) = (a.eval_mse.unwrap(), b.eval_mse.unwrap());
     assert!((ma - mb).abs() <= 1e-6 * ma, "{ma} vs {mb}");
     assert!((a.train_loss - b.train_loss).abs() <= 1e-6 * a.train_loss);
 
     // Nothing left to do: resuming a finished run trains no epoch.
-    assert!(train::resume(&split, None, &options).unwrap().is_empty());
+    assert!(train::resume(&split, None, &options, &mut Silent).unwrap().is_empty());
     // A second `train` into the same directory is refused rather than overwriting it.
-    let err = train::train(&tiny(ModelKind::Irmae, 1), &split, &options)
+    let err = train::train(&tiny(ModelKind::Irmae, 1), &split, &options, &mut Silent)
         .unwrap_err()
         .to_string();
     assert!(err.contains("--resume"), "{err}");
@@ -117,11 +116,10 @@ fn metrics_have_the_documented_fields() {
     let _rng = crate::burn_rng();
     let options = TrainOptions {
         device: DeviceKind::Cpu,
-        progress: false,
         checkpoint_every: None,
     };
     let dir = tempfile::tempdir().unwrap();
-    train::train(&tiny(ModelKind::Lorae, 1), dir.path(), &options).unwrap();
+    train::train(&tiny(ModelKind::Lorae, 1), dir.path(), &options, &mut Silent).unwrap();
     let line = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();
     let json: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
     for key in [
@@ -187,4 +185,93 @@ fn a_save_into_a_run_directory_that_lost_its_config_is_refused() {
         0,
         "nothing written"
     );
+}
+
+/// Records what the loop reports, and asks it to stop after `stop_after` steps of epoch 2.
+#[derive(Default)]
+struct Recorder {
+    events: Vec<String>,
+    stop_after: Option<usize>,
+}
+
+impl train::Observer for Recorder {
+    fn started(&mut self, _: &std::path::Path, _: &RunConfig, first: usize) {
+        self.events.push(format!("started {first}"));
+    }
+    fn epoch_started(&mut self, epoch: usize, epochs: usize, steps: usize, done: usize) {
+        self.events
+            .push(format!("epoch {epoch}/{epochs}: {steps} steps, {done} done"));
+    }
+    fn step(&mut self, epoch: usize, step: usize, mean: f64) -> train::Flow {
+        assert!(mean.is_finite());
+        self.events.push(format!("step {epoch}.{step}"));
+        match self.stop_after {
+            Some(n) if epoch == 2 && step == n => train::Flow::Stop,
+            _ => train::Flow::Continue,
+        }
+    }
+    fn saved(&mut self, epoch: usize, step: Option<usize>) {
+        self.events.push(format!("saved {epoch} {step:?}"));
+    }
+    fn epoch_finished(&mut self, m: &metrics::EpochMetrics, _: usize) {
+        self.events.push(format!("finished {}", m.epoch));
+    }
+}
+
+#[test]
+fn an_observer_sees_every_step_and_its_stop_leaves_a_run_that_resumes_bit_identically() {
+    let _rng = crate::burn_rng();
+    let options = TrainOptions::default();
+    let dir = tempfile::tempdir().unwrap();
+    let (stopped, whole) = (dir.path().join("stopped"), dir.path().join("whole"));
+    // 64 images in batches of 16: 4 steps an epoch; stop after step 2 of epoch 2.
+    let mut first = Recorder {
+        stop_after: Some(2),
+        ..Default::default()
+    };
+    let done = train::train(&tiny(ModelKind::Irmae, 3), &stopped, &options, &mut first).unwrap();
+    assert_eq!(done.len(), 1, "only epoch 1 finished");
+    assert_eq!(
+        first.events,
+        [
+            "started 1",
+            "epoch 1/3: 4 steps, 0 done",
+            "step 1.1",
+            "step 1.2",
+            "step 1.3",
+            "step 1.4",
+            "saved 1 None",
+            "finished 1",
+            "epoch 2/3: 4 steps, 0 done",
+            "step 2.1",
+            "step 2.2",
+            "saved 2 Some(2)",
+        ]
+    );
+    let mut rest = Recorder::default();
+    let resumed = train::resume(&stopped, None, &options, &mut rest).unwrap();
+    assert_eq!(resumed.iter().map(|m| m.epoch).collect::<Vec<_>>(), [2, 3]);
+    assert_eq!(rest.events[..3], ["started 2", "epoch 2/3: 4 steps, 2 done", "step 2.3"]);
+
+    let straight = train::train(&tiny(ModelKind::Irmae, 3), &whole, &options, &mut Silent).unwrap();
+    for (a, b) in straight[1..].iter().zip(&resumed) {
+        assert_eq!(a.train_loss, b.train_loss, "epoch {}", a.epoch);
+        assert_eq!(a.eval_mse, b.eval_mse, "epoch {}", a.epoch);
+    }
+    assert_eq!(
+        std::fs::read(stopped.join("model.safetensors")).unwrap(),
+        std::fs::read(whole.join("model.safetensors")).unwrap()
+    );
+}
+
+#[test]
+fn a_run_opened_for_reading_cannot_save() {
+    let _rng = crate::burn_rng();
+    let dir = tempfile::tempdir().unwrap();
+    train::train(&tiny(ModelKind::Ae, 1), dir.path(), &TrainOptions::default(), &mut Silent)
+        .unwrap();
+    let run = lorae::run::RunDir::open(dir.path()).unwrap();
+    let err = run.clean().unwrap_err().to_string();
+    assert!(err.contains("opened for reading"), "{err}");
+    assert_eq!(run.metrics().unwrap().len(), 1);
 }

@@ -1,0 +1,119 @@
+//! What a training step optimises and what an epoch's evaluation measures, for the two kinds of
+//! run the loop trains:
+//! - an **autoencoder** (AE, IRMAE, LoRAE, VAE, RAE, WAE): the model's loss
+//!   `‖x − D(E(x))‖² + regulariser` by Adam (β = 0.9, 0.999) with the chain's weights left out
+//!   under `--frozen-linear`; after each epoch the reconstruction MSE of the evaluation split and
+//!   the spectrum of its codes;
+//! - a **GAN**: a discriminator step then a generator step ([`super::gan`]), Adam with β₁ = 0.5;
+//!   it has no encoder, so nothing to evaluate.
+
+use burn::module::ParamId;
+use burn::optim::ModuleOptimizer;
+use burn::prelude::*;
+
+use super::{gan, step};
+use crate::config::{ModelKind, RunConfig};
+use crate::data::ImageSet;
+use crate::error::{Error, Result};
+use crate::latent::spectrum::{spectrum, Spectrum};
+use crate::model::Autoencoder;
+use crate::run::checkpoint::PartialEpoch;
+
+/// The objective of a run.
+#[derive(Debug, Clone)]
+pub enum Objective {
+    /// Reconstruction plus the model's regulariser; parameters in `frozen` get no update.
+    Autoencoder {
+        /// The chain's weights under `--frozen-linear`, else none.
+        frozen: Vec<ParamId>,
+    },
+    /// Discriminator and generator losses (DCGAN, non-saturating).
+    Gan,
+}
+
+/// What an autoencoder's evaluation measured.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// Reconstruction MSE per pixel of the evaluation split.
+    pub mse: f64,
+    /// Singular values and effective rank of its codes.
+    pub spectrum: Spectrum,
+}
+
+impl Objective {
+    /// The objective of `config`'s model, whose parameters `model` holds.
+    pub fn new(config: &RunConfig, model: &Autoencoder) -> Objective {
+        match config.model.kind {
+            ModelKind::Gan => Objective::Gan,
+            _ if config.model.frozen_linear => Objective::Autoencoder {
+                frozen: model.chain_param_ids(),
+            },
+            _ => Objective::Autoencoder { frozen: Vec::new() },
+        }
+    }
+
+    /// A fresh Adam for this objective.
+    pub fn optimizer(&self) -> ModuleOptimizer {
+        match self {
+            Objective::Gan => gan::adam(),
+            Objective::Autoencoder { .. } => step::adam(),
+        }
+    }
+
+    /// One step on batch `x` (`[batch, C, H, W]`, autodiff device): the updated model and the
+    /// step's total loss (not checked for finiteness), its terms added to `acc`.
+    pub fn step(
+        &self,
+        model: Autoencoder,
+        optim: &mut ModuleOptimizer,
+        x: Tensor<4>,
+        config: &RunConfig,
+        acc: &mut PartialEpoch,
+    ) -> Result<(Autoencoder, f64)> {
+        let lr = config.train.lr;
+        let (model, total) = match self {
+            Objective::Autoencoder { frozen } => {
+                let (model, l) = step::step(model, optim, x, &config.model, lr, frozen)?;
+                acc.sum_reconstruction += l.reconstruction;
+                acc.sum_regularizer += l.regularizer;
+                (model, l.total)
+            }
+            Objective::Gan => {
+                let (model, l) = gan::step(model, optim, x, config.model.latent_dim, lr)?;
+                acc.sum_discriminator += l.discriminator;
+                acc.sum_generator += l.generator;
+                (model, l.discriminator + l.generator)
+            }
+        };
+        acc.steps += 1;
+        acc.sum_total += total;
+        Ok((model, total))
+    }
+
+    /// The evaluation after an epoch (`None` for a GAN), with a plain (validation) model. Codes
+    /// or an error that overflow are a divergence, reported at `epoch`'s last step `steps`.
+    pub fn evaluate(
+        &self,
+        model: &Autoencoder,
+        eval: &ImageSet,
+        config: &RunConfig,
+        device: &Device,
+        (epoch, steps): (usize, usize),
+    ) -> Result<Option<Evaluation>> {
+        if let Objective::Gan = self {
+            return Ok(None);
+        }
+        let (mse, codes) = super::evaluate(model, eval, config.data.pixel_range, device)?;
+        if !mse.is_finite() || codes.values.iter().any(|v| !v.is_finite()) {
+            // Finite training losses, but codes that overflow: diverged all the same.
+            return Err(Error::Diverged {
+                epoch,
+                step: steps,
+                loss: mse,
+                lr: config.train.lr,
+            });
+        }
+        let spectrum = spectrum(&codes, config.eval.rank_threshold)?;
+        Ok(Some(Evaluation { mse, spectrum }))
+    }
+}
