@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use lorae::bench::fid::{bench_fid, FidBenchConfig};
-use lorae::eval::score::default_weights;
+use lorae::eval::fid::scorer::default_weights;
 
 use crate::flags::{DeviceFlag, JsonFlag, PeerFlags};
 

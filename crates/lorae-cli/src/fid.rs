@@ -9,8 +9,8 @@ use anyhow::{bail, Result};
 use clap::Args;
 use lorae::data::cache_root;
 use lorae::eval::fid::frechet_distance;
-use lorae::eval::score::{run_fid, source_statistics, StatsOptions};
-use lorae::eval::source::ImageSource;
+use lorae::eval::fid::source::ImageSource;
+use lorae::eval::fid::{FidScorer, StatsOptions};
 
 use crate::flags::{DataDirFlag, DeviceFlag, JsonFlag, ProgressFlag, SamplerFlags};
 
@@ -73,14 +73,14 @@ pub fn run(args: FidArgs) -> Result<()> {
         cache_dir: (!args.no_cache).then(|| cache_root().join("fid-stats")),
         progress: args.progress.show(),
     };
-    let mut net = None;
+    let mut scorer = FidScorer::new(options, &device).on_note(|text| lorae::note!("{text}"));
     let start = Instant::now();
 
     if let Some(out) = &args.save_stats {
         let [set] = args.sets.as_slice() else {
             bail!("--save-stats OUT.npz takes exactly one image set");
         };
-        let stats = source_statistics(&ImageSource::parse(set)?, &mut net, &options, &device)?;
+        let stats = scorer.source_statistics(&ImageSource::parse(set)?)?;
         stats.save(out)?;
         if args.json.json {
             lorae::say!("{}", serde_json::json!({"out": out, "n": stats.n}));
@@ -94,7 +94,7 @@ pub fn run(args: FidArgs) -> Result<()> {
         (Some(run), sets) if sets.len() <= 1 => {
             let draw = args.sampler.draw(args.n);
             let real = sets.first().map(|s| ImageSource::parse(s)).transpose()?;
-            let scored = run_fid(run, &draw, real.as_ref(), &mut net, &options, &device)?;
+            let scored = scorer.run_fid(run, &draw, real.as_ref())?;
             report(
                 scored.fid,
                 scored.n_samples,
@@ -106,8 +106,8 @@ pub fn run(args: FidArgs) -> Result<()> {
         }
         (Some(_), _) => bail!("with --run give at most one image set (the real images)"),
         (None, [a, b]) => (
-            source_statistics(&ImageSource::parse(a)?, &mut net, &options, &device)?,
-            source_statistics(&ImageSource::parse(b)?, &mut net, &options, &device)?,
+            scorer.source_statistics(&ImageSource::parse(a)?)?,
+            scorer.source_statistics(&ImageSource::parse(b)?)?,
         ),
         (None, _) => {
             bail!("give two image sets (folders, dataset:NAME[:split] or .npz), or --run RUN")

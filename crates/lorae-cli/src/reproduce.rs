@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 use lorae::data::cache_root;
 use lorae::device::DeviceKind;
-use lorae::eval::score::StatsOptions;
+use lorae::eval::fid::{FidScorer, StatsOptions};
 use lorae::names::Named;
 use lorae::reproduce::cell::Context;
 use lorae::reproduce::{self, report, Budget, Experiment, Setup};
@@ -216,15 +216,18 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
                 // Long cells (CelebA epochs take hours on a CPU) lose at most ten minutes.
                 checkpoint_every: Some(CheckpointEvery::Time(std::time::Duration::from_secs(600))),
             },
-            stats: StatsOptions {
-                weights: args.weights.clone(),
-                data_dir: None,
-                limit: None,
-                batch: 50,
-                cache_dir: Some(cache_root().join("fid-stats")),
-                progress: args.progress.show(),
-            },
-            net: None,
+            fid: FidScorer::new(
+                StatsOptions {
+                    weights: args.weights.clone(),
+                    data_dir: None,
+                    limit: None,
+                    batch: 50,
+                    cache_dir: Some(cache_root().join("fid-stats")),
+                    progress: args.progress.show(),
+                },
+                &device.device()?,
+            )
+            .on_note(|text| lorae::note!("{text}")),
         };
         let total = cells.len();
         lorae::note!(

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use lorae::eval::theory::{fit_rank_lambda, minmax_of_run, RankPoint};
-use lorae::report::charts::{line_chart, Series};
+use lorae::report::charts::{loss_per_epoch, rank_against_lambda, Series};
 use lorae::run::metrics::EpochMetrics;
 use lorae::run::RunDir;
 use lorae::ModelKind;
@@ -142,33 +142,8 @@ fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
         );
     }
     if let Some(path) = &args.plot {
-        let (lo, hi) = points.iter().fold((f64::INFINITY, 0f64), |(lo, hi), p| {
-            (lo.min(p.1.lambda), hi.max(p.1.lambda))
-        });
-        let line = |l: f64| (l, (fit.intercept + fit.slope * l.ln()).exp());
-        let series = [
-            Series {
-                label: "runs".into(),
-                points: points
-                    .iter()
-                    .map(|p| (p.1.lambda, p.1.rank as f64))
-                    .collect(),
-            },
-            Series {
-                label: format!("fit: slope {:.2}", fit.slope),
-                points: vec![line(lo), line(hi)],
-            },
-        ];
-        line_chart(
-            &series,
-            "effective rank against λ",
-            "λ",
-            "effective rank",
-            true,
-            true,
-            &[true, false],
-            path,
-        )?;
+        let points: Vec<RankPoint> = points.into_iter().map(|p| p.1).collect();
+        rank_against_lambda(&points, &fit, "effective rank against λ", path)?;
         lorae::note!("plot: {}", path.display());
     }
     Ok(())
@@ -245,16 +220,7 @@ fn convergence(args: ConvergenceArgs) -> Result<()> {
     let path = args
         .plot
         .unwrap_or_else(|| args.run.join("convergence.png"));
-    line_chart(
-        &series,
-        "training loss per epoch",
-        "epoch",
-        "loss",
-        false,
-        true,
-        &[],
-        &path,
-    )?;
+    loss_per_epoch(&series, &path)?;
     lorae::note!("plot: {}", path.display());
     Ok(())
 }

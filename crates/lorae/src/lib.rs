@@ -9,7 +9,7 @@
 //! ```no_run
 //! use lorae::config::Overrides;
 //! use lorae::data::Split;
-//! use lorae::eval::score::{run_fid, StatsOptions};
+//! use lorae::eval::fid::{FidScorer, StatsOptions};
 //! use lorae::sampler::{draw::Draw, SamplerKind};
 //! use lorae::{device, latent, run, train, ModelKind};
 //!
@@ -22,7 +22,7 @@
 //! let rank = latent::spectrum::spectrum(&codes.codes, 1e-2)?.effective_rank;
 //! let gmm = Draw { kind: SamplerKind::Gmm, k: 10, n: 1000, fit_on: Split::Train, seed: 0, fit_limit: None };
 //! let options = StatsOptions { weights: None, data_dir: None, limit: Some(1000), batch: 50, cache_dir: None, progress: false };
-//! let fid = run_fid(dir, &gmm, None, &mut None, &options, &cpu)?.fid; // vs the test split
+//! let fid = FidScorer::new(options, &cpu).run_fid(dir, &gmm, None)?.fid; // vs the test split
 //! println!("effective rank {rank}, FID {fid:.1}");
 //! # Ok(())
 //! # }

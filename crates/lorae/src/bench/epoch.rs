@@ -129,7 +129,12 @@ pub fn bench_epoch(
             )
         })?;
         let started = Instant::now();
-        let metrics = train(&run, &dir.path().join("run"), &options, &mut crate::train::Silent)?;
+        let metrics = train(
+            &run,
+            &dir.path().join("run"),
+            &options,
+            &mut crate::train::Silent,
+        )?;
         let call = started.elapsed().as_secs_f64();
         let epoch = metrics
             .first()

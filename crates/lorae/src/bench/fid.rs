@@ -16,8 +16,8 @@ use super::step::median;
 use crate::config::{DatasetKind, ModelKind, RunConfig};
 use crate::data::Split;
 use crate::error::{Error, Result};
-use crate::eval::inception::{FidInception, FEATURE_DIM};
-use crate::eval::source::load_folder;
+use crate::eval::fid::inception::{FidInception, FEATURE_DIM};
+use crate::eval::fid::source::load_folder;
 
 /// What to time.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The model families lorae trains.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
     /// Plain deterministic autoencoder.

@@ -9,6 +9,7 @@ use plotters::prelude::*;
 
 use super::plot::{FONT_NAME, LOG_FLOOR};
 use crate::error::{Error, Result};
+use crate::eval::theory::{RankPoint, SlopeFit};
 
 /// One named line or point set: `(x, y)` pairs.
 #[derive(Debug, Clone)]
@@ -59,19 +60,80 @@ fn check(series: &[Series], what: &'static str) -> Result<()> {
     Ok(())
 }
 
-/// Lines (or, with `points_only`, markers) of `series` on axes that are logarithmic where
-/// `log_x` / `log_y` say, with a caption and axis names.
-#[allow(clippy::too_many_arguments)]
-pub fn line_chart(
-    series: &[Series],
+/// Effective rank against λ on log-log axes: the runs as points, the fitted line
+/// `rank = e^intercept · λ^slope` between the smallest and the largest λ (LoRAE's Proposition 1).
+pub fn rank_against_lambda(
+    points: &[RankPoint],
+    fit: &SlopeFit,
     caption: &str,
-    x_desc: &str,
-    y_desc: &str,
-    log_x: bool,
-    log_y: bool,
-    points_only: &[bool],
     path: &Path,
 ) -> Result<()> {
+    let (lo, hi) = points.iter().fold((f64::INFINITY, 0f64), |(lo, hi), p| {
+        (lo.min(p.lambda), hi.max(p.lambda))
+    });
+    let line = |l: f64| (l, (fit.intercept + fit.slope * l.ln()).exp());
+    let series = [
+        Series {
+            label: "runs".into(),
+            points: points.iter().map(|p| (p.lambda, p.rank as f64)).collect(),
+        },
+        Series {
+            label: format!("fit, slope {:.2}", fit.slope),
+            points: vec![line(lo), line(hi)],
+        },
+    ];
+    let axes = Axes {
+        caption,
+        x: "λ",
+        y: "effective rank",
+        log_x: true,
+        log_y: true,
+    };
+    line_chart(&series, &axes, &[true, false], path)
+}
+
+/// Few-label test error (%) against the number of labels (log x), one line per codes' source.
+pub fn error_against_labels(series: &[Series], path: &Path) -> Result<()> {
+    let axes = Axes {
+        caption: "test error against labels (honest protocol)",
+        x: "labelled images",
+        y: "test error %",
+        log_x: true,
+        log_y: false,
+    };
+    line_chart(series, &axes, &[], path)
+}
+
+/// Training losses against the epoch (log y), one line per term.
+pub fn loss_per_epoch(series: &[Series], path: &Path) -> Result<()> {
+    let axes = Axes {
+        caption: "training loss per epoch",
+        x: "epoch",
+        y: "loss",
+        log_x: false,
+        log_y: true,
+    };
+    line_chart(series, &axes, &[], path)
+}
+
+/// A line chart's caption, axis names and scales.
+struct Axes<'a> {
+    caption: &'a str,
+    x: &'a str,
+    y: &'a str,
+    log_x: bool,
+    log_y: bool,
+}
+
+/// Lines (or, where `points_only` says, markers) of `series` on `axes`.
+fn line_chart(series: &[Series], axes: &Axes, points_only: &[bool], path: &Path) -> Result<()> {
+    let Axes {
+        caption,
+        x: x_desc,
+        y: y_desc,
+        log_x,
+        log_y,
+    } = *axes;
     check(series, "series")?;
     super::plot::draw_png(path, |root| {
         let xs = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0));

@@ -82,7 +82,11 @@ pub fn interpolations(run: &Path, pairs: usize, steps: usize, device: &Device) -
     if pairs == 0 {
         return Err(Error::invalid("pairs", 0, "must be at least 1"));
     }
-    let shape = crate::run::RunDir::open(run)?.config().data.layout().image_shape();
+    let shape = crate::run::RunDir::open(run)?
+        .config()
+        .data
+        .layout()
+        .image_shape();
     let per_row = (steps as u128).saturating_add(2);
     crate::limits::check_images("steps", steps, per_row, shape)?;
     crate::limits::check_images("pairs", pairs, per_row.saturating_mul(pairs as u128), shape)?;

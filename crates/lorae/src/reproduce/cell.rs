@@ -12,8 +12,7 @@ use crate::config::{DataConfig, RunConfig};
 use crate::error::{Error, Result};
 use crate::eval::classify::{ClassifyConfig, LabelResult};
 use crate::eval::classify_run::{classify_run, classify_supervised};
-use crate::eval::inception::FidInception;
-use crate::eval::score::{run_fid, StatsOptions};
+use crate::eval::fid::FidScorer;
 use crate::eval::theory::{minmax_of_run, MinMax};
 use crate::io::atomic::{read, write_atomic};
 use crate::latent::CodeSource;
@@ -147,10 +146,8 @@ pub struct Context {
     pub train: TrainOptions,
     /// What training cells report their progress to.
     pub observer: Box<dyn train::Observer>,
-    /// FID statistics options (weights, dataset cache).
-    pub stats: StatsOptions,
-    /// The FID network, loaded on first need and kept.
-    pub net: Option<FidInception>,
+    /// The FID scorer (weights, dataset cache; the network loaded on first need and kept).
+    pub fid: FidScorer,
 }
 
 impl Cell {
@@ -283,12 +280,9 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
             }
         }
         Cell::Fid { run, draw, real } => {
-            let options = StatsOptions {
-                limit: *real,
-                ..ctx.stats.clone()
-            };
             let run = run_dir(&ctx.dir, run);
-            let scored = run_fid(&run, draw, None, &mut ctx.net, &options, &device)?;
+            ctx.fid.set_limit(*real);
+            let scored = ctx.fid.run_fid(&run, draw, None)?;
             let n = scored.samples.len().min(64);
             let cols = (n as f64).sqrt().ceil().max(1.0) as usize;
             let values: Vec<f32> = scored.samples.pixels[..n * scored.samples.image_len()]

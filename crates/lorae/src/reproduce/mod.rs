@@ -10,6 +10,7 @@
 
 pub mod cell;
 pub mod experiments;
+pub mod paper;
 pub mod report;
 
 use std::path::{Path, PathBuf};

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 
 use super::cell::{cell_dir, Cell, Outcome};
 use super::experiments::{classify_config, fid_sizes, run_name, scale};
+use super::paper::{self, Measure, Setting, Source, Who};
 use super::{Experiment, Setup};
-use crate::config::DatasetKind;
+use crate::config::{DatasetKind, ModelKind};
 use crate::error::Result;
 use crate::eval::classify::{LabelResult, Protocol};
 use crate::eval::theory::{fit_rank_lambda, RankPoint};
-use crate::report::charts::{grouped_bar_chart, line_chart, Series};
+use crate::report::charts::{error_against_labels, grouped_bar_chart, rank_against_lambda, Series};
 use crate::report::document::{Block, Document, Section};
 use crate::report::plot::{plot_spectra, SpectrumSeries};
 use crate::run::metrics::EpochMetrics;
@@ -54,11 +55,11 @@ pub fn build(
             Experiment::ShapesSpectra => r.spectra("shapes-spectra", Some("IRMAE: l = 2 reaches rank ≈ 7, the intrinsic dimension of shapes (3 colour, 2 position, 1 size, 1 shape)"))?,
             Experiment::MnistFid | Experiment::CelebaFid => r.fid_table(e)?,
             Experiment::MnistClassification => r.classification()?,
-            Experiment::MnistDepth => r.rank_fid_table("depth l", &["2", "4", "8", "12"], &[("70", "44.0"), ("39", "30.1"), ("8", "37.4"), ("4", "62.6")])?,
-            Experiment::MnistVariance => r.rank_fid_table("initial variance", &["×1", "×2", "×4"], &[("8", "37.4"), ("43", "33.8"), ("66", "49.0")])?,
+            Experiment::MnistDepth => r.rank_fid_table("depth l", &["2", "4", "8", "12"], &[2, 4, 8, 12].map(Setting::Depth), Source::Irmae(6))?,
+            Experiment::MnistVariance => r.rank_fid_table("initial variance", &["×1", "×2", "×4"], &[1, 2, 4].map(Setting::Variance), Source::Irmae(5))?,
             Experiment::LambdaSweep => r.lambda_sweep()?,
             Experiment::Ablations => {
-                let mut b = r.rank_fid_table("variant", &["IRMAE", "frozen", "ReLU between", "shared"], &[])?;
+                let mut b = r.rank_fid_table("variant", &["IRMAE", "frozen", "ReLU between", "shared"], &[], Source::Irmae(6))?;
                 b.extend(r.spectra("ablations", Some("IRMAE: freezing the matrices weakens the rank reduction, ReLUs between them remove it, sharing weakens it (Figs 9–11, no numbers)"))?);
                 b
             }
@@ -189,29 +190,21 @@ impl Ctx<'_> {
 
     fn fid_table(&self, e: Experiment) -> Result<Vec<Block>> {
         let celeba = e == Experiment::CelebaFid;
-        // IRMAE Table 1 (Gaussian, GMM) and, for CelebA, Table 7; RAE's paper for MNIST (its own networks).
-        let paper = |model: &str, sampler: &str| -> &'static str {
-            match (celeba, model, sampler) {
-                (false, "ae", "gaussian") => "55.0",
-                (false, "vae", "gaussian") => "33.9",
-                (false, "irmae", "gaussian") => "37.4",
-                (false, "ae", "gmm4") => "38.0",
-                (false, "vae", "gmm4") => "30.8",
-                (false, "irmae", "gmm4") => "34.0",
-                (false, "ae", "gmm10") => "10.66 (RAE paper)",
-                (false, "vae", "gmm10") => "17.66 (RAE paper)",
-                (false, "wae", "gmm10") => "9.39 (RAE paper)",
-                (false, "rae", "gmm10") => "8.69 (RAE paper)",
-                (true, "ae", "gaussian") => "52.8",
-                (true, "vae", "gaussian") => "51.8",
-                (true, "irmae", "gaussian") => "42.5",
-                (true, "ae", "gmm4") => "49.0",
-                (true, "vae", "gmm4") => "48.8",
-                (true, "irmae", "gmm4") => "36.4",
-                (true, "wae", _) => "53.7 (Table 7)",
-                (true, "rae", _) => "44.7 (Table 7)",
-                _ => "",
-            }
+        let dataset = if celeba {
+            DatasetKind::Celeba
+        } else {
+            DatasetKind::Mnist
+        };
+        let paper = |kind: crate::config::ModelKind, draw: &crate::sampler::draw::Draw| {
+            let measure = match draw.kind {
+                crate::sampler::SamplerKind::Gaussian => Measure::FidGaussian,
+                crate::sampler::SamplerKind::Gmm => Measure::FidGmm(draw.k),
+                _ => return String::new(),
+            };
+            paper::cell(
+                paper::lookup(Who::Model(kind), dataset, Setting::Default, measure),
+                Source::Irmae(1),
+            )
         };
         let mut rows = Vec::new();
         let mut bars = Vec::new();
@@ -232,7 +225,7 @@ impl Ctx<'_> {
                     run.clone(),
                     sampler.clone(),
                     num(fid, 2),
-                    paper(&model, &sampler).to_string(),
+                    paper(config.model.kind, draw),
                 ]);
                 if let Some(f) = fid {
                     bars.push((model.clone(), sampler.clone(), f));
@@ -272,38 +265,38 @@ impl Ctx<'_> {
     }
 
     fn classification(&self) -> Result<Vec<Block>> {
-        // IRMAE Table 2 at 10 / 100 / 1000 / 10000 / 60000 labels.
-        let paper_row = |codes: &str| -> Option<[f64; 5]> {
-            match codes {
-                "ae" => Some([31.4, 30.2, 10.6, 3.7, 1.9]),
-                "vae" => Some([21.8, 21.7, 5.1, 1.7, 1.1]),
-                "irmae" => Some([12.0, 10.2, 3.8, 2.4, 1.9]),
-                "supervised" => Some([29.1, 25.1, 6.0, 1.7, 0.8]),
-                _ => None,
-            }
-        };
-        let column = |labels: usize| match labels {
-            10 => Some(0),
-            100 => Some(1),
-            1_000 => Some(2),
-            10_000 => Some(3),
-            n if n >= 55_000 => Some(4),
-            _ => None,
+        // IRMAE Table 2; its 60 000 column compares with any count from 55 000 up.
+        let paper = |whose: Option<Who>, labels: usize| {
+            let labels = if labels >= 55_000 { 60_000 } else { labels };
+            let number = whose.and_then(|w| {
+                paper::lookup(
+                    w,
+                    DatasetKind::Mnist,
+                    Setting::Default,
+                    Measure::Error(labels),
+                )
+            });
+            paper::cell(number, Source::Irmae(2))
         };
         let mut rows = Vec::new();
         let mut curves: HashMap<String, Vec<(f64, f64)>> = HashMap::new();
         let mut at: HashMap<(String, usize, Protocol), f64> = HashMap::new();
         for cell in self.cells {
-            let (who, model) = match cell {
+            let (who, model, whose) = match cell {
                 Cell::Classify { run, .. } => {
                     let kind = self
                         .trains()
                         .iter()
                         .find(|t| t.0 == run)
-                        .map(|t| t.1.model.kind.to_string());
-                    (run.clone(), kind.unwrap_or_default())
+                        .map(|t| t.1.model.kind);
+                    let name = kind.map(|k| k.to_string()).unwrap_or_default();
+                    (run.clone(), name, kind.map(Who::Model))
                 }
-                Cell::Supervised { .. } => ("supervised".to_string(), "supervised".to_string()),
+                Cell::Supervised { .. } => (
+                    "supervised".to_string(),
+                    "supervised".to_string(),
+                    Some(Who::Supervised),
+                ),
                 _ => continue,
             };
             let results: &[LabelResult] = match self.outcomes.get(&cell.id()) {
@@ -320,9 +313,7 @@ impl Ctx<'_> {
                 }
             };
             for r in results {
-                let paper = paper_row(&model)
-                    .zip(column(r.labels))
-                    .map_or(String::new(), |(row, i)| format!("{:.1}", row[i]));
+                let paper = paper(whose, r.labels);
                 rows.push(vec![
                     who.clone(),
                     r.protocol.to_string(),
@@ -394,16 +385,7 @@ impl Ctx<'_> {
                 .collect();
             series.sort_by(|a, b| a.label.cmp(&b.label));
             let path = self.figures.join("classification.png");
-            line_chart(
-                &series,
-                "test error against labels (honest protocol)",
-                "labelled images",
-                "test error %",
-                true,
-                false,
-                &[],
-                &path,
-            )?;
+            error_against_labels(&series, &path)?;
             blocks.push(self.figure(&path, "test error against the number of labels"));
         }
         Ok(blocks)
@@ -413,20 +395,33 @@ impl Ctx<'_> {
         &self,
         what: &str,
         names: &[&str],
-        paper: &[(&str, &str)],
+        settings: &[Setting],
+        source: Source,
     ) -> Result<Vec<Block>> {
         let mut rows = Vec::new();
         for (i, (run, _)) in self.trains().into_iter().enumerate() {
             let fid = self.fids(run).first().and_then(|f| f.1);
-            let (p_rank, p_fid) = paper.get(i).copied().unwrap_or(("", ""));
+            // IRMAE's MNIST tables (5, 6): rank and Gaussian FID per setting.
+            let paper = |measure| {
+                let number = settings.get(i).and_then(|&setting| {
+                    paper::lookup(
+                        Who::Model(ModelKind::Irmae),
+                        DatasetKind::Mnist,
+                        setting,
+                        measure,
+                    )
+                });
+                paper::cell(number, source)
+            };
+            let (p_rank, p_fid) = (paper(Measure::Rank), paper(Measure::FidGaussian));
             rows.push(vec![
                 names.get(i).copied().unwrap_or("").to_string(),
                 run.clone(),
                 num(self.rank_at(run, 1e-2), 0),
                 num(self.last(run).and_then(|m| m.eval_mse), 5),
                 num(fid, 2),
-                p_rank.into(),
-                p_fid.into(),
+                p_rank,
+                p_fid,
             ]);
         }
         Ok(vec![Block::Table {
@@ -481,30 +476,9 @@ impl Ctx<'_> {
                         "{dataset}: slope of log(rank) on log(λ) **{:.3}** over {} runs above rank 1; Proposition 1 predicts −1 (*paper*).",
                         fit.slope, fit.used
                     )));
-                    let (lo, hi) = points.iter().fold((f64::INFINITY, 0f64), |a, p| {
-                        (a.0.min(p.lambda), a.1.max(p.lambda))
-                    });
-                    let line = |l: f64| (l, (fit.intercept + fit.slope * l.ln()).exp());
                     let path = self.figures.join(format!("lambda-{dataset}.png"));
-                    line_chart(
-                        &[
-                            Series {
-                                label: "runs".into(),
-                                points: points.iter().map(|p| (p.lambda, p.rank as f64)).collect(),
-                            },
-                            Series {
-                                label: format!("fit, slope {:.2}", fit.slope),
-                                points: vec![line(lo), line(hi)],
-                            },
-                        ],
-                        &format!("{dataset}: effective rank against λ"),
-                        "λ",
-                        "effective rank",
-                        true,
-                        true,
-                        &[true, false],
-                        &path,
-                    )?;
+                    let caption = format!("{dataset}: effective rank against λ");
+                    rank_against_lambda(&points, &fit, &caption, &path)?;
                     blocks.push(self.figure(&path, &format!("{dataset}: rank against λ, log-log")));
                 }
                 Err(e) => blocks.push(Block::Para(format!("{dataset}: no slope: {e}."))),
@@ -552,26 +526,28 @@ impl Ctx<'_> {
     }
 
     fn latent_dim(&self) -> Result<Vec<Block>> {
-        let paper = |kind: &str, d: usize| -> &'static str {
-            let i = [32, 64, 128, 256, 512].iter().position(|&x| x == d);
-            match (kind, i) {
-                ("irmae", Some(i)) => ["81.6", "64.6", "47.6", "42.7", "42.0"][i],
-                ("ae", Some(i)) => ["78.2", "60.1", "46.0", "45.4", "53.9"][i],
-                _ => "",
-            }
+        let paper = |kind, d| {
+            let setting = Setting::LatentDim(d);
+            let number = paper::lookup(
+                Who::Model(kind),
+                DatasetKind::Celeba,
+                setting,
+                Measure::FidGaussian,
+            );
+            paper::cell(number, Source::Irmae(8))
         };
         let celeba = self.setup.has_celeba();
         let mut rows = Vec::new();
         for (run, config) in self.trains() {
             let fid = self.fids(run).first().and_then(|f| f.1);
-            let kind = config.model.kind.to_string();
+            let kind = config.model.kind;
             rows.push(vec![
                 config.model.latent_dim.to_string(),
                 run.clone(),
                 num(self.rank_at(run, 1e-2), 0),
                 num(fid, 2),
                 if celeba {
-                    paper(&kind, config.model.latent_dim).into()
+                    paper(kind, config.model.latent_dim)
                 } else {
                     "(CelebA)".into()
                 },
@@ -651,16 +627,26 @@ impl Ctx<'_> {
         };
         let mut rows = Vec::new();
         let mut fids = HashMap::new();
-        for (model, paper) in [("ae", ["55.0", "38.0"]), ("irmae", ["37.4", "34.0"])] {
+        let table1 = |kind, measure| {
+            paper::lookup(
+                Who::Model(kind),
+                DatasetKind::Mnist,
+                Setting::Default,
+                measure,
+            )
+        };
+        for kind in [ModelKind::Ae, ModelKind::Irmae] {
+            let model = kind.to_string();
+            let model = model.as_str();
             rows.push(vec![
                 model.to_string(),
                 "paper (IRMAE Table 1)".into(),
                 String::new(),
                 String::new(),
                 String::new(),
-                paper[0].into(),
+                paper::cell(table1(kind, Measure::FidGaussian), Source::Irmae(1)),
                 String::new(),
-                paper[1].into(),
+                paper::cell(table1(kind, Measure::FidGmm(4)), Source::Irmae(1)),
                 String::new(),
             ]);
             let lorae_run = self
@@ -679,7 +665,7 @@ impl Ctx<'_> {
                 }
                 let (mse, r2, r3) = self.evaluation(run);
                 let f = ["gaussian", "gmm10", "gmm4"].map(|s| fid(run, s));
-                fids.insert((model, source), f[0]);
+                fids.insert((kind, source), f[0]);
                 rows.push(vec![
                     model.to_string(),
                     source.to_string(),
@@ -709,16 +695,23 @@ impl Ctx<'_> {
             .to_vec(),
             rows,
         }];
+        let order = match (
+            table1(ModelKind::Irmae, Measure::FidGaussian),
+            table1(ModelKind::Ae, Measure::FidGaussian),
+        ) {
+            (Some(irmae), Some(ae)) => format!(" ({} < {})", irmae.text(), ae.text()),
+            _ => String::new(),
+        };
         let verdict = |source: &str| {
             match (
-            fids.get(&("ae", source)).copied().flatten(),
-            fids.get(&("irmae", source)).copied().flatten(),
+            fids.get(&(ModelKind::Ae, source)).copied().flatten(),
+            fids.get(&(ModelKind::Irmae, source)).copied().flatten(),
         ) {
             (Some(ae), Some(irmae)) if irmae < ae => format!(
                 "{source}: IRMAE's Gaussian FID {irmae:.1} is below the AE's {ae:.1}, the order of Table 1"
             ),
             (Some(ae), Some(irmae)) => format!(
-                "{source}: IRMAE's Gaussian FID {irmae:.1} is not below the AE's {ae:.1}: Table 1's order (37.4 < 55.0) does not hold"
+                "{source}: IRMAE's Gaussian FID {irmae:.1} is not below the AE's {ae:.1}: Table 1's order{order} does not hold"
             ),
             _ => format!("{source}: not all of its FIDs are measured yet"),
         }

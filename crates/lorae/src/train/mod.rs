@@ -165,7 +165,8 @@ pub fn resume(
     let splits = data::load(&config.data, config.seed)?;
     if let Some(s) = &latest {
         // Before config.json changes: a checkpoint that cannot load leaves the run as it was.
-        let template = Autoencoder::new(&config.model, config.data.layout(), &crate::device::host());
+        let template =
+            Autoencoder::new(&config.model, config.data.layout(), &crate::device::host());
         let model = checkpoint::load_model(template, &s.model())?;
         checkpoint::load_optimizer(Objective::new(&config, &model).optimizer(), &s.optimizer())?;
         check_partial(s, &splits, &config)?;
@@ -177,7 +178,11 @@ pub fn resume(
 }
 
 /// A mid-epoch checkpoint's steps must lie inside the epoch it continues.
-fn check_partial(s: &crate::run::snapshot::Snapshot, splits: &Splits, config: &RunConfig) -> Result<()> {
+fn check_partial(
+    s: &crate::run::snapshot::Snapshot,
+    splits: &Splits,
+    config: &RunConfig,
+) -> Result<()> {
     let Some(p) = s.state.partial else {
         return Ok(());
     };
@@ -254,12 +259,22 @@ fn run_epochs(
     observer: &mut dyn Observer,
 ) -> Result<Vec<EpochMetrics>> {
     let config = run.config();
-    let (epochs, batch, range) = (config.train.epochs, config.train.batch_size, config.data.pixel_range);
+    let (epochs, batch, range) = (
+        config.train.epochs,
+        config.train.batch_size,
+        config.data.pixel_range,
+    );
     let plain = options.device.device()?;
     let device = plain.clone().autodiff();
     let baseline_mse = splits.train.mean_image_mse(&splits.eval, range)?;
-    let Start { mut model, mut optim, objective, epoch: first, mut partial, mut history } =
-        Start::load(run, splits, &device)?;
+    let Start {
+        mut model,
+        mut optim,
+        objective,
+        epoch: first,
+        mut partial,
+        mut history,
+    } = Start::load(run, splits, &device)?;
     observer.started(run.path(), config, first);
     let mut guard = Guard::default();
     let mut last_save = Instant::now();
@@ -305,11 +320,24 @@ fn run_epochs(
                 }
             }
         }
-        let evaluation = objective.evaluate(&model.valid(), &splits.eval, config, &plain, (epoch, steps))?;
+        let evaluation =
+            objective.evaluate(&model.valid(), &splits.eval, config, &plain, (epoch, steps))?;
         let seconds = acc.seconds + started.elapsed().as_secs_f64();
-        let m = epoch_metrics(epoch, &acc, steps, evaluation, baseline_mse, config, seconds);
+        let m = epoch_metrics(
+            epoch,
+            &acc,
+            steps,
+            evaluation,
+            baseline_mse,
+            config,
+            seconds,
+        );
         history.push(m.clone());
-        let state = TrainState { epoch, partial: None, digests: None };
+        let state = TrainState {
+            epoch,
+            partial: None,
+            digests: None,
+        };
         run.save(&model, &optim, &state, &history)?;
         last_save = Instant::now();
         observer.saved(epoch, None);

@@ -94,7 +94,14 @@ fn resume_continues_the_epoch_count_and_matches_an_uninterrupted_run() {
         log.iter().map(|m| m.epoch).collect::<Vec<_>>(),
         vec![1, 2, 3]
     );
-    assert_eq!(lorae::run::RunDir::open(&split).unwrap().config().train.epochs, 3);
+    assert_eq!(
+        lorae::run::RunDir::open(&split)
+            .unwrap()
+            .config()
+            .train
+            .epochs,
+        3
+    );
 
     let straight = train::train(&tiny(ModelKind::Irmae, 3), &whole, &options, &mut Silent).unwrap();
     let (a, b) = (&straight[2], &log[2]);
@@ -103,7 +110,9 @@ fn resume_continues_the_epoch_count_and_matches_an_uninterrupted_run() {
     assert!((a.train_loss - b.train_loss).abs() <= 1e-6 * a.train_loss);
 
     // Nothing left to do: resuming a finished run trains no epoch.
-    assert!(train::resume(&split, None, &options, &mut Silent).unwrap().is_empty());
+    assert!(train::resume(&split, None, &options, &mut Silent)
+        .unwrap()
+        .is_empty());
     // A second `train` into the same directory is refused rather than overwriting it.
     let err = train::train(&tiny(ModelKind::Irmae, 1), &split, &options, &mut Silent)
         .unwrap_err()
@@ -119,7 +128,13 @@ fn metrics_have_the_documented_fields() {
         checkpoint_every: None,
     };
     let dir = tempfile::tempdir().unwrap();
-    train::train(&tiny(ModelKind::Lorae, 1), dir.path(), &options, &mut Silent).unwrap();
+    train::train(
+        &tiny(ModelKind::Lorae, 1),
+        dir.path(),
+        &options,
+        &mut Silent,
+    )
+    .unwrap();
     let line = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();
     let json: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
     for key in [
@@ -199,8 +214,9 @@ impl train::Observer for Recorder {
         self.events.push(format!("started {first}"));
     }
     fn epoch_started(&mut self, epoch: usize, epochs: usize, steps: usize, done: usize) {
-        self.events
-            .push(format!("epoch {epoch}/{epochs}: {steps} steps, {done} done"));
+        self.events.push(format!(
+            "epoch {epoch}/{epochs}: {steps} steps, {done} done"
+        ));
     }
     fn step(&mut self, epoch: usize, step: usize, mean: f64) -> train::Flow {
         assert!(mean.is_finite());
@@ -251,7 +267,10 @@ fn an_observer_sees_every_step_and_its_stop_leaves_a_run_that_resumes_bit_identi
     let mut rest = Recorder::default();
     let resumed = train::resume(&stopped, None, &options, &mut rest).unwrap();
     assert_eq!(resumed.iter().map(|m| m.epoch).collect::<Vec<_>>(), [2, 3]);
-    assert_eq!(rest.events[..3], ["started 2", "epoch 2/3: 4 steps, 2 done", "step 2.3"]);
+    assert_eq!(
+        rest.events[..3],
+        ["started 2", "epoch 2/3: 4 steps, 2 done", "step 2.3"]
+    );
 
     let straight = train::train(&tiny(ModelKind::Irmae, 3), &whole, &options, &mut Silent).unwrap();
     for (a, b) in straight[1..].iter().zip(&resumed) {
@@ -268,8 +287,13 @@ fn an_observer_sees_every_step_and_its_stop_leaves_a_run_that_resumes_bit_identi
 fn a_run_opened_for_reading_cannot_save() {
     let _rng = crate::burn_rng();
     let dir = tempfile::tempdir().unwrap();
-    train::train(&tiny(ModelKind::Ae, 1), dir.path(), &TrainOptions::default(), &mut Silent)
-        .unwrap();
+    train::train(
+        &tiny(ModelKind::Ae, 1),
+        dir.path(),
+        &TrainOptions::default(),
+        &mut Silent,
+    )
+    .unwrap();
     let run = lorae::run::RunDir::open(dir.path()).unwrap();
     let err = run.clean().unwrap_err().to_string();
     assert!(err.contains("opened for reading"), "{err}");

@@ -1,7 +1,7 @@
 //! The Fréchet distance on synthetic statistics: invariants, a closed form, pytorch-fid's value
 //! (tools/fid_reference.py frechet), batching and the `.npz` statistics file.
 
-use lorae::eval::fid::{frechet_distance, FeatureStats, StatsAccumulator};
+use lorae::eval::fid::stats::{frechet_distance, FeatureStats, StatsAccumulator};
 use nalgebra::{DMatrix, DVector};
 
 /// Deterministic features, the formula of `synthetic` in tools/fid_reference.py.

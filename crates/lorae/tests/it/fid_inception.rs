@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 use indicatif::ProgressBar;
 use lorae::data::ImageSet;
-use lorae::eval::features::{preprocess, resize_matrix};
+use lorae::eval::fid::features::{preprocess, resize_matrix};
 use lorae::eval::fid::frechet_distance;
-use lorae::eval::inception::FidInception;
+use lorae::eval::fid::inception::FidInception;
 use lorae::tensor::tensor_values;
 
 fn fixtures() -> PathBuf {

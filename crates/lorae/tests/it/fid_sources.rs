@@ -3,8 +3,8 @@
 
 use lorae::config::{DatasetKind, PixelRange};
 use lorae::data::Split;
-use lorae::eval::score::quantise;
-use lorae::eval::source::{load_folder, ImageSource};
+use lorae::eval::fid::scorer::quantise;
+use lorae::eval::fid::source::{load_folder, ImageSource};
 
 #[test]
 fn set_names_parse_to_sources() {

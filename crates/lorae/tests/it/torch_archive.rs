@@ -112,8 +112,8 @@ fn lists_the_fid_weights() {
 fn reference_both_fid_weight_layouts_give_the_same_parameters() {
     let ts = crate::fetched("fid-weights/default_1.pt");
     let pth = crate::fetched("fid-weights/pytorch-fid-layout.pth");
-    let a = lorae::eval::inception_weights::load_params(&ts).unwrap();
-    let b = lorae::eval::inception_weights::load_params(&pth).unwrap();
+    let a = lorae::eval::fid::inception_weights::load_params(&ts).unwrap();
+    let b = lorae::eval::fid::inception_weights::load_params(&pth).unwrap();
     assert_eq!(a.len(), 94);
     for (name, p) in &a {
         let q = &b[name];

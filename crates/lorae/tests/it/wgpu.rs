@@ -181,7 +181,7 @@ fn fid_features_match_the_cpu() {
     let hidden = indicatif::ProgressBar::hidden();
     let images = crate::fid_inception::pattern_images(2, 3, 0);
     let features = |device: &Device| {
-        let net = lorae::eval::inception::FidInception::load(&weights, device).unwrap();
+        let net = lorae::eval::fid::inception::FidInception::load(&weights, device).unwrap();
         net.features(&images, 2, device, &hidden).unwrap()
     };
     let (cpu, gpu) = (features(&Device::flex()), features(&gpu()));

@@ -7,8 +7,8 @@ use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use super::fid::{FeatureStats, StatsAccumulator};
 use super::inception::{FidInception, FEATURE_DIM, INPUT_SIZE};
+use super::stats::{FeatureStats, StatsAccumulator};
 use crate::data::ImageSet;
 use crate::error::{Error, Result};
 use crate::tensor::tensor_values;
