@@ -62,17 +62,31 @@ pub fn run(args: BenchArgs) -> Result<()> {
             lorae::note!("round {index}: {}", round.pytorch_summary);
         }
     })?;
-    if args.json.json {
-        lorae::say!("{}", serde_json::to_string(&result)?);
+    if said_json(args.json.json, &result)? {
         return Ok(());
     }
     let head = format!("{} batch={}", result.model, result.batch_size);
-    match (result.pytorch_ms, result.ratio) {
-        (Some(peer), Some(ratio)) => lorae::say!(
-            "{head}: lorae {:.1} ms/step, pytorch {peer:.1} ms/step, ratio {ratio:.2}",
-            result.lorae_ms
-        ),
-        _ => lorae::say!("{head}: lorae {:.1} ms/step", result.lorae_ms),
-    }
+    let peer = result.pytorch_ms.zip(result.ratio);
+    let peer = peer.map(|(ms, ratio)| ("pytorch", format!("{ms:.1} ms/step"), ratio));
+    say_result(&head, format!("{:.1} ms/step", result.lorae_ms), peer, "");
     Ok(())
+}
+
+/// Prints a benchmark's `result` as one JSON line if `--json` asked for it; says whether it did.
+pub fn said_json<T: serde::Serialize>(json: bool, result: &T) -> Result<bool> {
+    if json {
+        lorae::say!("{}", serde_json::to_string(result)?);
+    }
+    Ok(json)
+}
+
+/// A benchmark's result line: `HEAD: lorae X, PEER Y, ratio R READING` (the ratio last but for
+/// how to read it), or lorae's figure alone when the peer did not run.
+pub fn say_result(head: &str, lorae: String, peer: Option<(&str, String, f64)>, reading: &str) {
+    match peer {
+        Some((name, value, ratio)) => {
+            lorae::say!("{head}: lorae {lorae}, {name} {value}, ratio {ratio:.2}{reading}")
+        }
+        None => lorae::say!("{head}: lorae {lorae}"),
+    }
 }

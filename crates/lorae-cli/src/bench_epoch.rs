@@ -65,8 +65,7 @@ pub fn run(args: BenchEpochArgs) -> Result<()> {
             lorae::note!("round {index}: {}", round.pytorch_summary);
         }
     })?;
-    if args.json.json {
-        lorae::say!("{}", serde_json::to_string(&result)?);
+    if crate::bench::said_json(args.json.json, &result)? {
         return Ok(());
     }
     let head = format!(
@@ -78,12 +77,9 @@ pub fn run(args: BenchEpochArgs) -> Result<()> {
         result.eval_size,
         result.threads
     );
-    match (result.pytorch_s, result.ratio) {
-        (Some(peer), Some(ratio)) => lorae::say!(
-            "{head}: lorae {:.1} s, pytorch {peer:.1} s, ratio {ratio:.2} (lorae / pytorch: lower is better)",
-            result.lorae_s
-        ),
-        _ => lorae::say!("{head}: lorae {:.1} s", result.lorae_s),
-    }
+    let peer = result.pytorch_s.zip(result.ratio);
+    let peer = peer.map(|(s, ratio)| ("pytorch", format!("{s:.1} s"), ratio));
+    let reading = " (lorae / pytorch: lower is better)";
+    crate::bench::say_result(&head, format!("{:.1} s", result.lorae_s), peer, reading);
     Ok(())
 }

@@ -45,8 +45,7 @@ pub fn run(args: BenchFidArgs) -> Result<()> {
         peer: args.peer.python(),
     };
     let r = bench_fid(&config, &args.device.open()?)?;
-    if args.json.json {
-        lorae::say!("{}", serde_json::to_string(&r)?);
+    if crate::bench::said_json(args.json.json, &r)? {
         return Ok(());
     }
     let [c, h, w] = r.shape;
@@ -54,12 +53,14 @@ pub fn run(args: BenchFidArgs) -> Result<()> {
         "fid features ({} images of {c}×{h}×{w}, {} threads)",
         r.images, r.threads
     );
-    match (r.peer_images_per_s, r.ratio) {
-        (Some(peer), Some(ratio)) => lorae::say!(
-            "{head}: lorae {:.2} img/s, pytorch-fid {peer:.2} img/s, ratio {ratio:.2} (lorae / pytorch-fid: higher is better)",
-            r.lorae_images_per_s
-        ),
-        _ => lorae::say!("{head}: lorae {:.2} img/s", r.lorae_images_per_s),
-    }
+    let peer = r.peer_images_per_s.zip(r.ratio);
+    let peer = peer.map(|(rate, ratio)| ("pytorch-fid", format!("{rate:.2} img/s"), ratio));
+    let reading = " (lorae / pytorch-fid: higher is better)";
+    crate::bench::say_result(
+        &head,
+        format!("{:.2} img/s", r.lorae_images_per_s),
+        peer,
+        reading,
+    );
     Ok(())
 }

@@ -47,6 +47,15 @@ where
     }
 }
 
+/// `--threshold` of the commands that read trained runs.
+#[derive(Args, Clone, Copy)]
+pub struct ThresholdFlag {
+    /// Effective rank counts normalised singular values above this [default: each run's own,
+    /// 1e-2 unless it was trained with another].
+    #[arg(long)]
+    pub threshold: Option<f64>,
+}
+
 /// `--device`.
 #[derive(Args, Clone, Copy)]
 pub struct DeviceFlag {

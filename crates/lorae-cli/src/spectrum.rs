@@ -8,16 +8,15 @@ use clap::Args;
 use lorae::report::plot::{plot_spectra, SpectrumSeries};
 use lorae::run::codes::run_spectrum;
 
-use crate::flags::{DeviceFlag, JsonFlag};
+use crate::flags::{DeviceFlag, JsonFlag, ThresholdFlag};
 
 #[derive(Args)]
 pub struct SpectrumArgs {
     /// Run directories.
     #[arg(required = true)]
     runs: Vec<PathBuf>,
-    /// Effective rank counts normalised singular values above this [default: the run's, 1e-2].
-    #[arg(long)]
-    threshold: Option<f64>,
+    #[command(flatten)]
+    threshold: ThresholdFlag,
     #[command(flatten)]
     json: JsonFlag,
     /// Also draw the spectra of all runs, overlaid, into this PNG (log scale).
@@ -32,7 +31,7 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
     let mut series = Vec::new();
     let mut plot_threshold = None;
     for run in &args.runs {
-        let (spec, n, dim) = run_spectrum(run, args.threshold, &device)?;
+        let (spec, n, dim) = run_spectrum(run, args.threshold.threshold, &device)?;
         let threshold = spec.threshold;
         let json = serde_json::to_string(&spec)?;
         plot_threshold.get_or_insert(threshold);

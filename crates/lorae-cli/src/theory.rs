@@ -11,7 +11,7 @@ use lorae::run::metrics::EpochMetrics;
 use lorae::run::RunDir;
 use lorae::ModelKind;
 
-use crate::flags::{DeviceFlag, JsonFlag};
+use crate::flags::{DeviceFlag, JsonFlag, ThresholdFlag};
 
 #[derive(Subcommand)]
 pub enum TheoryCommand {
@@ -30,9 +30,8 @@ pub struct RankLambdaArgs {
     /// LoRAE run directories, trained at different λ.
     #[arg(required = true)]
     runs: Vec<PathBuf>,
-    /// Effective rank counts normalised singular values above this [default: each run's].
-    #[arg(long)]
-    threshold: Option<f64>,
+    #[command(flatten)]
+    threshold: ThresholdFlag,
     #[command(flatten)]
     json: JsonFlag,
     /// Draw rank against λ (log-log) with the fitted line into this PNG.
@@ -91,7 +90,7 @@ fn check_threshold(t: f64) -> Result<()> {
 }
 
 fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
-    if let Some(t) = args.threshold {
+    if let Some(t) = args.threshold.threshold {
         check_threshold(t)?;
     }
     let mut points = Vec::new();
@@ -105,7 +104,7 @@ fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
             );
         }
         let last = last_epoch(run)?;
-        let threshold = args.threshold.unwrap_or(last.rank_threshold);
+        let threshold = args.threshold.threshold.unwrap_or(last.rank_threshold);
         let rank = last
             .singular_values
             .iter()

@@ -93,16 +93,8 @@ pub fn bench_epoch(
     on_round: &mut dyn FnMut(usize, &EpochRound),
 ) -> Result<EpochBench> {
     let kind = config.model;
-    if !matches!(kind, ModelKind::Irmae | ModelKind::Lorae | ModelKind::Ae) {
-        return Err(Error::invalid(
-            "model",
-            kind,
-            "the peer has irmae, lorae and ae",
-        ));
-    }
-    if config.rounds == 0 {
-        return Err(Error::invalid("rounds", 0, "must be at least 1"));
-    }
+    super::peer::check_torch_model(kind)?;
+    super::peer::check_counts(&[("rounds", config.rounds)])?;
     let mut run = RunConfig::for_dataset(kind, DatasetKind::Mnist);
     if let (Some(l), ModelKind::Irmae) = (config.layers, kind) {
         run.model.layers = l;

@@ -9,7 +9,28 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::config::ModelKind;
 use crate::error::{Error, Result};
+
+/// Refuses a model the PyTorch peers (the step's and the epoch's) do not implement.
+pub fn check_torch_model(kind: ModelKind) -> Result<()> {
+    match kind {
+        ModelKind::Irmae | ModelKind::Lorae | ModelKind::Ae => Ok(()),
+        _ => Err(Error::invalid(
+            "model",
+            kind,
+            "the peer has irmae, lorae and ae",
+        )),
+    }
+}
+
+/// Refuses a zero among a benchmark's counts (`("rounds", 0)`: "--rounds must be at least 1").
+pub fn check_counts(counts: &[(&'static str, usize)]) -> Result<()> {
+    match counts.iter().find(|(_, value)| *value == 0) {
+        Some((name, _)) => Err(Error::invalid(name, 0, "must be at least 1")),
+        None => Ok(()),
+    }
+}
 
 /// A peer script: its file name and text.
 #[derive(Debug, Clone, Copy)]

@@ -81,13 +81,7 @@ pub fn bench_step(
     on_round: &mut dyn FnMut(usize, &Round),
 ) -> Result<StepBench> {
     let kind = config.model;
-    if !matches!(kind, ModelKind::Irmae | ModelKind::Lorae | ModelKind::Ae) {
-        return Err(Error::invalid(
-            "model",
-            kind,
-            "the peer has irmae, lorae and ae",
-        ));
-    }
+    super::peer::check_torch_model(kind)?;
     if !matches!(config.dataset, DatasetKind::Mnist | DatasetKind::Shapes) {
         return Err(Error::invalid(
             "dataset",
@@ -95,15 +89,11 @@ pub fn bench_step(
             "the peer has the mnist and shapes layouts",
         ));
     }
-    for (name, value) in [
+    super::peer::check_counts(&[
         ("batch-size", config.batch_size),
         ("steps", config.steps),
         ("rounds", config.rounds),
-    ] {
-        if value == 0 {
-            return Err(Error::invalid(name, 0, "must be at least 1"));
-        }
-    }
+    ])?;
     let threads = rayon::current_num_threads();
     let mut run = RunConfig::for_dataset(kind, config.dataset);
     if let (Some(l), ModelKind::Irmae) = (config.layers, kind) {
