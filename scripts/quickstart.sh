@@ -14,7 +14,7 @@ cargo build --release -p lorae-cli
 lorae="$CARGO_TARGET_DIR/release/lorae"
 out="${1:-runs/quickstart}"
 threshold=1e-3
-quick=(--dataset shapes --train-size 10000 --eval-size 2000 --epochs 8 --lr 1e-3
+quick=(--dataset shapes --train-size 10000 --test-size 2000 --epochs 8 --lr 1e-3
   --threshold "$threshold" --no-progress)
 mkdir -p "$out"
 start=$(date +%s)

@@ -31,6 +31,8 @@ scripts/fetch-data.sh mnist fid-weights
 # beside it, not here; `browser::` runs in the next step.
 step "workspace tests"
 cargo test --release --workspace -- --include-ignored --skip reference_ --skip browser::
+step "the Python package: pip install ./crates/lorae-py, then pytest"
+scripts/test-python.sh
 step "explore's page in headless Chromium"
 scripts/test-browser.sh
 step "the GPU path (wgpu) on a software Vulkan device"

@@ -24,9 +24,9 @@ pub struct BenchEpochArgs {
     /// Training images, the first of MNIST's training split (60000: a full epoch).
     #[arg(long, default_value_t = 10_000)]
     train_size: usize,
-    /// Evaluation images, the first of the test split (10000: all of it).
-    #[arg(long, default_value_t = 10_000)]
-    eval_size: usize,
+    /// Test images, the first of the test split (10000: all of it).
+    #[arg(long, default_value_t = 10_000, alias = "eval-size")]
+    test_size: usize,
     /// MNIST's folder [default: the fetch cache's, `lorae data fetch mnist`].
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -47,7 +47,7 @@ pub fn run(args: BenchEpochArgs) -> Result<()> {
         layers: Some(args.layers),
         batch_size: args.batch_size,
         train_size: args.train_size,
-        eval_size: args.eval_size,
+        test_size: args.test_size,
         data_dir: args.data_dir.clone(),
         rounds: args.rounds,
         peer: args.peer.python(),
@@ -74,7 +74,7 @@ pub fn run(args: BenchEpochArgs) -> Result<()> {
         result.layers,
         result.batch_size,
         result.train_size,
-        result.eval_size,
+        result.test_size,
         result.threads
     );
     let peer = result.pytorch_s.zip(result.ratio);

@@ -38,9 +38,9 @@ pub struct ImportArgs {
     /// Training images the run's commands read [default: all].
     #[arg(long)]
     train_size: Option<usize>,
-    /// Evaluation images the run's commands read [default: all].
-    #[arg(long)]
-    eval_size: Option<usize>,
+    /// Test images the run's commands read [default: all].
+    #[arg(long, alias = "eval-size")]
+    test_size: Option<usize>,
     /// Pixel range the model was trained on: 01 (both official codes) or pm1 [default: 01].
     #[arg(long, value_parser = named::<PixelRange>())]
     pixel_range: Option<PixelRange>,
@@ -63,7 +63,7 @@ pub fn run(args: ImportArgs) -> Result<()> {
         lambda: args.lambda,
         beta: args.beta,
         train_size: args.train_size,
-        eval_size: args.eval_size,
+        test_size: args.test_size,
         data_dir: args.data_dir.data_dir.clone(),
         pixel_range: args.pixel_range,
         rank_threshold: args.threshold,

@@ -43,7 +43,7 @@ impl Observer for Terminal {
             config.model.kind,
             config.data.dataset,
             config.data.train_size,
-            config.data.eval_size,
+            config.data.test_size,
             config.train.epochs,
             config.train.batch_size,
             config.train.lr,

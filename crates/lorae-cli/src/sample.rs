@@ -30,6 +30,16 @@ pub struct SampleArgs {
 pub fn run(args: SampleArgs) -> Result<()> {
     let device = args.device.open()?;
     let draw = args.sampler.draw(args.n);
+    if draw.kind != lorae::sampler::SamplerKind::Prior {
+        let first = draw
+            .fit_limit
+            .map_or(String::new(), |n| format!("the first {n} "));
+        lorae::note!(
+            "fitting {} to {first}codes of the {} split",
+            draw.kind,
+            draw.fit_on
+        );
+    }
     let (config, images) = draw_images(&args.run, &draw, &device)?;
     let shape = config.data.layout().image_shape();
     let range = config.data.pixel_range;

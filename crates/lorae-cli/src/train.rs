@@ -66,9 +66,10 @@ pub struct TrainArgs {
     /// Training images: generated (shapes, default 50000) or at most this many [default: all].
     #[arg(long)]
     train_size: Option<usize>,
-    /// Evaluation images: generated (shapes, default 10000) or at most this many [default: all].
-    #[arg(long)]
-    eval_size: Option<usize>,
+    /// Test images, what the run is evaluated on: generated (shapes, default 10000) or at most this
+    /// many of the test split [default: all].
+    #[arg(long, alias = "eval-size")]
+    test_size: Option<usize>,
     /// Pixel range: 01 (both official codes) or pm1 [default: 01].
     #[arg(long, value_parser = named::<PixelRange>())]
     pixel_range: Option<PixelRange>,
@@ -129,7 +130,7 @@ impl TrainArgs {
             order: self.order,
             init: self.init.clone(),
             train_size: self.train_size,
-            eval_size: self.eval_size,
+            test_size: self.test_size,
             data_dir: self.data_dir.data_dir.clone(),
             image_size: self.image_size,
             pixel_range: self.pixel_range,

@@ -9,7 +9,7 @@ Usage: python crates/lorae/peers/torch_step.py [--layout mnist|shapes] [--model 
 Prints a human line, then one JSON line: {"torch": version, "median_ms": .., "threads": ..,
 "steps": .., "times_ms": [every timed step]}.
 
-With `--epoch MNIST_DIR [--train-size N] [--eval-size M] [--lr 1e-4]` (the peer of `lorae bench epoch`)
+With `--epoch MNIST_DIR [--train-size N] [--test-size M] [--lr 1e-4]` (the peer of `lorae bench epoch`)
 it times one whole epoch instead, as lorae's training loop runs it: the first N training digits
 (IDX files, resized 28 -> 32 bilinearly, pixels in [0, 1]) in a shuffled order at --batch, then the
 evaluation lorae does after every epoch: reconstruction MSE of the first M test digits in batches
@@ -37,7 +37,7 @@ p.add_argument("--layers", type=int, default=8)
 p.add_argument("--lam", type=float, default=1e-3)
 p.add_argument("--epoch", metavar="MNIST_DIR", help="time one epoch on MNIST from this folder")
 p.add_argument("--train-size", type=int, default=60000)
-p.add_argument("--eval-size", type=int, default=10000)
+p.add_argument("--test-size", type=int, default=10000)
 p.add_argument("--lr", type=float, default=1e-4)
 p.add_argument("--rank-threshold", type=float, default=1e-2)
 a = p.parse_args()
@@ -121,7 +121,7 @@ def idx_images(path, n):
 if a.epoch:
     import os
     train = idx_images(os.path.join(a.epoch, "train-images-idx3-ubyte"), a.train_size)
-    test = idx_images(os.path.join(a.epoch, "t10k-images-idx3-ubyte"), a.eval_size)
+    test = idx_images(os.path.join(a.epoch, "t10k-images-idx3-ubyte"), a.test_size)
     t0 = time.perf_counter()
     for idx in torch.randperm(len(train)).split(a.batch):
         train_step(train[idx])

@@ -235,7 +235,7 @@ fn targets(dir: &Path) -> Vec<Target> {
                 let celeba = lorae::data::celeba::Celeba {
                     dir: celeba_dir.clone(),
                     train_size: 10,
-                    eval_size: 10,
+                    test_size: 10,
                 };
                 celeba.partition().is_ok()
             }),

@@ -62,7 +62,7 @@ fn bad_input_is_a_one_line_error() {
             "train",
             "--train-size",
             "32",
-            "--eval-size",
+            "--test-size",
             "8",
             "--epochs",
             "1",
@@ -94,7 +94,7 @@ fn train_then_reconstruct_a_tiny_run() {
         "1",
         "--train-size",
         "64",
-        "--eval-size",
+        "--test-size",
         "16",
         "--batch-size",
         "16",
@@ -373,7 +373,7 @@ fn baselines_train_and_a_gan_samples_its_prior() {
         "1",
         "--train-size",
         "32",
-        "--eval-size",
+        "--test-size",
         "8",
         "--batch-size",
         "16",
@@ -572,7 +572,7 @@ fn bench_epoch_times_a_training_epoch_and_reads_the_peer_report() {
         "8",
         "--train-size",
         "24",
-        "--eval-size",
+        "--test-size",
         "16",
         "--rounds",
         "2",
@@ -583,7 +583,7 @@ fn bench_epoch_times_a_training_epoch_and_reads_the_peer_report() {
     std::fs::write(
         &peer,
         format!(
-            "#!/bin/sh\ncase \"$*\" in *'--epoch {} '*'--batch 8 --train-size 24 --eval-size 16 '*'--layers 2'*) ;; *) echo \"bad args: $*\" >&2; exit 3;; esac\necho 'stand-in peer'\necho '{{\"epoch_s\": 1000.0}}'\n",
+            "#!/bin/sh\ncase \"$*\" in *'--epoch {} '*'--batch 8 --train-size 24 --test-size 16 '*'--layers 2'*) ;; *) echo \"bad args: $*\" >&2; exit 3;; esac\necho 'stand-in peer'\necho '{{\"epoch_s\": 1000.0}}'\n",
             data.display()
         ),
     )

@@ -60,7 +60,7 @@ pub fn tiny_run(out: &std::path::Path, extra: &[&str]) {
         out.to_str().unwrap(),
         "--train-size",
         "400",
-        "--eval-size",
+        "--test-size",
         "120",
         "--epochs",
         "1",

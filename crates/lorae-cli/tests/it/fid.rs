@@ -145,7 +145,7 @@ fn a_run_is_sampled_and_scored() {
         "1",
         "--train-size",
         "32",
-        "--eval-size",
+        "--test-size",
         "8",
         "--batch-size",
         "16",

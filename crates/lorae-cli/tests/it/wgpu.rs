@@ -44,7 +44,7 @@ fn train(run: &std::path::Path, device: &str, epochs: &str, resume: bool) {
         "shapes",
         "--train-size",
         "256",
-        "--eval-size",
+        "--test-size",
         "64",
         "--epochs",
         epochs,

@@ -33,7 +33,7 @@ pub struct EpochBenchConfig {
     /// Training images (the first of the split).
     pub train_size: usize,
     /// Evaluation images (the first of the test split).
-    pub eval_size: usize,
+    pub test_size: usize,
     /// MNIST's folder (`None`: the fetch cache's).
     pub data_dir: Option<PathBuf>,
     /// Rounds, each timing lorae then the peer on a fresh model.
@@ -74,7 +74,7 @@ pub struct EpochBench {
     /// Training images.
     pub train_size: usize,
     /// Evaluation images.
-    pub eval_size: usize,
+    pub test_size: usize,
     /// Threads both sides used.
     pub threads: usize,
     /// Median epoch of lorae, seconds.
@@ -102,7 +102,7 @@ pub fn bench_epoch(
     run.train.epochs = 1;
     run.train.batch_size = config.batch_size;
     run.data.train_size = config.train_size;
-    run.data.eval_size = config.eval_size;
+    run.data.test_size = config.test_size;
     run.data.data_dir = config.data_dir.clone();
     run.validate()?;
     let data_dir = crate::data::data_dir(&run.data)?;
@@ -146,7 +146,7 @@ pub fn bench_epoch(
                 ("--model", kind.to_string()),
                 ("--batch", config.batch_size.to_string()),
                 ("--train-size", config.train_size.to_string()),
-                ("--eval-size", config.eval_size.to_string()),
+                ("--test-size", config.test_size.to_string()),
                 ("--lr", run.train.lr.to_string()),
                 ("--lam", run.model.lambda.to_string()),
                 ("--rank-threshold", run.eval.rank_threshold.to_string()),
@@ -169,7 +169,7 @@ pub fn bench_epoch(
         layers: run.model.layers,
         batch_size: config.batch_size,
         train_size: config.train_size,
-        eval_size: config.eval_size,
+        test_size: config.test_size,
         threads,
         lorae_s,
         pytorch_s,

@@ -45,7 +45,7 @@ impl RunConfig {
         };
         // Both official codes train on `ToTensor()` images: [0, 1] under the Tanh decoder.
         let pixel_range = PixelRange::ZeroOne;
-        let (train_size, eval_size) = match dataset {
+        let (train_size, test_size) = match dataset {
             DatasetKind::Shapes => (50_000, 10_000),
             DatasetKind::Mnist | DatasetKind::FashionMnist => (60_000, 10_000),
             DatasetKind::Cifar10 => (50_000, 10_000),
@@ -69,7 +69,7 @@ impl RunConfig {
             data: DataConfig {
                 dataset,
                 train_size,
-                eval_size,
+                test_size,
                 pixel_range,
                 data_dir: None,
                 image_size: default_image_size(),

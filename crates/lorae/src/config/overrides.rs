@@ -51,7 +51,7 @@ pub struct Overrides {
     /// Training images [default: shapes 50 000 generated, else the whole split].
     pub train_size: Option<usize>,
     /// Evaluation images [default: shapes 10 000 generated, else the whole test split].
-    pub eval_size: Option<usize>,
+    pub test_size: Option<usize>,
     /// Folder of the dataset's files [default: the fetch cache].
     pub data_dir: Option<PathBuf>,
     /// `folder`: side the images are resized to [default: 32].
@@ -146,7 +146,7 @@ impl Overrides {
         }
         let d = &mut config.data;
         set(&mut d.train_size, &self.train_size);
-        set(&mut d.eval_size, &self.eval_size);
+        set(&mut d.test_size, &self.test_size);
         set(&mut d.image_size, &self.image_size);
         set(&mut d.pixel_range, &self.pixel_range);
         if self.data_dir.is_some() {

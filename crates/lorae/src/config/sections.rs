@@ -15,9 +15,11 @@ pub struct DataConfig {
     /// Training images: shapes generates this many (default 50 000, paper); the other datasets
     /// take at most this many, in file order (default: the whole training split).
     pub train_size: usize,
-    /// Evaluation images: generated for shapes (default 10 000), at most this many of the test
-    /// split otherwise (default: all of it).
-    pub eval_size: usize,
+    /// Test images (what a run is evaluated on): generated for shapes (default 10 000), at most
+    /// this many of the test split otherwise (default: all of it). Runs written before
+    /// 2026-12-07 call it `eval_size`.
+    #[serde(alias = "eval_size")]
+    pub test_size: usize,
     /// Pixel scaling. Default `01` (both official codes' `ToTensor()` images).
     pub pixel_range: PixelRange,
     /// Where the dataset's files are. Default: the fetch cache, `$LORAE_DATA_DIR/NAME` or

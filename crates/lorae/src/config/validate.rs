@@ -117,10 +117,10 @@ impl RunConfig {
                 "--dataset folder needs --data-dir DIR, the folder of images",
             ));
         }
-        if self.data.eval_size < 2 {
+        if self.data.test_size < 2 {
             return Err(Error::invalid(
-                "eval-size",
-                self.data.eval_size,
+                "test-size",
+                self.data.test_size,
                 "must be at least 2 (the latent covariance needs two codes)",
             ));
         }
@@ -128,21 +128,21 @@ impl RunConfig {
     }
 
     /// Refuses sizes whose buffers cannot fit in memory ([`crate::limits`]): the generated shapes
-    /// images (`--train-size`, `--eval-size`), the linear layers and the fully connected layers
+    /// images (`--train-size`, `--test-size`), the linear layers and the fully connected layers
     /// with their gradients and Adam moments (`--latent-dim`, `--layers`), the batch.
     fn check_memory(&self) -> Result<()> {
         use crate::limits::{check, product};
         let image = self.data.layout().image_shape();
         if self.data.dataset == DatasetKind::Shapes {
             let image_bytes = product(&image);
-            let (train, eval) = (self.data.train_size, self.data.eval_size);
+            let (train, eval) = (self.data.train_size, self.data.test_size);
             check(
                 "train-size",
                 train,
                 (train as u128).saturating_mul(image_bytes),
             )?;
             check(
-                "eval-size",
+                "test-size",
                 eval,
                 (eval as u128).saturating_mul(image_bytes),
             )?;

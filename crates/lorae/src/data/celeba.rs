@@ -28,7 +28,7 @@ pub struct Celeba {
     /// At most this many training images.
     pub train_size: usize,
     /// At most this many evaluation (test-partition) images.
-    pub eval_size: usize,
+    pub test_size: usize,
 }
 
 impl Celeba {
@@ -105,7 +105,7 @@ impl DataSource for Celeba {
         let entries = self.partition()?;
         Ok(Splits {
             train: self.load_partition(&entries, 0, self.train_size)?,
-            eval: self.load_partition(&entries, 2, self.eval_size)?,
+            eval: self.load_partition(&entries, 2, self.test_size)?,
         })
     }
 }

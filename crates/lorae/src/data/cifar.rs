@@ -18,7 +18,7 @@ pub struct Cifar10 {
     /// At most this many training images.
     pub train_size: usize,
     /// At most this many test images.
-    pub eval_size: usize,
+    pub test_size: usize,
 }
 
 impl Cifar10 {
@@ -45,7 +45,7 @@ impl DataSource for Cifar10 {
             .collect();
         Ok(Splits {
             train: read_batches(&train, self.train_size)?,
-            eval: read_batches(&[root.join("test_batch.bin")], self.eval_size)?,
+            eval: read_batches(&[root.join("test_batch.bin")], self.test_size)?,
         })
     }
 }

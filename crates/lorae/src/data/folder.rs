@@ -24,7 +24,7 @@ pub struct Folder {
     /// At most this many training images.
     pub train_size: usize,
     /// At most this many evaluation images.
-    pub eval_size: usize,
+    pub test_size: usize,
 }
 
 impl DataSource for Folder {
@@ -60,7 +60,7 @@ impl DataSource for Folder {
         };
         Ok(Splits {
             train: load_all(&train[..train.len().min(self.train_size)], resize)?,
-            eval: load_all(&eval[..eval.len().min(self.eval_size)], resize)?,
+            eval: load_all(&eval[..eval.len().min(self.test_size)], resize)?,
         })
     }
 }

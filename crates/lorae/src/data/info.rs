@@ -44,7 +44,7 @@ pub fn describe(config: &DataConfig) -> Result<DatasetInfo> {
             let source = Mnist {
                 dir: dir.clone(),
                 train_size: config.train_size,
-                eval_size: config.eval_size,
+                test_size: config.test_size,
             };
             pixel_stats(&source.load_split_raw("train", config.train_size)?)
         }

@@ -22,7 +22,7 @@ pub struct Mnist {
     /// At most this many training images.
     pub train_size: usize,
     /// At most this many test images.
-    pub eval_size: usize,
+    pub test_size: usize,
 }
 
 impl Mnist {
@@ -84,7 +84,7 @@ impl DataSource for Mnist {
     fn load(&self) -> Result<Splits> {
         Ok(Splits {
             train: self.load_split("train", self.train_size)?,
-            eval: self.load_split("t10k", self.eval_size)?,
+            eval: self.load_split("t10k", self.test_size)?,
         })
     }
 }

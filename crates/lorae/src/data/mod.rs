@@ -78,38 +78,38 @@ pub trait DataSource {
 
 /// Loads the dataset a run is configured with.
 pub fn load(config: &DataConfig, seed: u64) -> Result<Splits> {
-    let (train_size, eval_size) = (config.train_size, config.eval_size);
+    let (train_size, test_size) = (config.train_size, config.test_size);
     let dir = data_dir(config)?;
     let splits = match config.dataset {
         DatasetKind::Shapes => shapes::Shapes {
             train_size,
-            eval_size,
+            test_size,
             seed,
         }
         .load(),
         DatasetKind::Mnist | DatasetKind::FashionMnist => mnist::Mnist {
             dir,
             train_size,
-            eval_size,
+            test_size,
         }
         .load(),
         DatasetKind::Cifar10 => cifar::Cifar10 {
             dir,
             train_size,
-            eval_size,
+            test_size,
         }
         .load(),
         DatasetKind::Celeba => celeba::Celeba {
             dir,
             train_size,
-            eval_size,
+            test_size,
         }
         .load(),
         DatasetKind::Folder => folder::Folder {
             dir,
             image_size: config.image_size,
             train_size,
-            eval_size,
+            test_size,
         }
         .load(),
     }?;
@@ -159,9 +159,9 @@ pub fn load_split(
     let mut config = config.clone();
     let cap = |n: usize| limit.map_or(n, |l| l.min(n));
     if train {
-        (config.train_size, config.eval_size) = (cap(config.train_size), 0);
+        (config.train_size, config.test_size) = (cap(config.train_size), 0);
     } else {
-        (config.train_size, config.eval_size) = (0, cap(config.eval_size));
+        (config.train_size, config.test_size) = (0, cap(config.test_size));
     }
     let splits = load(&config, seed)?;
     Ok(if train { splits.train } else { splits.eval })

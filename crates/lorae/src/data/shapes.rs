@@ -97,7 +97,7 @@ pub struct Shapes {
     /// Training images.
     pub train_size: usize,
     /// Evaluation images.
-    pub eval_size: usize,
+    pub test_size: usize,
     /// Generator seed.
     pub seed: u64,
 }
@@ -105,7 +105,7 @@ pub struct Shapes {
 impl DataSource for Shapes {
     fn load(&self) -> Result<Splits> {
         let (train, _) = generate(self.train_size, self.seed);
-        let (eval, _) = generate(self.eval_size, self.seed ^ 0xE7A1_0000_0000_0001);
+        let (eval, _) = generate(self.test_size, self.seed ^ 0xE7A1_0000_0000_0001);
         Ok(Splits { train, eval })
     }
 }

@@ -4,7 +4,7 @@
 //! Why: as training settles, some values fall below f32's normal range (Adam's second moments of
 //! tiny gradients, products of near-zero activations), and every arithmetic operation on a
 //! subnormal takes a slow microcode path. A shapes AE epoch (`lorae --threads 1 train --model ae
-//! --dataset shapes --train-size 10000 --eval-size 2000 --lr 1e-3`, 2026-12-07, `avx2 avx512f`)
+//! --dataset shapes --train-size 10000 --test-size 2000 --lr 1e-3`, 2026-12-07, `avx2 avx512f`)
 //! took 12.4 and 11.9 s for epochs 1–2, then 16.1, 18.6, 18.9 s; with the flush 13.0, 12.4, 12.3,
 //! 11.9, 12.1 s, with the same losses, eval MSE and ranks to every printed digit. Values that
 //! small carry nothing a 32-bit model can resolve next to its normal-range terms.

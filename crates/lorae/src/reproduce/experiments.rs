@@ -350,7 +350,7 @@ fn base(setup: &Setup, dataset: DatasetKind, kind: ModelKind) -> RunConfig {
         c.data.train_size = n;
     }
     if let Some(n) = eval {
-        c.data.eval_size = n;
+        c.data.test_size = n;
     }
     c.data.pixel_range = PixelRange::ZeroOne;
     c.data.data_dir = setup.data_dir(dataset);

@@ -105,7 +105,6 @@ pub fn fit_sampler(
         _ => {
             let set = data::load_split(&config.data, config.seed, fit_on, limit)?;
             let codes = encode_set(model, &set, config.data.pixel_range, EVAL_BATCH, device)?;
-            crate::note!("fitting {kind} to {} codes of the {fit_on} split", codes.len());
             Ok(match kind {
                 SamplerKind::Gaussian => Box::new(Gaussian::fit(&codes)?),
                 _ => Box::new(Gmm::fit(

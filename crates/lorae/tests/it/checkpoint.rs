@@ -68,7 +68,7 @@ fn loading_a_bad_checkpoint_names_the_file() {
 fn tiny(kind: ModelKind, epochs: usize) -> RunConfig {
     let mut config = RunConfig::for_dataset(kind, DatasetKind::Shapes);
     config.data.train_size = 64;
-    config.data.eval_size = 32;
+    config.data.test_size = 32;
     config.train.epochs = epochs;
     config.train.batch_size = 16;
     config.train.lr = 1e-3;
@@ -298,4 +298,43 @@ fn a_run_opened_for_reading_cannot_save() {
     let err = run.clean().unwrap_err().to_string();
     assert!(err.contains("opened for reading"), "{err}");
     assert_eq!(run.metrics().unwrap().len(), 1);
+}
+
+#[test]
+fn a_run_written_before_run_dir_reads_the_same() {
+    // tests/fixtures/runs/before-rundir: the text files of a run that b89cdff wrote (README.md).
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join("runs")
+        .join("before-rundir");
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |from: &std::path::Path, to: &std::path::Path| {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap();
+    };
+    for file in [
+        "config.json",
+        "latest",
+        "metrics.jsonl",
+        "checkpoint-0001/state.json",
+        "checkpoint-0001/metrics.jsonl",
+    ] {
+        copy(&fixture.join(file), &dir.path().join(file));
+    }
+    let run = lorae::run::RunDir::open(dir.path()).unwrap();
+    let config = run.config();
+    assert_eq!(config.model.kind, ModelKind::Irmae);
+    assert_eq!((config.model.latent_dim, config.model.layers), (8, 2));
+    assert_eq!((config.data.train_size, config.train.batch_size), (32, 16));
+    let latest = run.latest().unwrap().unwrap();
+    assert_eq!((latest.state.epoch, latest.state.partial), (1, None));
+    assert!(latest.state.digests.is_some());
+    let metrics = run.metrics().unwrap();
+    assert_eq!(metrics.len(), 1);
+    assert_eq!(metrics[0].effective_rank, Some(6));
+    assert!((metrics[0].eval_mse.unwrap() - 0.039).abs() < 5e-4);
+    // Its weights are not kept (README.md): the error names the missing file.
+    let err = run.model(&Device::flex()).unwrap_err().to_string();
+    assert!(err.contains("model.safetensors"), "{err}");
 }

@@ -52,7 +52,7 @@ fn mnist(dir: &Path) -> Mnist {
     Mnist {
         dir: dir.to_path_buf(),
         train_size: usize::MAX,
-        eval_size: usize::MAX,
+        test_size: usize::MAX,
     }
 }
 
@@ -170,7 +170,7 @@ fn cifar_batches_load_back_exactly_and_bad_records_are_named() {
     let source = cifar::Cifar10 {
         dir: tmp.path().to_path_buf(),
         train_size: 9,
-        eval_size: 100,
+        test_size: 100,
     };
     let splits = source.load().unwrap();
     assert_eq!((splits.train.len(), splits.eval.len()), (9, 2));

@@ -358,7 +358,7 @@ fn official_vae_loss_is_mean_bce_plus_beta_mean_kl_term() {
 fn configs_written_before_vae_loss_and_fc_relu_keep_their_models() {
     let _rng = crate::burn_rng();
     // A config.json of an earlier lorae: no `vae_loss`, no `decoder_fc_relu`, β 1, pm1 pixels.
-    let json = r#"{"seed":0,"data":{"dataset":"mnist","train_size":60000,"eval_size":10000,
+    let json = r#"{"seed":0,"data":{"dataset":"mnist","train_size":60000,"test_size":10000,
         "pixel_range":"pm1","data_dir":null,"image_size":32},
         "model":{"kind":"vae","latent_dim":128,"layers":0,"lambda":1e-5,"beta":1.0,"rae_reg":"l2",
         "frozen_linear":false,"relu_between":false,"shared_linear":false,"init_scale":1.0},

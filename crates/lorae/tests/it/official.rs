@@ -293,7 +293,7 @@ fn training_tracks_the_official_loop_step_for_step() {
     let data = lorae::data::mnist::Mnist {
         dir: dir(),
         train_size: images,
-        eval_size: 64,
+        test_size: 64,
     }
     .load()
     .unwrap();
