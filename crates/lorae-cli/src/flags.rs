@@ -47,6 +47,19 @@ where
     }
 }
 
+/// The run directories a comparison of runs reads (`spectrum`, `theory rank-lambda`), with
+/// `--threshold` and `--json`.
+#[derive(Args)]
+pub struct RunsFlags {
+    /// Run directories.
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub threshold: ThresholdFlag,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
 /// `--threshold` of the commands that read trained runs.
 #[derive(Args, Clone, Copy)]
 pub struct ThresholdFlag {

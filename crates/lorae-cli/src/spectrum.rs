@@ -8,17 +8,12 @@ use clap::Args;
 use lorae::report::plot::{plot_spectra, SpectrumSeries};
 use lorae::run::codes::run_spectrum;
 
-use crate::flags::{DeviceFlag, JsonFlag, ThresholdFlag};
+use crate::flags::{DeviceFlag, RunsFlags};
 
 #[derive(Args)]
 pub struct SpectrumArgs {
-    /// Run directories.
-    #[arg(required = true)]
-    runs: Vec<PathBuf>,
     #[command(flatten)]
-    threshold: ThresholdFlag,
-    #[command(flatten)]
-    json: JsonFlag,
+    runs: RunsFlags,
     /// Also draw the spectra of all runs, overlaid, into this PNG (log scale).
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -30,8 +25,8 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
     let device = args.device.open()?;
     let mut series = Vec::new();
     let mut plot_threshold = None;
-    for run in &args.runs {
-        let (spec, n, dim) = run_spectrum(run, args.threshold.threshold, &device)?;
+    for run in &args.runs.runs {
+        let (spec, n, dim) = run_spectrum(run, args.runs.threshold.threshold, &device)?;
         let threshold = spec.threshold;
         let json = serde_json::to_string(&spec)?;
         plot_threshold.get_or_insert(threshold);
@@ -39,7 +34,7 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
             label: format!("{} (rank {})", run.display(), spec.effective_rank),
             values: spec.singular_values.clone(),
         });
-        if args.json.json {
+        if args.runs.json.json {
             lorae::say!("{json}");
         } else {
             let head: Vec<String> = spec

@@ -11,7 +11,7 @@ use lorae::run::metrics::EpochMetrics;
 use lorae::run::RunDir;
 use lorae::ModelKind;
 
-use crate::flags::{DeviceFlag, JsonFlag, ThresholdFlag};
+use crate::flags::{DeviceFlag, JsonFlag, RunsFlags};
 
 #[derive(Subcommand)]
 pub enum TheoryCommand {
@@ -27,13 +27,9 @@ pub enum TheoryCommand {
 
 #[derive(Args)]
 pub struct RankLambdaArgs {
-    /// LoRAE run directories, trained at different λ.
-    #[arg(required = true)]
-    runs: Vec<PathBuf>,
+    /// LoRAE runs, trained at different λ.
     #[command(flatten)]
-    threshold: ThresholdFlag,
-    #[command(flatten)]
-    json: JsonFlag,
+    runs: RunsFlags,
     /// Draw rank against λ (log-log) with the fitted line into this PNG.
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -90,11 +86,11 @@ fn check_threshold(t: f64) -> Result<()> {
 }
 
 fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
-    if let Some(t) = args.threshold.threshold {
+    if let Some(t) = args.runs.threshold.threshold {
         check_threshold(t)?;
     }
     let mut points = Vec::new();
-    for run in &args.runs {
+    for run in &args.runs.runs {
         let config = RunDir::open(run)?.config().clone();
         if config.model.kind != ModelKind::Lorae {
             bail!(
@@ -104,7 +100,7 @@ fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
             );
         }
         let last = last_epoch(run)?;
-        let threshold = args.threshold.threshold.unwrap_or(last.rank_threshold);
+        let threshold = args.runs.threshold.threshold.unwrap_or(last.rank_threshold);
         let rank = last
             .singular_values
             .iter()
@@ -125,7 +121,7 @@ fn rank_lambda(args: RankLambdaArgs) -> Result<()> {
         );
     }
     let fit = fit_rank_lambda(&points.iter().map(|p| p.1.clone()).collect::<Vec<_>>())?;
-    if args.json.json {
+    if args.runs.json.json {
         let runs: Vec<_> = points
             .iter()
             .map(|(run, p)| serde_json::json!({"run": run, "lambda": p.lambda, "rank": p.rank}))

@@ -40,6 +40,26 @@ pub struct TrainState {
     pub digests: Option<Digests>,
 }
 
+impl TrainState {
+    /// The state after epoch `epoch` finished.
+    pub fn after(epoch: usize) -> TrainState {
+        TrainState {
+            epoch,
+            partial: None,
+            digests: None,
+        }
+    }
+
+    /// The state inside epoch `epoch` (1-based), `partial` of it done.
+    pub fn inside(epoch: usize, partial: PartialEpoch) -> TrainState {
+        TrainState {
+            epoch: epoch - 1,
+            partial: Some(partial),
+            digests: None,
+        }
+    }
+}
+
 /// Hex SHA-256 of each file of a checkpoint besides `state.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Digests {

@@ -276,15 +276,10 @@ fn run_epochs(
         mut history,
     } = Start::load(run, splits, &device)?;
     observer.started(run.path(), config, first);
-    let mut guard = Guard::default();
-    let mut last_save = Instant::now();
-    let mut all = Vec::new();
+    let (mut guard, mut clock, mut all) = (Guard::default(), Clock::new(options), Vec::new());
     for epoch in first..=epochs {
         let started = Instant::now();
-        let order = match config.train.order {
-            Order::Shuffled => epoch_order(splits.train.len(), config.seed, epoch),
-            Order::Sequential => (0..splits.train.len()).collect(),
-        };
+        let order = order_of(config, splits.train.len(), epoch);
         let steps = order.len().div_ceil(batch);
         let mut acc = partial.take().unwrap_or_default(); // a mid-epoch checkpoint's steps and sums
         observer.epoch_started(epoch, epochs, steps, acc.steps);
@@ -300,20 +295,11 @@ fn run_epochs(
             guard.check(total, config, epoch, step, observer)?;
             model = next;
             stop = observer.step(epoch, acc.steps, acc.sum_total / acc.steps as f64) == Flow::Stop;
-            let due = match options.checkpoint_every {
-                Some(CheckpointEvery::Steps(n)) => acc.steps.is_multiple_of(n),
-                Some(CheckpointEvery::Time(t)) => last_save.elapsed() >= t,
-                None => false,
-            };
-            if (due || stop) && acc.steps < steps {
+            if (clock.due(acc.steps) || stop) && acc.steps < steps {
                 let seconds = acc.seconds + started.elapsed().as_secs_f64();
-                let state = TrainState {
-                    epoch: epoch - 1,
-                    partial: Some(PartialEpoch { seconds, ..acc }),
-                    digests: None,
-                };
+                let state = TrainState::inside(epoch, PartialEpoch { seconds, ..acc });
                 run.save(&model, &optim, &state, &history)?;
-                last_save = Instant::now();
+                clock.saved();
                 observer.saved(epoch, Some(acc.steps));
                 if stop {
                     return Ok(all);
@@ -325,21 +311,15 @@ fn run_epochs(
         let seconds = acc.seconds + started.elapsed().as_secs_f64();
         let m = epoch_metrics(
             epoch,
-            &acc,
             steps,
+            &acc,
             evaluation,
-            baseline_mse,
             config,
-            seconds,
+            (baseline_mse, seconds),
         );
         history.push(m.clone());
-        let state = TrainState {
-            epoch,
-            partial: None,
-            digests: None,
-        };
-        run.save(&model, &optim, &state, &history)?;
-        last_save = Instant::now();
+        run.save(&model, &optim, &TrainState::after(epoch), &history)?;
+        clock.saved();
         observer.saved(epoch, None);
         observer.epoch_finished(&m, epochs);
         all.push(m);
@@ -350,15 +330,50 @@ fn run_epochs(
     Ok(all)
 }
 
+/// The order of the training images in `epoch`: shuffled from (seed, epoch), or file order.
+fn order_of(config: &RunConfig, n: usize, epoch: usize) -> Vec<usize> {
+    match config.train.order {
+        Order::Shuffled => epoch_order(n, config.seed, epoch),
+        Order::Sequential => (0..n).collect(),
+    }
+}
+
+/// When the next checkpoint inside an epoch is due (`--checkpoint-every`).
+struct Clock {
+    every: Option<CheckpointEvery>,
+    last: Instant,
+}
+
+impl Clock {
+    fn new(options: &TrainOptions) -> Clock {
+        Clock {
+            every: options.checkpoint_every,
+            last: Instant::now(),
+        }
+    }
+
+    /// Whether a checkpoint is due after `steps` steps of the epoch.
+    fn due(&self, steps: usize) -> bool {
+        match self.every {
+            Some(CheckpointEvery::Steps(n)) => steps.is_multiple_of(n),
+            Some(CheckpointEvery::Time(t)) => self.last.elapsed() >= t,
+            None => false,
+        }
+    }
+
+    fn saved(&mut self) {
+        self.last = Instant::now();
+    }
+}
+
 /// The metrics of a finished epoch: the means of its `steps` steps' losses and the evaluation.
 fn epoch_metrics(
     epoch: usize,
-    acc: &PartialEpoch,
     steps: usize,
+    acc: &PartialEpoch,
     evaluation: Option<objective::Evaluation>,
-    baseline_mse: f64,
     config: &RunConfig,
-    seconds: f64,
+    (baseline_mse, seconds): (f64, f64),
 ) -> EpochMetrics {
     let n = steps as f64;
     let gan = config.model.kind == crate::config::ModelKind::Gan;
