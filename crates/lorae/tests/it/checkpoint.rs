@@ -302,12 +302,11 @@ fn a_run_opened_for_reading_cannot_save() {
 
 #[test]
 fn a_run_written_before_run_dir_reads_the_same() {
-    // tests/fixtures/runs/before-rundir: the text files of a run that b89cdff wrote (README.md).
+    // tests/fixtures/run-before-rundir: the text files of a run that b89cdff wrote (README.md).
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
         .join("fixtures")
-        .join("runs")
-        .join("before-rundir");
+        .join("run-before-rundir");
     let dir = tempfile::tempdir().unwrap();
     let copy = |from: &std::path::Path, to: &std::path::Path| {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
