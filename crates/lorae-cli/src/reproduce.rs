@@ -51,6 +51,26 @@ pub struct ReproduceArgs {
     /// Run only this cell (as --plan prints).
     #[arg(long)]
     cell: Option<String>,
+    /// Write Slurm batch scripts into DIR/slurm/ instead of running: one array job per stage
+    /// (a task per unfinished cell) and a report job after them.
+    #[arg(long)]
+    slurm: bool,
+    /// With --slurm: submit the scripts with sbatch, each stage after the previous one succeeded,
+    /// and print the job ids.
+    #[arg(long, requires = "slurm")]
+    submit: bool,
+    /// With --slurm: the partition to run in.
+    #[arg(long, requires = "slurm")]
+    partition: Option<String>,
+    /// With --slurm: generic resources per task, e.g. gpu:1 (with --device wgpu).
+    #[arg(long, requires = "slurm")]
+    gres: Option<String>,
+    /// With --slurm: time limit per task (MM, MM:SS, HH:MM:SS or D-HH:MM:SS).
+    #[arg(long, requires = "slurm")]
+    time: Option<String>,
+    /// With --slurm: CPUs per task; each task runs lorae with this many threads [default: 1].
+    #[arg(long, requires = "slurm")]
+    cpus: Option<usize>,
     #[command(flatten)]
     device: DeviceFlag,
     #[command(flatten)]
@@ -145,6 +165,9 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
     let list = experiments(&args.experiments, &setup)?;
     let cells = reproduce::plan(&list, &setup)?;
     let names: Vec<String> = list.iter().map(|e| e.to_string()).collect();
+    if args.slurm {
+        return slurm(&args, &cells, &names, device);
+    }
     if args.plan {
         reproduce::check_existing(&args.out, &cells)?;
         let mut stage = 0;
@@ -161,27 +184,11 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
                     lorae::say!("# stage {s}: {what}");
                 }
             }
-            let mut cmd = format!(
-                "lorae reproduce {} --budget {budget} --out {} --cell {} --no-progress",
-                names.join(" "),
-                shell(&args.out.display().to_string()),
+            let cmd = format!(
+                "{} --cell {}",
+                cell_command("lorae", &args.out, &args, &names, device),
                 c.id()
             );
-            if let Some(d) = &args.data_root {
-                cmd.push_str(&format!(" --data-root {}", shell(&d.display().to_string())));
-            }
-            for (run, path) in &args.official {
-                cmd.push_str(&format!(
-                    " --official {}",
-                    shell(&format!("{run}={}", path.display()))
-                ));
-            }
-            if let Some(w) = &args.weights {
-                cmd.push_str(&format!(" --weights {}", shell(&w.display().to_string())));
-            }
-            if device != DeviceKind::Cpu {
-                cmd.push_str(&format!(" --device {device}"));
-            }
             if args.json.json {
                 let line = serde_json::json!({"stage": s, "cell": c.id(), "command": cmd});
                 lorae::say!("{line}");
@@ -285,6 +292,128 @@ fn duration(seconds: f64) -> String {
 }
 
 /// `text` quoted for a POSIX shell when it needs it.
+/// The command that runs one cell of these experiments, without its `--cell ID`.
+fn cell_command(
+    program: &str,
+    out: &std::path::Path,
+    args: &ReproduceArgs,
+    names: &[String],
+    device: DeviceKind,
+) -> String {
+    let mut cmd = format!(
+        "{} reproduce {} --budget {} --out {} --no-progress",
+        shell(program),
+        names.join(" "),
+        args.budget,
+        shell(&out.display().to_string())
+    );
+    if let Some(d) = &args.data_root {
+        cmd.push_str(&format!(" --data-root {}", shell(&d.display().to_string())));
+    }
+    for (run, path) in &args.official {
+        cmd.push_str(&format!(
+            " --official {}",
+            shell(&format!("{run}={}", path.display()))
+        ));
+    }
+    if let Some(w) = &args.weights {
+        cmd.push_str(&format!(" --weights {}", shell(&w.display().to_string())));
+    }
+    if device != DeviceKind::Cpu {
+        cmd.push_str(&format!(" --device {device}"));
+    }
+    cmd
+}
+
+/// `--slurm`: the scripts in DIR/slurm/, and with `--submit` their jobs.
+fn slurm(
+    args: &ReproduceArgs,
+    cells: &[reproduce::cell::Cell],
+    names: &[String],
+    device: DeviceKind,
+) -> Result<()> {
+    reproduce::check_existing(&args.out, cells)?;
+    let options = reproduce::slurm::SlurmOptions {
+        partition: args.partition.clone(),
+        gres: args.gres.clone(),
+        time: args.time.clone(),
+        cpus: args.cpus.unwrap_or(1),
+    };
+    options.validate()?;
+    let dir = args.out.join("slurm");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    // Absolute paths: the jobs start in whatever directory Slurm gives them.
+    let out = std::fs::canonicalize(&args.out)
+        .map_err(|e| anyhow::anyhow!("cannot resolve {}: {e}", args.out.display()))?;
+    let exe = std::env::current_exe()
+        .map_err(|e| anyhow::anyhow!("cannot find the lorae binary to put in the scripts: {e}"))?;
+    let exe = exe.display().to_string();
+    let command = cell_command(&exe, &out, args, names, device);
+    let report = format!(
+        "{} reproduce {} --budget {} --out {} --report-only",
+        shell(&exe),
+        names.join(" "),
+        args.budget,
+        shell(&out.display().to_string())
+    );
+    let scripts = reproduce::slurm::scripts(cells, &out, &command, &report, &options)?;
+    let mut paths = Vec::new();
+    for script in &scripts {
+        let path = out.join("slurm").join(&script.name);
+        lorae::io::atomic::write_atomic(&path, script.text.as_bytes())?;
+        paths.push(path);
+    }
+    let mut previous: Option<String> = None;
+    for (script, path) in scripts.iter().zip(&paths) {
+        let what = if script.tasks > 0 {
+            format!("{} cells", script.tasks)
+        } else {
+            "the report".to_string()
+        };
+        if !args.submit {
+            lorae::say!("{} ({what})", path.display());
+            continue;
+        }
+        let mut sbatch = std::process::Command::new("sbatch");
+        sbatch.arg("--parsable");
+        if let Some(id) = &previous {
+            sbatch.arg(format!("--dependency=afterok:{id}"));
+        }
+        let done = sbatch.arg(path).output().map_err(|e| {
+            anyhow::anyhow!("cannot run sbatch ({e}): is Slurm installed here? Without --submit the scripts are written for submitting elsewhere")
+        })?;
+        if !done.status.success() {
+            bail!(
+                "sbatch {} failed: {}",
+                path.display(),
+                String::from_utf8_lossy(&done.stderr).trim()
+            );
+        }
+        let text = String::from_utf8_lossy(&done.stdout);
+        let id = text.trim().split(';').next().unwrap_or("").to_string();
+        if id.is_empty() {
+            bail!("sbatch {} printed no job id", path.display());
+        }
+        if args.json.json {
+            let line = serde_json::json!({"script": path, "job": id, "tasks": script.tasks});
+            lorae::say!("{line}");
+        } else {
+            lorae::say!("{id} {} ({what})", path.display());
+        }
+        previous = Some(id);
+    }
+    if !args.submit {
+        lorae::say!(
+            "# submit: lorae reproduce {} --budget {} --out {} --slurm --submit (or sbatch each in order, --dependency=afterok:PREVIOUS)",
+            names.join(" "),
+            args.budget,
+            shell(&args.out.display().to_string())
+        );
+    }
+    Ok(())
+}
+
 fn shell(text: &str) -> String {
     if text
         .chars()

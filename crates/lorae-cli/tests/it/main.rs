@@ -15,5 +15,6 @@ mod hostile;
 mod kill;
 mod official;
 mod reproduce;
+mod slurm;
 #[cfg(feature = "wgpu")]
 mod wgpu;

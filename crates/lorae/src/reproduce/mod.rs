@@ -12,6 +12,7 @@ pub mod cell;
 pub mod experiments;
 pub mod paper;
 pub mod report;
+pub mod slurm;
 
 use std::path::{Path, PathBuf};
 
