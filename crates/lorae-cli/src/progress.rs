@@ -72,8 +72,10 @@ impl Observer for Terminal {
     }
 
     fn step(&mut self, _epoch: usize, step: usize, mean_loss: f64) -> Flow {
-        self.bar.set_message(format!("loss {mean_loss:.5}"));
-        self.bar.set_position(step as u64);
+        if self.bar_wanted {
+            self.bar.set_message(format!("loss {mean_loss:.5}"));
+            self.bar.set_position(step as u64);
+        }
         Flow::Continue
     }
 

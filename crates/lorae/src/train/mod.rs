@@ -106,14 +106,15 @@ pub fn train(
 ) -> Result<Vec<EpochMetrics>> {
     config.validate()?;
     // Everything that can fail before the run directory: what cannot start leaves nothing behind.
-    options.device.device()?;
+    let plain = options.device.device()?;
     RunDir::check_new(out)?;
     if let Some(init) = &config.train.init {
         init::init_model(config, init, &crate::device::host())?;
     }
     let splits = data::load(&config.data, config.seed)?;
     let run = RunDir::create(out, config)?;
-    run_epochs(&run, &splits, options, observer)
+    let start = Start::load(&run, &splits, &plain.clone().autodiff())?;
+    run_epochs(&run, &splits, start, &plain, options, observer)
 }
 
 /// Continues the run in `run` from its last checkpoint, up to `epochs` (default: the run's). A
@@ -134,7 +135,7 @@ pub fn resume(
             run.display()
         )));
     }
-    options.device.device()?;
+    let plain = options.device.device()?;
     let mut dir = RunDir::resume(run)?;
     let latest = dir.latest()?;
     // A checkpoint inside epoch N + 1 has begun that epoch: it cannot end before it.
@@ -163,18 +164,12 @@ pub fn resume(
         config.validate()?;
     }
     let splits = data::load(&config.data, config.seed)?;
-    if let Some(s) = &latest {
-        // Before config.json changes: a checkpoint that cannot load leaves the run as it was.
-        let template =
-            Autoencoder::new(&config.model, config.data.layout(), &crate::device::host());
-        let model = checkpoint::load_model(template, &s.model())?;
-        checkpoint::load_optimizer(Objective::new(&config, &model).optimizer(), &s.optimizer())?;
-        check_partial(s, &splits, &config)?;
-    }
+    // Before config.json changes: a checkpoint that cannot load leaves the run as it was.
+    let start = Start::load(&dir, &splits, &plain.clone().autodiff())?;
     if config.train.epochs != dir.config().train.epochs {
         dir.set_epochs(config.train.epochs)?;
     }
-    run_epochs(&dir, &splits, options, observer)
+    run_epochs(&dir, &splits, start, &plain, options, observer)
 }
 
 /// A mid-epoch checkpoint's steps must lie inside the epoch it continues.
@@ -255,6 +250,8 @@ impl Start {
 fn run_epochs(
     run: &RunDir,
     splits: &Splits,
+    start: Start,
+    plain: &Device,
     options: &TrainOptions,
     observer: &mut dyn Observer,
 ) -> Result<Vec<EpochMetrics>> {
@@ -264,7 +261,6 @@ fn run_epochs(
         config.train.batch_size,
         config.data.pixel_range,
     );
-    let plain = options.device.device()?;
     let device = plain.clone().autodiff();
     let baseline_mse = splits.train.mean_image_mse(&splits.eval, range)?;
     let Start {
@@ -274,7 +270,7 @@ fn run_epochs(
         epoch: first,
         mut partial,
         mut history,
-    } = Start::load(run, splits, &device)?;
+    } = start;
     observer.started(run.path(), config, first);
     let (mut guard, mut clock, mut all) = (Guard::default(), Clock::new(options), Vec::new());
     for epoch in first..=epochs {
@@ -307,7 +303,7 @@ fn run_epochs(
             }
         }
         let evaluation =
-            objective.evaluate(&model.valid(), &splits.eval, config, &plain, (epoch, steps))?;
+            objective.evaluate(&model.valid(), &splits.eval, config, plain, (epoch, steps))?;
         let seconds = acc.seconds + started.elapsed().as_secs_f64();
         let m = epoch_metrics(
             epoch,
