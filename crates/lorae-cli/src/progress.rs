@@ -84,8 +84,10 @@ impl Observer for Terminal {
         let run = self.run.display();
         match (m.eval_mse, m.effective_rank) {
             (Some(eval_mse), Some(rank)) => lorae::note!(
-                "{run}: epoch {}/{}: train loss {:.5}, eval mse {:.5} (mean-image baseline {:.5}), effective rank {} (threshold {:.0e}), {:.1}s",
-                m.epoch, epochs, m.train_loss, eval_mse, m.baseline_mse, rank, m.rank_threshold, m.seconds
+                "{run}: epoch {}/{}: train loss {:.5}, eval mse {:.5} (mean-image baseline {:.5}), effective rank {} (threshold {:.0e}){}, {:.1}s",
+                m.epoch, epochs, m.train_loss, eval_mse, m.baseline_mse, rank, m.rank_threshold,
+                m.truncation_rank.map_or(String::new(), |k| format!(", truncation rank {k}")),
+                m.seconds
             ),
             _ => lorae::note!(
                 "{run}: epoch {}/{}: discriminator loss {:.5}, generator loss {:.5}, {:.1}s",

@@ -43,6 +43,14 @@ pub struct TrainArgs {
     /// Latent dimension d [default: shapes 32, mnist 128, celeba 512].
     #[arg(long)]
     latent_dim: Option<usize>,
+    /// RRAE: the truncation rank k, 1..=d (required; the RRAE paper uses 5 on MNIST). aRRAE: the
+    /// rank its search starts from [default: d].
+    #[arg(long)]
+    rank: Option<usize>,
+    /// aRRAE: steps a lowered rank may take to reach the warm-up's loss before the search stops
+    /// one rank above it [default: 500].
+    #[arg(long)]
+    rank_patience: Option<usize>,
     /// Epochs [default: shapes 100, mnist 50, celeba 100 (paper)]; with --resume, the new total.
     #[arg(long)]
     epochs: Option<usize>,
@@ -124,6 +132,8 @@ impl TrainArgs {
             relu_between: self.relu_between,
             shared_linear: self.shared_linear,
             init_scale: self.init_scale,
+            rank: self.rank,
+            rank_patience: self.rank_patience,
             epochs: self.epochs,
             batch_size: self.batch_size,
             lr: self.lr,

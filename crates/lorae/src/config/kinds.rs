@@ -27,6 +27,11 @@ pub enum ModelKind {
     Wae,
     /// DCGAN-style GAN: the decoder is the generator, a discriminator mirrors the encoder.
     Gan,
+    /// Rank Reduction AE (Mounayer et al. 2024): the decoder sees the batch's codes truncated
+    /// to their `rank` leading singular directions.
+    Rrae,
+    /// Adaptive RRAE: the truncation rank is lowered during training while the loss allows it.
+    Arrae,
 }
 
 /// The decoder regulariser of an RAE.
@@ -121,7 +126,9 @@ name_enum!(
         (Lorae, "lorae"),
         (Rae, "rae"),
         (Wae, "wae"),
-        (Gan, "gan")
+        (Gan, "gan"),
+        (Rrae, "rrae"),
+        (Arrae, "arrae")
     ]
 );
 name_enum!(RaeReg, "RAE regulariser", [(L2, "l2"), (Gp, "gp")]);

@@ -87,6 +87,8 @@ impl RunConfig {
                 relu_between: false,
                 shared_linear: false,
                 init_scale: 1.0,
+                rank: (kind == ModelKind::Arrae).then_some(latent_dim),
+                rank_patience: (kind == ModelKind::Arrae).then_some(500),
             },
             train: TrainConfig {
                 epochs,

@@ -38,6 +38,10 @@ pub struct Overrides {
     pub shared_linear: bool,
     /// Multiplier of the linear layers' initial variance [default: 1].
     pub init_scale: Option<f64>,
+    /// RRAE's truncation rank k [required for rrae]; aRRAE's starting rank [default: d].
+    pub rank: Option<usize>,
+    /// aRRAE: steps a lowered rank may take to match the loss before it is fixed [default: 500].
+    pub rank_patience: Option<usize>,
     /// Epochs [default: shapes 100, mnist 50, celeba 100].
     pub epochs: Option<usize>,
     /// Batch size [default: 32].
@@ -71,6 +75,9 @@ impl Overrides {
         self.refuse_what_does_not_apply(kind, dataset)?;
         let mut config = RunConfig::for_dataset(kind, dataset);
         self.apply(&mut config);
+        if kind == ModelKind::Arrae && self.rank.is_none() {
+            config.model.rank = Some(config.model.latent_dim); // from the whole latent space
+        }
         config.validate()?;
         Ok(config)
     }
@@ -115,6 +122,22 @@ impl Overrides {
                 "--model vae",
             )?;
         }
+        if let Some(v) = self.rank {
+            only(
+                "rank",
+                v.to_string(),
+                matches!(kind, ModelKind::Rrae | ModelKind::Arrae),
+                "--model rrae and arrae",
+            )?;
+        }
+        if let Some(v) = self.rank_patience {
+            only(
+                "rank-patience",
+                v.to_string(),
+                kind == ModelKind::Arrae,
+                "--model arrae",
+            )?;
+        }
         Ok(())
     }
 
@@ -137,6 +160,12 @@ impl Overrides {
         m.relu_between |= self.relu_between;
         m.shared_linear |= self.shared_linear;
         set(&mut m.init_scale, &self.init_scale);
+        if self.rank.is_some() {
+            m.rank = self.rank;
+        }
+        if self.rank_patience.is_some() {
+            m.rank_patience = self.rank_patience;
+        }
         set(&mut config.train.epochs, &self.epochs);
         set(&mut config.train.batch_size, &self.batch_size);
         set(&mut config.train.lr, &self.lr);

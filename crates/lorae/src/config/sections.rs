@@ -67,6 +67,14 @@ pub struct ModelConfig {
     pub shared_linear: bool,
     /// IRMAE/LoRAE: the initial variance of the linear layers is multiplied by this. Default 1.
     pub init_scale: f64,
+    /// RRAE: the truncation rank k (1..=d; no default: it is the method's one choice). aRRAE:
+    /// the rank it starts from, default d. Absent for every other model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank: Option<usize>,
+    /// aRRAE: steps a lowered rank may go without reaching the loss it must match before the
+    /// rank is fixed one above it. Default 500 (the official tracker's). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank_patience: Option<usize>,
 }
 
 /// Optimisation settings (Adam).

@@ -38,6 +38,8 @@ impl RunConfig {
             | ModelKind::Rae
             | ModelKind::Wae
             | ModelKind::Gan
+            | ModelKind::Rrae
+            | ModelKind::Arrae
                 if m.layers != 0 =>
             {
                 return Err(Error::invalid(
@@ -48,6 +50,7 @@ impl RunConfig {
             }
             _ => {}
         }
+        self.validate_rank()?;
         let ablation = m.frozen_linear || m.relu_between || m.shared_linear;
         if ablation && m.kind != ModelKind::Irmae {
             return Err(Error::invalid(
@@ -163,6 +166,51 @@ impl RunConfig {
             product(&[d, d, 16]).saturating_add(product(&[self.train.batch_size, d, 4, 3]));
         let chain = per_layer.saturating_mul(self.model.layers.max(1) as u128);
         check("layers", self.model.layers, fc.saturating_add(chain))
+    }
+}
+
+impl RunConfig {
+    /// RRAE's rank is required and in 1..=d (aRRAE's starting rank likewise, and its patience
+    /// at least 1); no other model has one.
+    fn validate_rank(&self) -> Result<()> {
+        let m = &self.model;
+        let truncated = matches!(m.kind, ModelKind::Rrae | ModelKind::Arrae);
+        match (m.rank, truncated) {
+            (None, true) => Err(Error::invalid(
+                "rank",
+                "(none)",
+                format!(
+                    "{} needs --rank K, the number of singular directions the decoder sees (1..={}; the RRAE paper uses 5 on MNIST)",
+                    m.kind, m.latent_dim
+                ),
+            )),
+            (Some(k), true) if k == 0 || k > m.latent_dim => Err(Error::invalid(
+                "rank",
+                k,
+                format!(
+                    "must be between 1 and the latent dimension {} (the codes have no more directions)",
+                    m.latent_dim
+                ),
+            )),
+            (Some(k), false) => Err(Error::invalid(
+                "rank",
+                k,
+                format!("applies to rrae and arrae only, not {}", m.kind),
+            )),
+            _ => match (m.rank_patience, m.kind == ModelKind::Arrae) {
+                (None, true) | (Some(0), true) => Err(Error::invalid(
+                    "rank-patience",
+                    m.rank_patience.unwrap_or(0),
+                    "arrae needs at least 1 step (default 500)",
+                )),
+                (Some(p), false) => Err(Error::invalid(
+                    "rank-patience",
+                    p,
+                    format!("applies to arrae only, not {}", m.kind),
+                )),
+                _ => Ok(()),
+            },
+        }
     }
 }
 

@@ -52,6 +52,29 @@ impl LinearChain {
         }
     }
 
+    /// One d×d layer holding the identity (RRAE's projector before its first basis).
+    pub fn identity(dim: usize, device: &Device) -> Self {
+        let layer = LinearConfig::new(dim, dim)
+            .with_bias(false)
+            .with_initializer(Initializer::Zeros)
+            .init(device);
+        LinearChain {
+            layers: vec![layer],
+            repeats: 1,
+            relu_between: false,
+        }
+        .with_projector(Tensor::eye(dim, device))
+    }
+
+    /// The same chain with its one layer set to `p` (`[d, d]`): RRAE's new basis projector.
+    pub fn with_projector(mut self, p: Tensor<2>) -> Self {
+        if let Some(layer) = self.layers.first_mut() {
+            // A constant: it is set, never trained.
+            layer.weight = layer.weight.clone().map(|old| p.to_device(&old.device()));
+        }
+        self
+    }
+
     /// Number of matrix applications l.
     pub fn depth(&self) -> usize {
         self.layers.len() * self.repeats

@@ -1,11 +1,14 @@
 //! Autoencoders: one struct for every model family — encoder, an optional linear chain
-//! (IRMAE's `l` layers or LoRAE's `M`), decoder — and its training objective.
+//! (IRMAE's `l` layers, LoRAE's `M`, or RRAE's fixed basis projector), decoder — and its
+//! training objective.
 
+pub mod arrae;
 pub mod gemm_conv;
 pub mod irmae;
 pub mod lorae;
 pub mod nets;
 pub mod rae;
+pub mod rrae;
 pub mod vae;
 pub mod wae;
 
@@ -23,7 +26,9 @@ pub struct Autoencoder {
     /// Image → code (for the VAE: mean and log-variance, 2d values; for a GAN: the discriminator's
     /// logit).
     pub encoder: Encoder,
-    /// IRMAE / LoRAE linear layers between encoder and decoder.
+    /// IRMAE / LoRAE linear layers between encoder and decoder. RRAE / aRRAE: one layer holding
+    /// the projector onto the evaluation basis ([`rrae`]), set after each epoch and never
+    /// trained (training truncates each batch instead); the identity before the first epoch.
     pub chain: Option<LinearChain>,
     /// Code → image.
     pub decoder: Decoder,
@@ -56,16 +61,18 @@ impl Autoencoder {
             _ => d,
         };
         let encoder = Encoder::new(layout, out, device);
-        let chain = matches!(config.kind, ModelKind::Irmae | ModelKind::Lorae).then(|| {
-            LinearChain::new(
+        let chain = match config.kind {
+            ModelKind::Irmae | ModelKind::Lorae => Some(LinearChain::new(
                 d,
                 config.layers,
                 config.shared_linear,
                 config.relu_between,
                 config.init_scale,
                 device,
-            )
-        });
+            )),
+            ModelKind::Rrae | ModelKind::Arrae => Some(LinearChain::identity(d, device)),
+            _ => None,
+        };
         Autoencoder {
             encoder,
             chain,
@@ -121,7 +128,8 @@ impl Autoencoder {
         self.decode(self.encode(x))
     }
 
-    /// The training objective on one batch `x` (`[batch, C, H, W]`).
+    /// The training objective on one batch `x` (`[batch, C, H, W]`); RRAE truncates the batch's
+    /// codes at `config.rank` (aRRAE's training loop sets it to the rank of the moment).
     pub fn losses(&self, x: Tensor<4>, config: &ModelConfig) -> Result<Losses> {
         let [_, c, h, w] = x.dims();
         let device = x.device();
@@ -138,9 +146,13 @@ impl Autoencoder {
         } else {
             (code, None)
         };
-        let z = match &self.chain {
-            Some(chain) => chain.forward(z),
-            None => z,
+        let z = match (config.kind, &self.chain) {
+            // The batch's own truncation; the basis projector is for single codes only.
+            (ModelKind::Rrae | ModelKind::Arrae, _) => {
+                rrae::truncate(z, config.rank.unwrap_or(config.latent_dim))? // [batch, d]
+            }
+            (_, Some(chain)) => chain.forward(z),
+            (_, None) => z,
         };
         let pixels = (c * h * w) as f64;
         let decoded = self.decode(z.clone()); // [batch, C, H, W]

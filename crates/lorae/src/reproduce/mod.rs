@@ -10,6 +10,7 @@
 
 pub mod cell;
 pub mod experiments;
+mod family;
 pub mod paper;
 pub mod report;
 pub mod slurm;

@@ -66,6 +66,7 @@ pub fn build(
             Experiment::Minmax => r.minmax()?,
             Experiment::LatentDim => r.latent_dim()?,
             Experiment::OfficialParity => r.official_parity()?,
+            Experiment::LowRankFamily => r.low_rank_family()?,
         });
         blocks.push(r.protocol(e));
         sections.push(Section {
@@ -88,10 +89,11 @@ pub fn build(
     })
 }
 
-struct Ctx<'a> {
-    cells: &'a [Cell],
-    outcomes: &'a Outcomes,
-    dir: &'a Path,
+/// What a section is built from: the experiment's cells, every finished outcome, the folder.
+pub(super) struct Ctx<'a> {
+    pub(super) cells: &'a [Cell],
+    pub(super) outcomes: &'a Outcomes,
+    pub(super) dir: &'a Path,
     figures: &'a Path,
     setup: &'a Setup,
 }
@@ -101,7 +103,7 @@ fn num(v: Option<f64>, digits: usize) -> String {
 }
 
 impl Ctx<'_> {
-    fn trains(&self) -> Vec<(&String, &crate::config::RunConfig)> {
+    pub(super) fn trains(&self) -> Vec<(&String, &crate::config::RunConfig)> {
         self.cells
             .iter()
             .filter_map(|c| match c {
@@ -111,20 +113,20 @@ impl Ctx<'_> {
             .collect()
     }
 
-    fn last(&self, run: &str) -> Option<&EpochMetrics> {
+    pub(super) fn last(&self, run: &str) -> Option<&EpochMetrics> {
         match self.outcomes.get(&format!("train-{run}")) {
             Some(Outcome::Train { last, .. }) => Some(last),
             _ => None,
         }
     }
 
-    fn rank_at(&self, run: &str, threshold: f64) -> Option<f64> {
+    pub(super) fn rank_at(&self, run: &str, threshold: f64) -> Option<f64> {
         self.last(run)
             .map(|m| m.singular_values.iter().filter(|&&v| v > threshold).count() as f64)
     }
 
     /// FID cells of `run`: (cell, fid).
-    fn fids(&self, run: &str) -> Vec<(&Cell, Option<f64>)> {
+    pub(super) fn fids(&self, run: &str) -> Vec<(&Cell, Option<f64>)> {
         self.cells
             .iter()
             .filter(|c| matches!(c, Cell::Fid { run: r, .. } if r == run))
@@ -727,7 +729,12 @@ impl Ctx<'_> {
     fn protocol(&self, e: Experiment) -> Block {
         let b = self.setup.budget;
         let mut parts = Vec::new();
-        for dataset in [DatasetKind::Shapes, DatasetKind::Mnist, DatasetKind::Celeba] {
+        for dataset in [
+            DatasetKind::Shapes,
+            DatasetKind::Mnist,
+            DatasetKind::FashionMnist,
+            DatasetKind::Celeba,
+        ] {
             if self.trains().iter().any(|t| t.1.data.dataset == dataset) {
                 let (train, eval, epochs, lr) = scale(b, dataset);
                 let size = |n: Option<usize>| n.map_or("all".to_string(), |n| n.to_string());
@@ -745,7 +752,10 @@ impl Ctx<'_> {
             });
             parts.push(format!("FID: {n} samples against {} test images, samplers fitted to {fitted}, GMM full covariance, seed 0", real.map_or("all".to_string(), |r| r.to_string())));
         }
-        if matches!(e, Experiment::MnistClassification) {
+        if matches!(
+            e,
+            Experiment::MnistClassification | Experiment::LowRankFamily
+        ) {
             let c = classify_config(b, Protocol::Honest);
             parts.push(format!("classification: labels {:?}, {} seeds, {} epochs (at least {} steps), {} validation images (honest)", c.labels, c.seeds, c.epochs, c.min_steps, c.validation));
         }

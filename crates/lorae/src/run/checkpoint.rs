@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::io::atomic::{read, write_atomic};
+use crate::model::arrae::RankTracker;
 use crate::model::Autoencoder;
 use crate::tensor::tensor_values;
 
@@ -38,6 +39,9 @@ pub struct TrainState {
     /// checkpoints written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digests: Option<Digests>,
+    /// aRRAE: where its rank search is; absent for every other model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank_search: Option<RankTracker>,
 }
 
 impl TrainState {
@@ -47,6 +51,7 @@ impl TrainState {
             epoch,
             partial: None,
             digests: None,
+            rank_search: None,
         }
     }
 
@@ -56,6 +61,15 @@ impl TrainState {
             epoch: epoch - 1,
             partial: Some(partial),
             digests: None,
+            rank_search: None,
+        }
+    }
+
+    /// The same state with aRRAE's rank search (`None` for other models).
+    pub fn with_rank_search(self, rank_search: Option<RankTracker>) -> TrainState {
+        TrainState {
+            rank_search,
+            ..self
         }
     }
 }

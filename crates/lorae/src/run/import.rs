@@ -540,11 +540,7 @@ pub fn import(
         source: std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf()),
         entries: plan.clone(),
     };
-    let state = TrainState {
-        epoch: 0,
-        partial: None,
-        digests: None,
-    };
+    let state = TrainState::after(0);
     // `import.json` last: a run is imported once it is complete.
     let written = run
         .save(&model, fresh, &state, &[])

@@ -39,6 +39,10 @@ pub struct EpochMetrics {
     /// GAN: mean (non-saturating) generator loss.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generator_loss: Option<f64>,
+    /// RRAE / aRRAE: the rank the decoder saw at the epoch's end (aRRAE: its search's rank of
+    /// the moment); absent for other models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncation_rank: Option<usize>,
     /// Wall-clock seconds of the epoch (training and evaluation).
     pub seconds: f64,
 }

@@ -214,7 +214,7 @@ impl Start {
         let config = run.config();
         let Some(s) = run.latest()? else {
             let model = init::initial_model(config, device)?;
-            let objective = Objective::new(config, &model);
+            let objective = Objective::new(config, &model, None);
             return Ok(Start {
                 optim: objective.optimizer(),
                 model,
@@ -226,7 +226,7 @@ impl Start {
         };
         let template = Autoencoder::new(&config.model, config.data.layout(), device);
         let model = checkpoint::load_model(template, &s.model())?;
-        let objective = Objective::new(config, &model);
+        let objective = Objective::new(config, &model, s.state.rank_search.clone());
         let optim = checkpoint::load_optimizer(objective.optimizer(), &s.optimizer())?;
         check_partial(&s, splits, config)?;
         let history = metrics::read_all(&s.metrics())?
@@ -266,7 +266,7 @@ fn run_epochs(
     let Start {
         mut model,
         mut optim,
-        objective,
+        mut objective,
         epoch: first,
         mut partial,
         mut history,
@@ -293,7 +293,8 @@ fn run_epochs(
             stop = observer.step(epoch, acc.steps, acc.sum_total / acc.steps as f64) == Flow::Stop;
             if (clock.due(acc.steps) || stop) && acc.steps < steps {
                 let seconds = acc.seconds + started.elapsed().as_secs_f64();
-                let state = TrainState::inside(epoch, PartialEpoch { seconds, ..acc });
+                let state = TrainState::inside(epoch, PartialEpoch { seconds, ..acc })
+                    .with_rank_search(objective.rank_search());
                 run.save(&model, &optim, &state, &history)?;
                 clock.saved();
                 observer.saved(epoch, Some(acc.steps));
@@ -302,10 +303,11 @@ fn run_epochs(
                 }
             }
         }
+        model = objective.end_epoch(model, &splits.train, &order, config, plain)?;
         let evaluation =
             objective.evaluate(&model.valid(), &splits.eval, config, plain, (epoch, steps))?;
         let seconds = acc.seconds + started.elapsed().as_secs_f64();
-        let m = epoch_metrics(
+        let mut m = epoch_metrics(
             epoch,
             steps,
             &acc,
@@ -313,8 +315,10 @@ fn run_epochs(
             config,
             (baseline_mse, seconds),
         );
+        m.truncation_rank = objective.truncation_rank(config);
         history.push(m.clone());
-        run.save(&model, &optim, &TrainState::after(epoch), &history)?;
+        let state = TrainState::after(epoch).with_rank_search(objective.rank_search());
+        run.save(&model, &optim, &state, &history)?;
         clock.saved();
         observer.saved(epoch, None);
         observer.epoch_finished(&m, epochs);
@@ -390,6 +394,7 @@ fn epoch_metrics(
             .unwrap_or_default(),
         discriminator_loss: gan.then_some(acc.sum_discriminator / n),
         generator_loss: gan.then_some(acc.sum_generator / n),
+        truncation_rank: None,
         seconds,
     }
 }

@@ -3,7 +3,9 @@
 //! - an **autoencoder** (AE, IRMAE, LoRAE, VAE, RAE, WAE): the model's loss
 //!   `‖x − D(E(x))‖² + regulariser` by Adam (β = 0.9, 0.999) with the chain's weights left out
 //!   under `--frozen-linear`; after each epoch the reconstruction MSE of the evaluation split and
-//!   the spectrum of its codes;
+//!   the spectrum of its codes. RRAE / aRRAE first set their evaluation basis from the training
+//!   set ([`crate::model::rrae`]); aRRAE's rank search ([`crate::model::arrae`]) takes every
+//!   step's loss;
 //! - a **GAN**: a discriminator step then a generator step ([`super::gan`]), Adam with β₁ = 0.5;
 //!   it has no encoder, so nothing to evaluate.
 
@@ -12,12 +14,14 @@ use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 
 use super::{gan, step};
-use crate::config::{ModelKind, RunConfig};
+use crate::config::{ModelConfig, ModelKind, RunConfig};
 use crate::data::ImageSet;
 use crate::error::{Error, Result};
 use crate::latent::spectrum::{spectrum, Spectrum};
-use crate::model::Autoencoder;
+use crate::model::arrae::RankTracker;
+use crate::model::{rrae, Autoencoder};
 use crate::run::checkpoint::PartialEpoch;
+use crate::tensor::tensor_values;
 
 /// The objective of a run.
 #[derive(Debug, Clone)]
@@ -26,6 +30,8 @@ pub enum Objective {
     Autoencoder {
         /// The chain's weights under `--frozen-linear`, else none.
         frozen: Vec<ParamId>,
+        /// aRRAE's rank search; `None` for every other model.
+        search: Option<RankTracker>,
     },
     /// Discriminator and generator losses (DCGAN, non-saturating).
     Gan,
@@ -41,14 +47,48 @@ pub struct Evaluation {
 }
 
 impl Objective {
-    /// The objective of `config`'s model, whose parameters `model` holds.
-    pub fn new(config: &RunConfig, model: &Autoencoder) -> Objective {
-        match config.model.kind {
+    /// The objective of `config`'s model, whose parameters `model` holds; aRRAE's rank search
+    /// continues from `search` (a checkpoint's) or starts.
+    pub fn new(config: &RunConfig, model: &Autoencoder, search: Option<RankTracker>) -> Objective {
+        let m = &config.model;
+        match m.kind {
             ModelKind::Gan => Objective::Gan,
-            _ if config.model.frozen_linear => Objective::Autoencoder {
-                frozen: model.chain_param_ids(),
+            _ => Objective::Autoencoder {
+                frozen: match m.frozen_linear {
+                    true => model.chain_param_ids(),
+                    false => Vec::new(),
+                },
+                search: (m.kind == ModelKind::Arrae).then(|| {
+                    search.unwrap_or_else(|| {
+                        RankTracker::new(
+                            m.rank.unwrap_or(m.latent_dim),
+                            m.rank_patience.unwrap_or(500),
+                        )
+                    })
+                }),
             },
-            _ => Objective::Autoencoder { frozen: Vec::new() },
+        }
+    }
+
+    /// aRRAE's rank search, for the checkpoint.
+    pub fn rank_search(&self) -> Option<RankTracker> {
+        match self {
+            Objective::Autoencoder { search, .. } => search.clone(),
+            Objective::Gan => None,
+        }
+    }
+
+    /// The rank RRAE's decoder sees now (aRRAE: of the moment); `None` for other models.
+    pub fn truncation_rank(&self, config: &RunConfig) -> Option<usize> {
+        match (self, config.model.kind) {
+            (
+                Objective::Autoencoder {
+                    search: Some(s), ..
+                },
+                _,
+            ) => Some(s.rank),
+            (_, ModelKind::Rrae) => config.model.rank,
+            _ => None,
         }
     }
 
@@ -63,7 +103,7 @@ impl Objective {
     /// One step on batch `x` (`[batch, C, H, W]`, autodiff device): the updated model and the
     /// step's total loss (not checked for finiteness), its terms added to `acc`.
     pub fn step(
-        &self,
+        &mut self,
         model: Autoencoder,
         optim: &mut ModuleOptimizer,
         x: Tensor<4>,
@@ -72,8 +112,19 @@ impl Objective {
     ) -> Result<(Autoencoder, f64)> {
         let lr = config.train.lr;
         let (model, total) = match self {
-            Objective::Autoencoder { frozen } => {
-                let (model, l) = step::step(model, optim, x, &config.model, lr, frozen)?;
+            Objective::Autoencoder { frozen, search } => {
+                let (model, l) = match search {
+                    Some(search) => {
+                        let at_rank = ModelConfig {
+                            rank: Some(search.rank),
+                            ..config.model.clone()
+                        };
+                        let (model, l) = step::step(model, optim, x, &at_rank, lr, frozen)?;
+                        search.observe(l.total);
+                        (model, l)
+                    }
+                    None => step::step(model, optim, x, &config.model, lr, frozen)?,
+                };
                 acc.sum_reconstruction += l.reconstruction;
                 acc.sum_regularizer += l.regularizer;
                 (model, l.total)
@@ -88,6 +139,32 @@ impl Objective {
         acc.steps += 1;
         acc.sum_total += total;
         Ok((model, total))
+    }
+
+    /// Before the evaluation of an epoch whose training images came in `order`: RRAE / aRRAE
+    /// set their evaluation basis from the training set's batches ([`rrae`]); other models are
+    /// returned as they are.
+    pub fn end_epoch(
+        &self,
+        model: Autoencoder,
+        train: &ImageSet,
+        order: &[usize],
+        config: &RunConfig,
+        plain: &Device,
+    ) -> Result<Autoencoder> {
+        let Some(rank) = self.truncation_rank(config) else {
+            return Ok(model);
+        };
+        let valid = model.valid();
+        let mut sum = rrae::BasisSum::new(config.model.latent_dim, rank);
+        for indices in order.chunks(config.train.batch_size) {
+            let x = train.batch(indices, config.data.pixel_range, plain); // [batch, C, H, W]
+            let z = valid.encode_before_chain(x); // [batch, d]
+            sum.add(&tensor_values(z)?, indices.len())?;
+        }
+        let projector = sum.projector(plain)?; // [d, d]
+        let chain = model.chain.clone().map(|c| c.with_projector(projector));
+        Ok(Autoencoder { chain, ..model })
     }
 
     /// The evaluation after an epoch (`None` for a GAN), with a plain (validation) model. Codes

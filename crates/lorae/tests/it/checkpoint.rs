@@ -20,8 +20,11 @@ fn save_then_load_gives_identical_outputs() {
         ModelKind::Vae,
         ModelKind::Irmae,
         ModelKind::Lorae,
+        ModelKind::Rrae,
+        ModelKind::Arrae,
     ] {
-        let config = RunConfig::for_dataset(kind, DatasetKind::Shapes).model;
+        let mut config = RunConfig::for_dataset(kind, DatasetKind::Shapes).model;
+        config.rank = (kind == ModelKind::Rrae).then_some(3).or(config.rank);
         device.seed(1);
         let model = Autoencoder::new(&config, Layout::Shapes, &device);
         save_model(&model, &path).unwrap();
@@ -186,11 +189,7 @@ fn a_save_into_a_run_directory_that_lost_its_config_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("gone");
     std::fs::create_dir_all(&run).unwrap();
-    let state = lorae::run::checkpoint::TrainState {
-        epoch: 1,
-        partial: None,
-        digests: None,
-    };
+    let state = lorae::run::checkpoint::TrainState::after(1);
     let err = lorae::run::snapshot::save(&run, &model, &lorae::train::step::adam(), &state, &[])
         .unwrap_err()
         .to_string();

@@ -20,6 +20,7 @@ mod npy;
 mod official;
 pub mod official_fixture;
 mod resample;
+mod rrae;
 mod samplers;
 mod shapes;
 mod spectrum;

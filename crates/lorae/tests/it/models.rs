@@ -35,9 +35,14 @@ fn every_model_maps_images_to_codes_and_back_for_every_layout() {
             ModelKind::Lorae,
             ModelKind::Rae,
             ModelKind::Wae,
+            ModelKind::Rrae,
+            ModelKind::Arrae,
         ] {
             let mut config = model_config(kind);
             config.latent_dim = d;
+            if matches!(kind, ModelKind::Rrae | ModelKind::Arrae) {
+                config.rank = Some(d / 4);
+            }
             let model = Autoencoder::new(&config, layout, &device);
             let x = batch([2, c, h, w], 1, &device);
             let z = model.encode(x.clone());

@@ -107,8 +107,10 @@ fn one_step_of_every_family_matches_the_cpu() {
         ModelKind::Lorae,
         ModelKind::Rae,
         ModelKind::Wae,
+        ModelKind::Rrae,
     ] {
-        let config = RunConfig::for_dataset(kind, DatasetKind::Shapes).model;
+        let mut config = RunConfig::for_dataset(kind, DatasetKind::Shapes).model;
+        config.rank = (kind == ModelKind::Rrae).then_some(3);
         let host = Device::flex();
         host.seed(3);
         let bytes = model_bytes(&Autoencoder::new(&config, layout, &host)).unwrap();
