@@ -10,7 +10,7 @@ use crate::flags::{named, DeviceFlag, JsonFlag, PeerFlags};
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Model: irmae, lorae or ae (the peer's).
+    /// Model: irmae, lorae or ae have the PyTorch peer; time any other (rrae with --rank) with --no-peer.
     #[arg(long, default_value = "irmae", value_parser = named::<ModelKind>())]
     model: ModelKind,
     /// Network layout: mnist (SPEC's MNIST model) or shapes.
@@ -22,6 +22,9 @@ pub struct BenchArgs {
     /// IRMAE linear layers [default: mnist 8, shapes 2].
     #[arg(long)]
     layers: Option<usize>,
+    /// RRAE: the truncation rank k (aRRAE: the rank it starts from), as `train --rank`.
+    #[arg(long)]
+    rank: Option<usize>,
     /// Timed steps (after the warm-up).
     #[arg(long, default_value_t = 40)]
     steps: usize,
@@ -45,6 +48,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         dataset: args.dataset,
         batch_size: args.batch_size,
         layers: args.layers,
+        rank: args.rank,
         steps: args.steps,
         rounds: args.rounds,
         warmup: args.warmup,

@@ -103,6 +103,15 @@ def test_bad_arrays_raise_value_error_naming_the_problem(run, bad, words):
     assert words in str(caught.value), str(caught.value)
 
 
+def test_rrae_trains_at_its_rank_and_refuses_a_bad_one(tmp_path):
+    run = lorae.train("rrae", "shapes", tmp_path / "rrae", rank=2, **TINY)
+    assert run.config["model"]["rank"] == 2
+    assert run.metrics[-1]["truncation_rank"] == 2
+    assert run.effective_rank() <= 2
+    with pytest.raises(lorae.InvalidValueError, match="rank"):
+        lorae.train("rrae", "shapes", tmp_path / "bad", rank=0, **TINY)
+
+
 def test_bad_settings_and_paths_raise_lorae_errors(tmp_path):
     with pytest.raises(lorae.InvalidValueError, match="unknown setting `epochz`"):
         lorae.train("irmae", "shapes", tmp_path / "x", epochz=3)

@@ -155,6 +155,35 @@ fn killed_mid_epoch_and_resumed_run_ends_byte_identical() {
     );
 }
 
+/// aRRAE's rank search is part of every checkpoint: killed inside epochs while the search
+/// lowers the rank, the resumed run ends byte-identical to the uninterrupted one.
+#[test]
+fn killed_arrae_resumes_its_rank_search_byte_identically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = [
+        "--model",
+        "arrae",
+        "--rank-patience",
+        "20",
+        "--train-size",
+        "1024",
+        "--batch-size",
+        "16",
+        "--checkpoint-every",
+        "7",
+    ];
+    let mid_epoch = kill_and_compare(tmp.path(), &extra);
+    assert!(mid_epoch > 0, "no kill fell after a mid-epoch checkpoint");
+    let ranks: Vec<u64> = metrics(&tmp.path().join("reference"))
+        .iter()
+        .map(|m| m["truncation_rank"].as_u64().unwrap())
+        .collect();
+    assert!(
+        ranks[5] < 32,
+        "the search never lowered the rank: {ranks:?}"
+    );
+}
+
 /// A full disk (here a file-size limit, `ulimit -f`, with SIGXFSZ ignored so that writes fail
 /// with EFBIG) during a checkpoint: the command fails naming the file, the previous checkpoint
 /// stays current and whole, and resuming without the limit ends with the uninterrupted model.

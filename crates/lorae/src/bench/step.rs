@@ -24,6 +24,8 @@ pub struct StepBenchConfig {
     pub batch_size: usize,
     /// IRMAE's linear layers (`None`: the dataset's default).
     pub layers: Option<usize>,
+    /// RRAE's truncation rank (aRRAE's starting rank; `None`: no truncation flag).
+    pub rank: Option<usize>,
     /// Timed steps a round, after the warm-up.
     pub steps: usize,
     /// Rounds, each timing lorae then the peer on a fresh model.
@@ -98,6 +100,9 @@ pub fn bench_step(
     let mut run = RunConfig::for_dataset(kind, config.dataset);
     if let (Some(l), ModelKind::Irmae) = (config.layers, kind) {
         run.model.layers = l;
+    }
+    if config.rank.is_some() {
+        run.model.rank = config.rank;
     }
     // Validated as `train` validates its flags (the batch's memory against the bound included);
     // the benchmark's batch is random data, so any training-set size will do.
