@@ -19,7 +19,7 @@ pub fn check_torch_model(kind: ModelKind) -> Result<()> {
         _ => Err(Error::invalid(
             "model",
             kind,
-            "the peer has irmae, lorae and ae",
+            "the peer has irmae, lorae and ae (time other models with --no-peer)",
         )),
     }
 }

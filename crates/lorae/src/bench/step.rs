@@ -83,7 +83,9 @@ pub fn bench_step(
     on_round: &mut dyn FnMut(usize, &Round),
 ) -> Result<StepBench> {
     let kind = config.model;
-    super::peer::check_torch_model(kind)?;
+    if config.peer.is_some() {
+        super::peer::check_torch_model(kind)?;
+    }
     if !matches!(config.dataset, DatasetKind::Mnist | DatasetKind::Shapes) {
         return Err(Error::invalid(
             "dataset",
