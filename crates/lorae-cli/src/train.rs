@@ -51,6 +51,10 @@ pub struct TrainArgs {
     /// one rank above it [default: 500].
     #[arg(long)]
     rank_patience: Option<usize>,
+    /// aRRAE: steps whose loss is within 5 % of the last 20 steps' mean before the search starts
+    /// lowering the rank; the mean then is the loss every lower rank must reach [default: 50].
+    #[arg(long)]
+    rank_warmup: Option<usize>,
     /// Epochs [default: shapes 100, mnist 50, celeba 100 (paper)]; with --resume, the new total.
     #[arg(long)]
     epochs: Option<usize>,
@@ -134,6 +138,7 @@ impl TrainArgs {
             init_scale: self.init_scale,
             rank: self.rank,
             rank_patience: self.rank_patience,
+            rank_warmup: self.rank_warmup,
             epochs: self.epochs,
             batch_size: self.batch_size,
             lr: self.lr,

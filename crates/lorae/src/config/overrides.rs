@@ -42,6 +42,8 @@ pub struct Overrides {
     pub rank: Option<usize>,
     /// aRRAE: steps a lowered rank may take to match the loss before it is fixed [default: 500].
     pub rank_patience: Option<usize>,
+    /// aRRAE: settled steps before the search starts lowering the rank [default: 50].
+    pub rank_warmup: Option<usize>,
     /// Epochs [default: shapes 100, mnist 50, celeba 100].
     pub epochs: Option<usize>,
     /// Batch size [default: 32].
@@ -130,13 +132,18 @@ impl Overrides {
                 "--model rrae and arrae",
             )?;
         }
-        if let Some(v) = self.rank_patience {
-            only(
-                "rank-patience",
-                v.to_string(),
-                kind == ModelKind::Arrae,
-                "--model arrae",
-            )?;
+        for (flag, value) in [
+            ("rank-patience", self.rank_patience),
+            ("rank-warmup", self.rank_warmup),
+        ] {
+            if let Some(v) = value {
+                only(
+                    flag,
+                    v.to_string(),
+                    kind == ModelKind::Arrae,
+                    "--model arrae",
+                )?;
+            }
         }
         Ok(())
     }
@@ -165,6 +172,9 @@ impl Overrides {
         }
         if self.rank_patience.is_some() {
             m.rank_patience = self.rank_patience;
+        }
+        if self.rank_warmup.is_some() {
+            m.rank_warmup = self.rank_warmup;
         }
         set(&mut config.train.epochs, &self.epochs);
         set(&mut config.train.batch_size, &self.batch_size);

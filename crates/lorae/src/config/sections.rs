@@ -75,6 +75,10 @@ pub struct ModelConfig {
     /// rank is fixed one above it. Default 500 (the official tracker's). Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rank_patience: Option<usize>,
+    /// aRRAE: settled steps (within 5 % of the last 20 steps' mean loss) before the search starts
+    /// lowering the rank. Default 50 (the official MNIST script's). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank_warmup: Option<usize>,
 }
 
 /// Optimisation settings (Adam).

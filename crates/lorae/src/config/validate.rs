@@ -197,19 +197,32 @@ impl RunConfig {
                 k,
                 format!("applies to rrae and arrae only, not {}", m.kind),
             )),
-            _ => match (m.rank_patience, m.kind == ModelKind::Arrae) {
-                (None, true) | (Some(0), true) => Err(Error::invalid(
-                    "rank-patience",
-                    m.rank_patience.unwrap_or(0),
-                    "arrae needs at least 1 step (default 500)",
-                )),
-                (Some(p), false) => Err(Error::invalid(
-                    "rank-patience",
-                    p,
-                    format!("applies to arrae only, not {}", m.kind),
-                )),
-                _ => Ok(()),
-            },
+            _ => {
+                let arrae = m.kind == ModelKind::Arrae;
+                for (flag, value, default) in [
+                    ("rank-patience", m.rank_patience, 500),
+                    ("rank-warmup", m.rank_warmup, 50),
+                ] {
+                    match (value, arrae) {
+                        (None, true) | (Some(0), true) => {
+                            return Err(Error::invalid(
+                                flag,
+                                value.unwrap_or(0),
+                                format!("arrae needs at least 1 step (default {default})"),
+                            ))
+                        }
+                        (Some(p), false) => {
+                            return Err(Error::invalid(
+                                flag,
+                                p,
+                                format!("applies to arrae only, not {}", m.kind),
+                            ))
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(())
+            }
         }
     }
 }

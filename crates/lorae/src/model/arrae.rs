@@ -2,8 +2,11 @@
 //! while the loss allows it, following the official `RRAE_gen_Tracker` (JadM133/RRAEs).
 //!
 //! With `avg` the mean of the last 20 step losses:
-//! 1. **Warm-up** at the starting rank: after 50 steps (counted, not necessarily in a row) whose
-//!    loss is within 5 % of `avg`, the loss has settled; `avg` becomes the loss to match.
+//! 1. **Warm-up** at the starting rank: after `warmup` steps (default 50, the official MNIST
+//!    script's `patience_init`; counted, not necessarily in a row) whose loss is within 5 % of
+//!    `avg`, the loss has settled; `avg` becomes the loss to match. The target is only as good as
+//!    the model at that moment: a warm-up that ends while the loss still falls lets later steps
+//!    beat it at ranks too low for the data (the official algorithm's behaviour, kept).
 //! 2. **Lowering**: a step whose loss is below that target accepts the rank it was trained at
 //!    and moves to one less. A step that is not (stagnant, within 1 % of `avg`, or worse than
 //!    `avg`) counts against the rank; after `patience` such steps (default 500, the official
@@ -21,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 /// Steps in the moving average of the loss.
 pub const WINDOW: usize = 20;
-/// Settled steps that end the warm-up.
+/// Settled steps that end the warm-up, by default.
 pub const WARMUP_STEPS: usize = 50;
 /// Warm-up: a step within this fraction of the average has settled.
 const SETTLED: f64 = 0.05;
@@ -57,11 +60,14 @@ pub struct RankTracker {
     pub count: usize,
     /// Steps against a rank that fix it one above.
     pub patience: usize,
+    /// Settled steps that end the warm-up.
+    pub warmup: usize,
 }
 
 impl RankTracker {
-    /// A search from rank `start`, giving up on a rank after `patience` steps.
-    pub fn new(start: usize, patience: usize) -> RankTracker {
+    /// A search from rank `start` after a warm-up of `warmup` settled steps, giving up on a rank
+    /// after `patience` steps.
+    pub fn new(start: usize, warmup: usize, patience: usize) -> RankTracker {
         RankTracker {
             rank: start,
             accepted: start,
@@ -70,6 +76,7 @@ impl RankTracker {
             recent: Vec::with_capacity(WINDOW),
             count: 0,
             patience,
+            warmup,
         }
     }
 
@@ -89,7 +96,7 @@ impl RankTracker {
         match (self.phase, self.target) {
             (Phase::Warmup, _) => {
                 self.count += usize::from(change < SETTLED);
-                if self.count == WARMUP_STEPS {
+                if self.count >= self.warmup {
                     (self.phase, self.target, self.count) = (Phase::Lowering, Some(avg), 0);
                     self.lower();
                 }
@@ -135,7 +142,7 @@ mod tests {
 
     #[test]
     fn the_accepted_rank_never_rises_and_stops_at_the_rank_the_loss_needs() {
-        let mut t = RankTracker::new(16, 30);
+        let mut t = RankTracker::new(16, WARMUP_STEPS, 30);
         let mut last = t.accepted;
         for step in 0..2_000 {
             t.observe(loss_at(t.rank, step));
@@ -151,7 +158,7 @@ mod tests {
 
     #[test]
     fn rank_one_is_the_floor() {
-        let mut t = RankTracker::new(4, 30);
+        let mut t = RankTracker::new(4, WARMUP_STEPS, 30);
         for step in 0..500 {
             t.observe(1.0 - 1e-4 * step as f64);
         }

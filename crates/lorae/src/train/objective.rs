@@ -62,6 +62,7 @@ impl Objective {
                     search.unwrap_or_else(|| {
                         RankTracker::new(
                             m.rank.unwrap_or(m.latent_dim),
+                            m.rank_warmup.unwrap_or(crate::model::arrae::WARMUP_STEPS),
                             m.rank_patience.unwrap_or(500),
                         )
                     })

@@ -233,3 +233,65 @@ fn final_search(run: &std::path::Path) -> lorae::model::arrae::RankTracker {
         serde_json::from_slice(&std::fs::read(latest_state(run)).unwrap()).unwrap();
     state.rank_search.unwrap()
 }
+
+/// Writes `n` 32×32 RGB PNGs of rank 3: `0.5 + 0.15·(a·P₁ + b·P₂ + c·P₃)` with seeded
+/// coefficients in [−1, 1] and three smooth patterns (waves across, down, and a colour ramp).
+fn rank3_folder(dir: &std::path::Path, n: usize) {
+    let coefficients = matrix(n, 3, 11);
+    let pattern = |p: usize, c: usize, y: usize, x: usize| -> f64 {
+        let (u, v) = (x as f64 / 31.0, y as f64 / 31.0);
+        match p {
+            0 => (std::f64::consts::PI * u).cos(),
+            1 => (std::f64::consts::PI * v).cos() * if c == 1 { -1.0 } else { 1.0 },
+            _ => (c as f64 - 1.0) * (u + v - 1.0),
+        }
+    };
+    for i in 0..n {
+        let mut img = image::RgbImage::new(32, 32);
+        for (x, y, px) in img.enumerate_pixels_mut() {
+            for c in 0..3 {
+                let v = 0.5
+                    + 0.15
+                        * (0..3)
+                            .map(|p| coefficients[(i, p)] * pattern(p, c, y as usize, x as usize))
+                            .sum::<f64>();
+                px[c] = (v * 255.0).round().clamp(0.0, 255.0) as u8;
+            }
+        }
+        img.save(dir.join(format!("{i:04}.png"))).unwrap();
+    }
+}
+
+/// aRRAE on images of rank 3 from rank 8: the search settles, lowers the rank, never raises the
+/// accepted rank and fixes it at 3, or at 2: a nonlinear decoder can reach the warm-up's loss at
+/// rank 2 for one step, and the official rule accepts a rank on one such step (measured here: 2,
+/// after 3 held for a few steps). The exact rank a loss curve needs is the unit test's
+/// (`model::arrae`).
+#[test]
+fn arrae_on_rank_3_images_lowers_its_rank_to_about_3_and_never_raises_the_accepted_rank() {
+    let _rng = crate::burn_rng();
+    let dir = tempfile::tempdir().unwrap();
+    let images = dir.path().join("images");
+    std::fs::create_dir(&images).unwrap();
+    rank3_folder(&images, 360);
+    let mut config = RunConfig::for_dataset(ModelKind::Arrae, DatasetKind::Folder);
+    config.data.data_dir = Some(images);
+    config.model.rank = Some(8);
+    config.model.rank_patience = Some(60);
+    // A warm-up long enough for the loss to settle at rank 8: its mean is what lower ranks must
+    // reach (after 50 settled steps the loss was still falling, and rank 1 beat it).
+    config.model.rank_warmup = Some(120);
+    config.train.epochs = 70; // 11 steps an epoch (324 training images, batch 32)
+    config.train.lr = 1e-3;
+    let run = dir.path().join("run");
+    let metrics = train::train(&config, &run, &TrainOptions::default(), &mut Silent).unwrap();
+    let ranks: Vec<usize> = metrics.iter().map(|m| m.truncation_rank.unwrap()).collect();
+    eprintln!("truncation rank per epoch: {ranks:?}");
+    let search = final_search(&run);
+    assert_eq!(search.phase, Phase::Fixed, "{ranks:?} {search:?}");
+    assert_eq!(search.rank, search.accepted, "{search:?}");
+    assert!((2..=3).contains(&search.accepted), "{ranks:?} {search:?}");
+    // The rank in use only falls, but for the one step back from the rank that failed.
+    let rises = ranks.windows(2).filter(|w| w[1] > w[0]).count();
+    assert!(rises <= 1, "{ranks:?}");
+}
