@@ -86,7 +86,7 @@ pub fn truncate(z: Tensor<2>, k: usize) -> Result<Tensor<2>> {
     let device = z.device();
     let (b, lambdas) = gram_eigen(&tensor_values(z.clone())?, rows, d)?;
     let b_k = b.columns(0, k);
-    let p = &b_k * b_k.transpose(); // [d, d]
+    let p = b_k * b_k.transpose(); // [d, d]
     let floor = GAP * lambdas[0].max(f64::MIN_POSITIVE);
     let h = DMatrix::from_fn(d, d, |i, j| {
         let (top, rest) = match (i < k, j < k) {

@@ -148,9 +148,12 @@ fn table(rows: &[Row]) -> Block {
     }
 }
 
+/// A measure of the table: its name and how to read it from a row.
+type Measure = (&'static str, fn(&Row) -> Option<f64>);
+
 /// "On mnist, the lowest eval MSE is X's (family) …" for each measure that has numbers.
 fn verdicts(dataset: DatasetKind, rows: &[Row]) -> String {
-    let measures: [(&str, fn(&Row) -> Option<f64>); 6] = [
+    let measures: [Measure; 6] = [
         ("eval MSE", |r| r.mse),
         ("Gaussian-sampler FID", |r| r.fid_gaussian),
         ("GMM-sampler FID", |r| r.fid_gmm),
