@@ -89,7 +89,7 @@ impl RunConfig {
                 init_scale: 1.0,
                 rank: (kind == ModelKind::Arrae).then_some(latent_dim),
                 rank_patience: (kind == ModelKind::Arrae).then_some(500),
-                rank_warmup: (kind == ModelKind::Arrae).then_some(50),
+                rank_warmup: None, // aRRAE: 50 when absent (runs before the flag had none)
             },
             train: TrainConfig {
                 epochs,

@@ -76,7 +76,8 @@ pub struct ModelConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rank_patience: Option<usize>,
     /// aRRAE: settled steps (within 5 % of the last 20 steps' mean loss) before the search starts
-    /// lowering the rank. Default 50 (the official MNIST script's). Absent otherwise.
+    /// lowering the rank. Absent: 50 (the official MNIST script's), which is also what runs
+    /// written before the setting existed used. Only aRRAE may set it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rank_warmup: Option<usize>,
 }

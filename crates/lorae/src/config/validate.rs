@@ -201,7 +201,7 @@ impl RunConfig {
                 let arrae = m.kind == ModelKind::Arrae;
                 for (flag, value, default) in [
                     ("rank-patience", m.rank_patience, 500),
-                    ("rank-warmup", m.rank_warmup, 50),
+                    ("rank-warmup", m.rank_warmup.or(arrae.then_some(50)), 50),
                 ] {
                     match (value, arrae) {
                         (None, true) | (Some(0), true) => {

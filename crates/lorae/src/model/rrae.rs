@@ -37,8 +37,25 @@ use crate::tensor::tensor_values;
 /// Eigenvalue gaps below this fraction of the largest get no gradient (the official guard).
 const GAP: f64 = 1e-12;
 
+/// Eigenvectors (as columns) and eigenvalues of the symmetric `m`, eigenvalues descending.
+fn sorted_eigen(m: DMatrix<f64>, what: &str) -> Result<(DMatrix<f64>, Vec<f64>)> {
+    let d = m.nrows();
+    let eigen = SymmetricEigen::try_new(m, 1e-14, 10_000).ok_or_else(|| {
+        Error::Numerical(format!(
+            "the eigendecomposition of the {d}×{d} {what} did not converge"
+        ))
+    })?;
+    let mut order: Vec<usize> = (0..d).collect();
+    order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
+    let vectors = DMatrix::from_fn(d, d, |r, c| eigen.eigenvectors[(r, order[c])]);
+    Ok((
+        vectors,
+        order.iter().map(|&i| eigen.eigenvalues[i]).collect(),
+    ))
+}
+
 /// The eigen-decomposition of `ZᵀZ` for a batch's codes `Z` (`[batch, d]`): eigenvectors as
-/// columns, eigenvalues descending.
+/// columns, eigenvalues descending (rounding's negatives clipped to 0).
 fn gram_eigen(values: &[f32], rows: usize, d: usize) -> Result<(DMatrix<f64>, Vec<f64>)> {
     if values.iter().any(|v| !v.is_finite()) {
         return Err(Error::NonFinite(format!(
@@ -46,19 +63,8 @@ fn gram_eigen(values: &[f32], rows: usize, d: usize) -> Result<(DMatrix<f64>, Ve
         )));
     }
     let z = DMatrix::from_row_iterator(rows, d, values.iter().map(|&v| v as f64));
-    let eigen = SymmetricEigen::try_new(z.transpose() * &z, 1e-14, 10_000).ok_or_else(|| {
-        Error::Numerical(format!(
-            "the eigendecomposition of the {d}×{d} Gram matrix of the codes did not converge"
-        ))
-    })?;
-    let mut order: Vec<usize> = (0..d).collect();
-    order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
-    let vectors = DMatrix::from_fn(d, d, |r, c| eigen.eigenvectors[(r, order[c])]);
-    let lambdas = order
-        .iter()
-        .map(|&i| eigen.eigenvalues[i].max(0.0))
-        .collect();
-    Ok((vectors, lambdas))
+    let (vectors, lambdas) = sorted_eigen(z.transpose() * &z, "Gram matrix of the codes")?;
+    Ok((vectors, lambdas.into_iter().map(|l| l.max(0.0)).collect()))
 }
 
 /// `k` leading right singular vectors of the codes `Z` (`[rows, d]` row-major values), `[d, k]`.
@@ -135,14 +141,8 @@ impl BasisSum {
 
     /// The projector `P = basis·basisᵀ` onto the `k` leading eigenvectors of the sum, `[d, d]`.
     pub fn projector(&self, device: &Device) -> Result<Tensor<2>> {
-        let d = self.sum.nrows();
-        let basis = {
-            let eigen = SymmetricEigen::try_new(self.sum.clone(), 1e-14, 10_000)
-                .ok_or_else(|| Error::Numerical("the RRAE basis did not converge".into()))?;
-            let mut order: Vec<usize> = (0..d).collect();
-            order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
-            DMatrix::from_fn(d, self.k.min(d), |r, c| eigen.eigenvectors[(r, order[c])])
-        };
-        Ok(constant(&(&basis * basis.transpose()), device))
+        let (vectors, _) = sorted_eigen(self.sum.clone(), "sum of the batches' projectors")?;
+        let basis = vectors.columns(0, self.k.min(self.sum.nrows()));
+        Ok(constant(&(basis * basis.transpose()), device))
     }
 }

@@ -147,8 +147,12 @@ fn a_bad_rank_is_a_clean_error() {
     }
     let arrae = given(ModelKind::Arrae, None).config().unwrap();
     assert_eq!(
-        (arrae.model.rank, arrae.model.rank_patience),
-        (Some(32), Some(500))
+        (
+            arrae.model.rank,
+            arrae.model.rank_patience,
+            arrae.model.rank_warmup
+        ),
+        (Some(32), Some(500), None)
     );
 }
 
