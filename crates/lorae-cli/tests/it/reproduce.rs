@@ -152,7 +152,7 @@ fn reproduce_bad_input_is_a_one_line_error() {
     // --list names every experiment.
     let (ok, out, _) = lorae(&["reproduce", "--list"]);
     assert!(ok);
-    assert_eq!(out.lines().count(), 11);
+    assert_eq!(out.lines().count(), 12);
     // Nothing was created by the failures.
     assert!(!dir.exists());
 }

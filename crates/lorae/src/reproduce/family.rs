@@ -2,9 +2,11 @@
 //! and sentences saying, from the numbers, which family is best on which measure.
 
 use super::cell::{Cell, Outcome};
+use super::experiments::classify_config;
 use super::report::Ctx;
 use crate::config::{DatasetKind, ModelKind};
 use crate::error::Result;
+use crate::eval::classify::Protocol;
 use crate::report::document::Block;
 use crate::sampler::SamplerKind;
 
@@ -27,8 +29,9 @@ struct Row {
     truncation: Option<usize>,
     fid_gaussian: Option<f64>,
     fid_gmm: Option<f64>,
-    error_100: Option<f64>,
-    error_1000: Option<f64>,
+    /// Test error per label count of the table; `None` where the run has no classification
+    /// (shapes has no labels), `Some(None)` where it has not finished.
+    errors: Vec<Option<Option<f64>>>,
     seconds_per_epoch: Option<f64>,
 }
 
@@ -43,15 +46,16 @@ impl Ctx<'_> {
             .flatten()
     }
 
-    fn error_at(&self, run: &str, labels: usize) -> Option<f64> {
+    /// The test error with `labels` labels: `None` when the run has no classification cell.
+    fn error_at(&self, run: &str, labels: usize) -> Option<Option<f64>> {
         self.cells.iter().find_map(|c| match c {
-            Cell::Classify { run: r, .. } if r == run => match self.outcomes.get(&c.id()) {
+            Cell::Classify { run: r, .. } if r == run => Some(match self.outcomes.get(&c.id()) {
                 Some(Outcome::Classify { results, .. }) => results
                     .iter()
                     .find(|l| l.labels == labels)
                     .map(|l| l.error_mean),
                 _ => None,
-            },
+            }),
             _ => None,
         })
     }
@@ -59,6 +63,12 @@ impl Ctx<'_> {
     /// Tables and verdicts of the low-rank family.
     pub(super) fn low_rank_family(&self) -> Result<Vec<Block>> {
         let mut blocks = Vec::new();
+        // The label counts of the budget's classification, of 100 and 1 000.
+        let labels: Vec<usize> = classify_config(self.setup.budget, Protocol::Honest)
+            .labels
+            .into_iter()
+            .filter(|n| [100, 1_000].contains(n))
+            .collect();
         let datasets = [
             DatasetKind::Shapes,
             DatasetKind::Mnist,
@@ -79,8 +89,7 @@ impl Ctx<'_> {
                         truncation: last.and_then(|m| m.truncation_rank),
                         fid_gaussian: self.fid_of(run, SamplerKind::Gaussian),
                         fid_gmm: self.fid_of(run, SamplerKind::Gmm),
-                        error_100: self.error_at(run, 100),
-                        error_1000: self.error_at(run, 1_000),
+                        errors: labels.iter().map(|&n| self.error_at(run, n)).collect(),
                         seconds_per_epoch: self.seconds_per_epoch(run),
                     }
                 })
@@ -89,8 +98,8 @@ impl Ctx<'_> {
                 continue;
             }
             blocks.push(Block::Para(format!("**{dataset}**")));
-            blocks.push(table(&rows));
-            blocks.push(Block::Para(verdicts(dataset, &rows)));
+            blocks.push(table(&rows, &labels));
+            blocks.push(Block::Para(verdicts(dataset, &rows, &labels)));
         }
         blocks.push(Block::Para(
             "The RRAE paper's own numbers are not transcribed into lorae yet, so no *paper* rows stand beside these; \
@@ -112,26 +121,26 @@ fn num(v: Option<f64>, digits: usize) -> String {
     v.map_or("missing".to_string(), |v| format!("{v:.digits$}"))
 }
 
-fn table(rows: &[Row]) -> Block {
+fn table(rows: &[Row], labels: &[usize]) -> Block {
+    let mut header: Vec<String> = [
+        "run",
+        "family",
+        "eval MSE",
+        "rank 1e-2",
+        "truncation k",
+        "FID Gaussian",
+        "FID GMM k=10",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(labels.iter().map(|n| format!("error % {n} labels")));
+    header.push("s / epoch".into());
     Block::Table {
-        header: [
-            "run",
-            "family",
-            "eval MSE",
-            "rank 1e-2",
-            "truncation k",
-            "FID Gaussian",
-            "FID GMM k=10",
-            "error % 100 labels",
-            "error % 1000 labels",
-            "s / epoch",
-        ]
-        .map(String::from)
-        .to_vec(),
+        header,
         rows: rows
             .iter()
             .map(|r| {
-                vec![
+                let mut row = vec![
                     format!("`{}`", r.run),
                     r.family.to_string(),
                     num(r.mse, 5),
@@ -139,42 +148,65 @@ fn table(rows: &[Row]) -> Block {
                     r.truncation.map_or(String::new(), |k| k.to_string()),
                     num(r.fid_gaussian, 2),
                     num(r.fid_gmm, 2),
-                    num(r.error_100, 2),
-                    num(r.error_1000, 2),
-                    num(r.seconds_per_epoch, 1),
-                ]
+                ];
+                // "–": no labels to classify with (shapes).
+                row.extend(r.errors.iter().map(|e| e.map_or("–".into(), |e| num(e, 2))));
+                row.push(num(r.seconds_per_epoch, 1));
+                row
             })
             .collect(),
     }
 }
 
-/// A measure of the table: its name and how to read it from a row.
-type Measure = (&'static str, fn(&Row) -> Option<f64>);
-
 /// "On mnist, the lowest eval MSE is X's (family) …" for each measure that has numbers.
-fn verdicts(dataset: DatasetKind, rows: &[Row]) -> String {
-    let measures: [Measure; 6] = [
-        ("eval MSE", |r| r.mse),
-        ("Gaussian-sampler FID", |r| r.fid_gaussian),
-        ("GMM-sampler FID", |r| r.fid_gmm),
-        ("100-label error", |r| r.error_100),
-        ("1 000-label error", |r| r.error_1000),
-        ("time per epoch", |r| r.seconds_per_epoch),
+fn verdicts(dataset: DatasetKind, rows: &[Row], labels: &[usize]) -> String {
+    // Each measure: its name and, per row, `None` where it does not apply, else its value.
+    type Get<'a> = Box<dyn Fn(&Row) -> Option<Option<f64>> + 'a>;
+    let mut measures: Vec<(String, Get)> = vec![
+        ("eval MSE".into(), Box::new(|r: &Row| Some(r.mse))),
+        (
+            "Gaussian-sampler FID".into(),
+            Box::new(|r: &Row| Some(r.fid_gaussian)),
+        ),
+        (
+            "GMM-sampler FID".into(),
+            Box::new(|r: &Row| Some(r.fid_gmm)),
+        ),
     ];
+    for (i, n) in labels.iter().enumerate() {
+        measures.push((
+            format!("{n}-label error"),
+            Box::new(move |r: &Row| r.errors[i]),
+        ));
+    }
+    measures.push((
+        "time per epoch".into(),
+        Box::new(|r: &Row| Some(r.seconds_per_epoch)),
+    ));
     let mut said = Vec::new();
     for (what, get) in measures {
-        let scored: Vec<(&Row, f64)> = rows.iter().filter_map(|r| get(r).map(|v| (r, v))).collect();
+        let applies: Vec<(&Row, Option<f64>)> =
+            rows.iter().filter_map(|r| get(r).map(|v| (r, v))).collect();
+        let scored: Vec<(&Row, f64)> = applies
+            .iter()
+            .filter_map(|(r, v)| v.map(|v| (*r, v)))
+            .collect();
         let Some((best, value)) = scored.iter().min_by(|a, b| a.1.total_cmp(&b.1)) else {
             continue;
         };
-        let missing = rows.len() - scored.len();
-        let partial = if missing > 0 {
-            format!(" ({missing} of {} runs not measured yet)", rows.len())
+        let unmeasured = applies.len() - scored.len();
+        let partial = if unmeasured > 0 {
+            format!(" ({unmeasured} of {} runs not measured yet)", applies.len())
         } else {
             String::new()
         };
+        let value = if *value >= 10.0 {
+            format!("{value:.2}")
+        } else {
+            format!("{value:.5}")
+        };
         said.push(format!(
-            "the lowest {what} is `{}`'s, {value:.4}: {} wins{partial}",
+            "the lowest {what} is `{}`'s ({}), {value}{partial}",
             best.run, best.family
         ));
     }

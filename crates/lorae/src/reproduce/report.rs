@@ -95,7 +95,7 @@ pub(super) struct Ctx<'a> {
     pub(super) outcomes: &'a Outcomes,
     pub(super) dir: &'a Path,
     figures: &'a Path,
-    setup: &'a Setup,
+    pub(super) setup: &'a Setup,
 }
 
 fn num(v: Option<f64>, digits: usize) -> String {
