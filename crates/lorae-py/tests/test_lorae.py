@@ -125,9 +125,12 @@ def test_bad_settings_and_paths_raise_lorae_errors(tmp_path):
         lorae.Run(lorae.train("ae", "shapes", tmp_path / "ae", **TINY).path).decode(np.zeros((2, 3)))
 
 
+# The child restores Python's Ctrl-C handler: a shell starting a job in the background (`.ci/run &`)
+# leaves SIGINT ignored, Python then installs none, and the signal was lost.
 CHILD = """
-import sys, lorae
-lorae.train("ae", "shapes", sys.argv[1], resume=len(sys.argv) > 2, epochs=3, train_size=1200,
+import signal, sys, lorae
+signal.signal(signal.SIGINT, signal.default_int_handler)
+lorae.train("ae", "shapes", sys.argv[1], resume=len(sys.argv) > 2, epochs=3, train_size=2400,
             test_size=16, batch_size=8, latent_dim=8, verbose=False,
             callback=lambda m: print("epoch", m["epoch"], flush=True))
 """
@@ -139,7 +142,7 @@ def test_ctrl_c_stops_at_a_checkpoint_and_the_run_resumes_bit_identically(tmp_pa
         [sys.executable, "-c", CHILD, str(stopped)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     assert child.stdout.readline().strip() == "epoch 1"
-    time.sleep(0.2)  # inside epoch 2 (150 steps)
+    time.sleep(0.05)  # inside epoch 2 (300 steps): the callback runs after epoch 1's checkpoint
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=300)
     assert child.returncode != 0 and "KeyboardInterrupt" in err, err
