@@ -47,7 +47,7 @@ impl Ctx<'_> {
     }
 
     /// The test error with `labels` labels: `None` when the run has no classification cell.
-    fn error_at(&self, run: &str, labels: usize) -> Option<Option<f64>> {
+    pub(super) fn error_at(&self, run: &str, labels: usize) -> Option<Option<f64>> {
         self.cells.iter().find_map(|c| match c {
             Cell::Classify { run: r, .. } if r == run => Some(match self.outcomes.get(&c.id()) {
                 Some(Outcome::Classify { results, .. }) => results

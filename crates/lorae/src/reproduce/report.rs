@@ -599,16 +599,7 @@ impl Ctx<'_> {
 
     /// The 100-label test error (mean over seeds) of a run's honest classification cell.
     fn error_100(&self, run: &str) -> Option<f64> {
-        self.cells.iter().find_map(|c| match c {
-            Cell::Classify { run: r, .. } if r == run => match self.outcomes.get(&c.id()) {
-                Some(Outcome::Classify { results, .. }) => results
-                    .iter()
-                    .find(|l| l.labels == 100)
-                    .map(|l| l.error_mean),
-                _ => None,
-            },
-            _ => None,
-        })
+        self.error_at(run, 100).flatten()
     }
 
     /// The official code's models beside lorae's and the paper's Table 1.
