@@ -3,7 +3,11 @@
 //! latent dimension), what it measures (an FID with a sampler, a few-label test error, a latent
 //! rank) and where it is printed. Copied from the IRMAE paper (Jing et al., 2020: Tables 1, 2, 5,
 //! 6, 7, 8) and, for MNIST's GMM (k = 10) FIDs of the deterministic baselines, the RAE paper
-//! (Ghosh et al., 2020, Table 1; its own networks). The LoRAE poster prints no numbers.
+//! (Ghosh et al., 2020, Table 1; its own networks). The LoRAE poster prints no numbers. The RRAE
+//! paper's MNIST ranks come from its first version (Mounayer et al., arXiv 2405.13980v1, Table 3:
+//! the rank of the latent space of each model it compares, on its own convolutional network with an
+//! MLP to d = 128, AdaBelief lr 1e-4, 50 epochs); its LaTeX is in the authors' repository
+//! `JadM133/RRAEs`, `for_paper/tex_NeurIPS/RRAEs-paper.tex` (commit 1a42a72).
 
 use crate::config::{DatasetKind, ModelKind};
 
@@ -14,6 +18,8 @@ pub enum Source {
     Irmae(u8),
     /// The RAE paper's Table 1 (its own networks).
     Rae,
+    /// The RRAE paper (v1), Table `n`.
+    Rrae(u8),
 }
 
 impl std::fmt::Display for Source {
@@ -21,6 +27,7 @@ impl std::fmt::Display for Source {
         match self {
             Source::Irmae(n) => write!(f, "IRMAE Table {n}"),
             Source::Rae => write!(f, "RAE paper"),
+            Source::Rrae(n) => write!(f, "RRAE paper v1 Table {n}"),
         }
     }
 }
@@ -45,6 +52,10 @@ pub enum Setting {
     Variance(u32),
     /// The latent dimension `d` (Table 8).
     LatentDim(usize),
+    /// RRAE truncated to rank `k`.
+    Truncation(usize),
+    /// LoRAE with λ = 10^`e`.
+    LambdaPow10(i8),
 }
 
 /// What a number measures.
@@ -99,8 +110,8 @@ const fn n(
 
 use DatasetKind::{Celeba, Mnist};
 use Measure::{Error, Fid, FidGaussian, FidGmm, Rank};
-use ModelKind::{Ae, Irmae, Rae, Vae, Wae};
-use Setting::{Default, Depth, LatentDim, Variance};
+use ModelKind::{Ae, Irmae, Lorae, Rae, Rrae, Vae, Wae};
+use Setting::{Default, Depth, LambdaPow10, LatentDim, Truncation, Variance};
 use Source::Irmae as T;
 use Who::{Model as M, Supervised};
 
@@ -175,10 +186,24 @@ pub const NUMBERS: &[Number] = &[
     n(M(Ae), Celeba, LatentDim(128), FidGaussian, 46.0, T(8)),
     n(M(Ae), Celeba, LatentDim(256), FidGaussian, 45.4, T(8)),
     n(M(Ae), Celeba, LatentDim(512), FidGaussian, 53.9, T(8)),
+    // RRAE paper v1, Table 3: rank of the latent space on MNIST ("Strong-k" is RRAE at rank k; its
+    // other row, the entropy of a CNN classifier on interpolated images, is not a lorae measure).
+    n(M(Rrae), Mnist, Truncation(3), Rank, 3.0, Source::Rrae(3)),
+    n(M(Rrae), Mnist, Truncation(5), Rank, 5.0, Source::Rrae(3)),
+    n(M(Rrae), Mnist, Truncation(8), Rank, 8.0, Source::Rrae(3)),
+    n(M(Irmae), Mnist, Depth(2), Rank, 8.0, Source::Rrae(3)),
+    n(
+        M(Lorae),
+        Mnist,
+        LambdaPow10(-3),
+        Rank,
+        20.0,
+        Source::Rrae(3),
+    ),
 ];
 
-/// The paper's number for `who` on `dataset` at `setting` measuring `measure`, if printed. An
-/// FID asked with a sampler falls back to a model's one FID of Table 7.
+/// The IRMAE or RAE paper's number for `who` on `dataset` at `setting` measuring `measure`, if
+/// printed. An FID asked with a sampler falls back to a model's one FID of Table 7.
 pub fn lookup(
     who: Who,
     dataset: DatasetKind,
@@ -189,7 +214,11 @@ pub fn lookup(
         NUMBERS
             .iter()
             .find(|x| {
-                x.who == who && x.dataset == dataset && x.setting == setting && x.measure == m
+                !matches!(x.source, Source::Rrae(_))
+                    && x.who == who
+                    && x.dataset == dataset
+                    && x.setting == setting
+                    && x.measure == m
             })
             .copied()
     };
@@ -197,6 +226,26 @@ pub fn lookup(
         FidGaussian | FidGmm(_) => find(Fid),
         _ => None,
     })
+}
+
+/// The RRAE paper's number for a model on `dataset` at `setting` measuring `measure`, if printed
+/// (its IRMAE l = 2 is not the IRMAE paper's: another network and budget).
+pub fn lookup_rrae(
+    kind: ModelKind,
+    dataset: DatasetKind,
+    setting: Setting,
+    measure: Measure,
+) -> Option<Number> {
+    NUMBERS
+        .iter()
+        .find(|x| {
+            matches!(x.source, Source::Rrae(_))
+                && x.who == M(kind)
+                && x.dataset == dataset
+                && x.setting == setting
+                && x.measure == measure
+        })
+        .copied()
 }
 
 impl Number {
