@@ -34,6 +34,7 @@ mod bench_gmm;
 mod classify;
 mod data_fetch;
 mod data_info;
+mod entropy;
 mod explore;
 mod fid;
 mod flags;
@@ -106,6 +107,9 @@ enum Command {
     /// Test error of an MLP head on a frozen encoder's codes with few labels (IRMAE Table 2), or
     /// of the encoder trained from scratch (--supervised).
     Classify(classify::ClassifyArgs),
+    /// The RRAE paper's interpolation entropy: a classifier trained on the labelled training
+    /// images judges the run's decoded interpolations between pairs of training images (nats).
+    Entropy(entropy::EntropyArgs),
     /// LoRAE's theory checks: rank against λ, the min–max distance ratio, loss convergence.
     #[command(subcommand)]
     Theory(theory::TheoryCommand),
@@ -174,6 +178,7 @@ fn run(command: Command) -> Result<()> {
         Command::Data(command) => data_info::run(command),
         Command::Fid(args) => fid::run(args),
         Command::Classify(args) => classify::run(args),
+        Command::Entropy(args) => entropy::run(args),
         Command::Theory(command) => theory::run(command),
         Command::Tsne(args) => tsne::run(args),
         Command::Reproduce(args) => reproduce::run(args),

@@ -1,4 +1,5 @@
-//! `lorae classify`, `lorae theory` and `lorae tsne` on tiny shapes runs, and their bad inputs.
+//! `lorae classify`, `lorae entropy`, `lorae theory` and `lorae tsne` on tiny shapes runs, and their
+//! bad inputs.
 
 use crate::common::{fails_with, lorae, tiny_run};
 
@@ -234,4 +235,53 @@ fn classify_refuses_an_unlabelled_folder() {
     ]);
     assert!(ok, "{err}");
     fails_with(&["classify", run.to_str().unwrap()], "has no labels");
+    fails_with(&["entropy", run.to_str().unwrap()], "has no labels");
+}
+
+#[test]
+fn entropy_on_a_tiny_run_and_its_bad_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("rrae");
+    tiny_run(&run, &["--model", "rrae", "--rank", "3"]);
+    let run_s = run.to_str().unwrap();
+    let small = [
+        "--pairs",
+        "6",
+        "--steps",
+        "4",
+        "--sets",
+        "3",
+        "--judge-steps",
+        "8",
+    ];
+    let mut args = vec!["entropy", run_s];
+    args.extend(small);
+    args.push("--json");
+    let (ok, out, err) = lorae(&args);
+    assert!(ok, "{err}");
+    let r: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(r["entropies"].as_array().unwrap().len(), 3);
+    assert_eq!(r["images_per_set"], 24);
+    let mean = r["entropy_mean"].as_f64().unwrap();
+    // Shapes has two classes: between 0 and ln 2 nats.
+    assert!((0.0..=2f64.ln()).contains(&mean), "{r}");
+    assert!((0.0..=1.0).contains(&r["judge_accuracy"].as_f64().unwrap()));
+    // The same call in words gives the same numbers.
+    let mut args = vec!["entropy", run_s];
+    args.extend(small);
+    let (ok, out, err) = lorae(&args);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!("interpolation entropy {mean:.4}")),
+        "{out}"
+    );
+    fails_with(&["entropy", run_s, "--pairs", "0"], "pairs");
+    fails_with(&["entropy", run_s, "--steps", "0"], "steps");
+    fails_with(
+        &["entropy", dir.path().join("absent").to_str().unwrap()],
+        "absent",
+    );
+    let gan = dir.path().join("gan");
+    tiny_run(&gan, &["--model", "gan"]);
+    fails_with(&["entropy", gan.to_str().unwrap()], "GAN run");
 }

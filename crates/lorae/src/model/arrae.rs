@@ -60,8 +60,14 @@ pub struct RankTracker {
     pub count: usize,
     /// Steps against a rank that fix it one above.
     pub patience: usize,
-    /// Settled steps that end the warm-up.
+    /// Settled steps that end the warm-up (absent from checkpoints written before it could be
+    /// set, whose warm-up was [`WARMUP_STEPS`]).
+    #[serde(default = "default_warmup")]
     pub warmup: usize,
+}
+
+fn default_warmup() -> usize {
+    WARMUP_STEPS
 }
 
 impl RankTracker {
@@ -163,5 +169,16 @@ mod tests {
             t.observe(1.0 - 1e-4 * step as f64);
         }
         assert_eq!((t.phase, t.rank), (Phase::Fixed, 1));
+    }
+
+    #[test]
+    fn a_checkpoint_from_before_the_warmup_setting_reads_with_the_default() {
+        let mut t = RankTracker::new(8, 120, 30);
+        t.observe(1.0);
+        let mut json = serde_json::to_value(&t).unwrap();
+        json.as_object_mut().unwrap().remove("warmup");
+        let old: RankTracker = serde_json::from_value(json).unwrap();
+        assert_eq!(old.warmup, WARMUP_STEPS);
+        assert_eq!(RankTracker { warmup: 120, ..old }, t);
     }
 }

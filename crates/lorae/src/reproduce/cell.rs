@@ -12,6 +12,7 @@ use crate::config::{DataConfig, RunConfig};
 use crate::error::{Error, Result};
 use crate::eval::classify::{ClassifyConfig, LabelResult};
 use crate::eval::classify_run::{classify_run, classify_supervised};
+use crate::eval::entropy::{entropy_run, EntropyConfig, EntropyResult};
 use crate::eval::fid::FidScorer;
 use crate::eval::theory::{minmax_of_run, MinMax};
 use crate::io::atomic::{read, write_atomic};
@@ -76,6 +77,13 @@ pub enum Cell {
         /// Query codes.
         queries: usize,
     },
+    /// The RRAE paper's interpolation entropy of a run.
+    Entropy {
+        /// The training cell's run name.
+        run: String,
+        /// Pairs, steps, sets, judge.
+        config: EntropyConfig,
+    },
 }
 
 /// What a finished cell measured.
@@ -131,6 +139,13 @@ pub enum Outcome {
         /// Seconds spent.
         seconds: f64,
     },
+    /// An interpolation entropy.
+    Entropy {
+        /// What it measured.
+        entropy: EntropyResult,
+        /// Seconds spent.
+        seconds: f64,
+    },
 }
 
 /// File names in a cell directory.
@@ -166,6 +181,7 @@ impl Cell {
                 format!("classify-{}-supervised-{}", data.dataset, config.protocol)
             }
             Cell::Minmax { run, .. } => format!("minmax-{run}"),
+            Cell::Entropy { run, .. } => format!("entropy-{run}"),
             Cell::Import { name, .. } => format!("import-{name}"),
         }
     }
@@ -173,9 +189,10 @@ impl Cell {
     /// The training cell this cell reads, if any.
     pub fn needs(&self) -> Option<&str> {
         match self {
-            Cell::Fid { run, .. } | Cell::Classify { run, .. } | Cell::Minmax { run, .. } => {
-                Some(run)
-            }
+            Cell::Fid { run, .. }
+            | Cell::Classify { run, .. }
+            | Cell::Minmax { run, .. }
+            | Cell::Entropy { run, .. } => Some(run),
             Cell::Train { .. } | Cell::Supervised { .. } | Cell::Import { .. } => None,
         }
     }
@@ -362,6 +379,13 @@ pub fn execute(cell: &Cell, ctx: &mut Context) -> Result<Outcome> {
             Outcome::Minmax {
                 ratios,
                 rank_m,
+                seconds: started.elapsed().as_secs_f64(),
+            }
+        }
+        Cell::Entropy { run, config } => {
+            let run = run_dir(&ctx.dir, run);
+            Outcome::Entropy {
+                entropy: entropy_run(&run, None, config, &device)?,
                 seconds: started.elapsed().as_secs_f64(),
             }
         }

@@ -12,6 +12,7 @@ use crate::config::{DatasetKind, ModelKind, PixelRange, RunConfig};
 use crate::data::Split;
 use crate::error::{Error, Result};
 use crate::eval::classify::{ClassifyConfig, Protocol, Subset};
+use crate::eval::entropy::EntropyConfig;
 use crate::latent::CodeSource;
 use crate::sampler::draw::Draw;
 use crate::sampler::SamplerKind;
@@ -97,7 +98,7 @@ impl Experiment {
             Experiment::LatentDim => "IRMAE Table 8: AE against IRMAE (l=4) at latent dimension 32 … 512 (CelebA with its files, else MNIST)",
             Experiment::CelebaFid => "IRMAE Tables 1 and 7 (CelebA): AE, VAE, IRMAE l=4, LoRAE, RAE, WAE FIDs (needs CelebA)",
             Experiment::OfficialParity => "the official code's MNIST AE and IRMAE l=8 (checkpoints given with --official) scored beside lorae's: eval MSE, ranks, FIDs, 100-label error",
-            Experiment::LowRankFamily => "the three ways to a low-rank latent space on one protocol: AE, IRMAE l = 2, 4, 8, LoRAE λ = 1e-5, 1e-3, RRAE (a few ranks k) and aRRAE on shapes and MNIST (Fashion-MNIST at the paper budget): eval MSE, rank, FID, few-label error, time per epoch",
+            Experiment::LowRankFamily => "the three ways to a low-rank latent space on one protocol: AE, IRMAE l = 2, 4, 8, LoRAE λ = 1e-5, 1e-3, RRAE (a few ranks k) and aRRAE on shapes and MNIST (Fashion-MNIST at the paper budget): eval MSE, rank, FID, few-label error, the RRAE paper's interpolation entropy, time per epoch",
         }
     }
 
@@ -286,6 +287,10 @@ impl Experiment {
                                 codes: CodeSource::Encoder,
                                 config: classify_config(b, Protocol::Honest),
                             });
+                            cells.push(Cell::Entropy {
+                                run: name(&t),
+                                config: entropy_config(b),
+                            });
                         }
                         cells.push(t);
                     }
@@ -361,6 +366,20 @@ pub fn fid_sizes(budget: Budget) -> (usize, Option<usize>) {
         Budget::Smoke => (10, Some(10)),
         Budget::Quick => (1_000, Some(1_000)),
         Budget::Paper => (10_000, None),
+    }
+}
+
+/// The interpolation-entropy settings of a budget: the RRAE paper's protocol from the quick
+/// budget on (2 000 pairs × 5 points, 5 sets, a judge trained 937 batches of 64).
+pub fn entropy_config(budget: Budget) -> EntropyConfig {
+    match budget {
+        Budget::Smoke => EntropyConfig {
+            pairs: 10,
+            sets: 2,
+            judge_steps: 10,
+            ..EntropyConfig::default()
+        },
+        Budget::Quick | Budget::Paper => EntropyConfig::default(),
     }
 }
 

@@ -10,6 +10,7 @@ mod baselines;
 mod charts;
 mod checkpoint;
 mod datasets;
+mod entropy;
 mod eval_codes;
 mod fid;
 mod fid_inception;
