@@ -492,7 +492,7 @@ fn train_one(
 }
 
 /// Accuracy of `model` on `indices` of `data` (all of it when `None`).
-fn accuracy(
+pub fn accuracy(
     model: &Classifier,
     data: (Inputs, &[u8]),
     indices: Option<&[usize]>,

@@ -10,11 +10,12 @@ use std::time::Instant;
 use burn::prelude::Device;
 
 use super::classify::{classify, pool_size, ClassifyConfig, Inputs, LabelResult, Protocol};
-use crate::config::DataConfig;
-use crate::data;
+use crate::config::{DataConfig, RunConfig};
+use crate::data::{self, Splits};
 use crate::error::Result;
 use crate::latent::{encode_set_from, CodeSource};
 use crate::model::nets::Encoder;
+use crate::model::Autoencoder;
 use crate::train::EVAL_BATCH;
 
 /// Classifies the codes (`source`: before or after the linear chain) of the run in `run`, its
@@ -27,14 +28,7 @@ pub fn classify_run(
     device: &Device,
     done: &mut dyn FnMut(&LabelResult),
 ) -> Result<Vec<LabelResult>> {
-    let dir = crate::run::RunDir::open(run)?;
-    dir.require_encoder()?;
-    let model = dir.model(device)?;
-    let mut run_config = dir.config().clone();
-    if data_dir.is_some() {
-        run_config.data.data_dir = data_dir;
-    }
-    let splits = data::load(&run_config.data, run_config.seed)?;
+    let (model, run_config, splits) = open_labelled(run, data_dir, device)?;
     let (train_labels, test_labels) = splits.labels(run_config.data.dataset)?;
     let range = run_config.data.pixel_range;
     let started = Instant::now();
@@ -61,6 +55,25 @@ pub fn classify_run(
         device,
         done,
     )
+}
+
+/// The model of the run in `run` (which must have an encoder), its configuration and its data
+/// (read from `data_dir` if given), which must have labels.
+pub fn open_labelled(
+    run: &Path,
+    data_dir: Option<PathBuf>,
+    device: &Device,
+) -> Result<(Autoencoder, RunConfig, Splits)> {
+    let dir = crate::run::RunDir::open(run)?;
+    dir.require_encoder()?;
+    let model = dir.model(device)?;
+    let mut run_config = dir.config().clone();
+    if data_dir.is_some() {
+        run_config.data.data_dir = data_dir;
+    }
+    let splits = data::load(&run_config.data, run_config.seed)?;
+    splits.labels(run_config.data.dataset)?;
+    Ok((model, run_config, splits))
 }
 
 /// The supervised baseline on `data`: the encoder architecture (code dimension `latent_dim`)

@@ -27,9 +27,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::classify::{Batch, Classifier, Head};
+use super::classify::{accuracy, Batch, Classifier, Head, Inputs};
+use super::classify_run::open_labelled;
 use crate::config::{Layout, PixelRange};
-use crate::data::{self, ImageSet};
+use crate::data::ImageSet;
 use crate::error::{Error, Result};
 use crate::latent::{decode_codes, interpolate::interpolate, Codes};
 use crate::model::nets::Encoder;
@@ -203,21 +204,7 @@ pub fn judge_accuracy(
     range: PixelRange,
     device: &Device,
 ) -> Result<f64> {
-    let indices: Vec<usize> = (0..set.len()).collect();
-    let mut correct = 0usize;
-    for chunk in indices.chunks(EVAL_BATCH) {
-        let logits = tensor_values(judge.forward(Batch::Images(set.batch(chunk, range, device)))?)?;
-        let classes = logits.len() / chunk.len();
-        for (row, &i) in logits.chunks_exact(classes).zip(chunk) {
-            let best = row
-                .iter()
-                .enumerate()
-                .max_by(|a, b| a.1.total_cmp(b.1))
-                .map_or(0, |(c, _)| c);
-            correct += usize::from(best == labels[i] as usize);
-        }
-    }
-    Ok(correct as f64 / set.len().max(1) as f64)
+    accuracy(judge, (Inputs::Images(set, range), labels), None, device)
 }
 
 /// The interpolation entropy of the run in `run` (its data read from `data_dir` if given).
@@ -229,14 +216,7 @@ pub fn entropy_run(
 ) -> Result<EntropyResult> {
     config.validate()?;
     let started = Instant::now();
-    let dir = crate::run::RunDir::open(run)?;
-    dir.require_encoder()?;
-    let model = dir.model(device)?;
-    let mut run_config = dir.config().clone();
-    if data_dir.is_some() {
-        run_config.data.data_dir = data_dir;
-    }
-    let splits = data::load(&run_config.data, run_config.seed)?;
+    let (model, run_config, splits) = open_labelled(run, data_dir, device)?;
     let (train_labels, test_labels) = splits.labels(run_config.data.dataset)?;
     if splits.train.len() < 2 {
         return Err(Error::invalid(
