@@ -249,7 +249,7 @@ pub fn entropy_run(
             })
             .collect();
         let ends: Vec<usize> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
-        let mut values = Vec::with_capacity(ends.len() * 128);
+        let mut values = Vec::new();
         let mut dim = 0;
         for chunk in ends.chunks(EVAL_BATCH) {
             let z = model.encode(splits.train.batch(chunk, range, device)); // [b, d]
