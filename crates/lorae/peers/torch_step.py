@@ -123,8 +123,11 @@ if a.epoch:
     train = idx_images(os.path.join(a.epoch, "train-images-idx3-ubyte"), a.train_size)
     test = idx_images(os.path.join(a.epoch, "t10k-images-idx3-ubyte"), a.test_size)
     t0 = time.perf_counter()
+    steps_ms = []
     for idx in torch.randperm(len(train)).split(a.batch):
+        s0 = time.perf_counter()
         train_step(train[idx])
+        steps_ms.append((time.perf_counter() - s0) * 1e3)
     t1 = time.perf_counter()
     with torch.no_grad():
         sq, codes = 0.0, []
@@ -142,7 +145,8 @@ if a.epoch:
           f"epoch {t2 - t0:.1f} s ({t1 - t0:.1f} training {len(train)} images, {t2 - t1:.1f} evaluating {len(test)}), "
           f"eval mse {mse:.5f}, rank {rank}")
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "epoch_s": t2 - t0,
-                      "train_s": t1 - t0, "eval_s": t2 - t1, "eval_mse": mse, "rank": rank}))
+                      "train_s": t1 - t0, "eval_s": t2 - t1, "eval_mse": mse, "rank": rank,
+                      "step_median_ms": statistics.median(steps_ms), "steps_ms": steps_ms}))
     raise SystemExit(0)
 
 x = torch.rand(a.batch, *m.shape) * 2 - 1
