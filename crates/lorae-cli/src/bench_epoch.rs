@@ -1,35 +1,57 @@
-//! `lorae bench epoch`: one whole MNIST epoch (training and the per-epoch evaluation) against
-//! PyTorch doing the same ([`lorae::bench::epoch`]).
+//! `lorae bench epoch`: one whole epoch (training and the per-epoch evaluation) of MNIST's or
+//! CelebA's networks against PyTorch doing the same ([`lorae::bench::epoch`]).
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use lorae::bench::epoch::{bench_epoch, EpochBenchConfig};
-use lorae::config::ModelKind;
+use clap::ValueEnum;
+use lorae::bench::epoch::{bench_epoch, EpochBenchConfig, PEER_TOLERANCE};
+use lorae::config::{Layout, ModelKind};
 
 use crate::flags::{named, DeviceFlag, JsonFlag, PeerFlags};
+
+/// The networks the epoch trains.
+#[derive(Clone, Copy, ValueEnum)]
+enum EpochLayout {
+    /// MNIST's networks (1×32×32, d = 128) on MNIST.
+    Mnist,
+    /// CelebA's networks (3×64×64, d = 512) on a folder of images.
+    Celeba,
+}
 
 #[derive(Args)]
 pub struct BenchEpochArgs {
     /// Model: irmae, lorae or ae (the peer's).
     #[arg(long, default_value = "irmae", value_parser = named::<ModelKind>())]
     model: ModelKind,
-    /// IRMAE linear layers.
-    #[arg(long, default_value_t = 8)]
-    layers: usize,
+    /// Networks and data: mnist (MNIST), or celeba (CelebA's networks at 64×64 on --data-dir's
+    /// images, or on shapes images upscaled to 64×64 in a temporary folder).
+    #[arg(long, value_enum, default_value = "mnist")]
+    layout: EpochLayout,
+    /// IRMAE linear layers [default: 8 for mnist, 4 for celeba].
+    #[arg(long)]
+    layers: Option<usize>,
     /// Batch size (the paper's MNIST batch).
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
-    /// Training images, the first of MNIST's training split (60000: a full epoch).
-    #[arg(long, default_value_t = 10_000)]
-    train_size: usize,
-    /// Test images, the first of the test split (10000: all of it).
-    #[arg(long, default_value_t = 10_000, alias = "eval-size")]
-    test_size: usize,
-    /// MNIST's folder [default: the fetch cache's, `lorae data fetch mnist`].
+    /// Training images, the first of the training split [default: 10000 for mnist (60000: a
+    /// full epoch), 640 for celeba].
+    #[arg(long)]
+    train_size: Option<usize>,
+    /// Evaluation images, the first of the evaluation split [default: 10000 for mnist (all of
+    /// it), 250 for celeba].
+    #[arg(long, alias = "eval-size")]
+    test_size: Option<usize>,
+    /// mnist: MNIST's folder [default: the fetch cache's, `lorae data fetch mnist`]; celeba: a
+    /// folder of PNG/JPEG images [default: shapes upscaled to 64×64, written to a temporary
+    /// folder].
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Timed steps of the peer check (the step peer on the same model, batch and threads,
+    /// against the steps inside the peer's epoch); 0: no check.
+    #[arg(long, default_value_t = 20)]
+    check_steps: usize,
     /// Rounds, each timing lorae then the peer (a fresh model each round).
     #[arg(long, default_value_t = 2)]
     rounds: usize,
@@ -42,13 +64,19 @@ pub struct BenchEpochArgs {
 }
 
 pub fn run(args: BenchEpochArgs) -> Result<()> {
+    let (layout, train_size, test_size) = match args.layout {
+        EpochLayout::Mnist => (Layout::Mnist, 10_000, 10_000),
+        EpochLayout::Celeba => (Layout::Celeba, 640, 250),
+    };
     let config = EpochBenchConfig {
         model: args.model,
-        layers: Some(args.layers),
+        layout,
+        layers: args.layers,
         batch_size: args.batch_size,
-        train_size: args.train_size,
-        test_size: args.test_size,
+        train_size: args.train_size.unwrap_or(train_size),
+        test_size: args.test_size.unwrap_or(test_size),
         data_dir: args.data_dir.clone(),
+        check_steps: args.check_steps,
         rounds: args.rounds,
         peer: args.peer.python(),
         device: args.device.device,
@@ -64,12 +92,31 @@ pub fn run(args: BenchEpochArgs) -> Result<()> {
         if round.pytorch_s.is_some() {
             lorae::note!("round {index}: {}", round.pytorch_summary);
         }
+        if let (Some(inside), Some(step)) = (round.pytorch_epoch_step_ms, round.pytorch_step_ms) {
+            lorae::note!(
+                "round {index}: pytorch's median step {inside:.1} ms inside its epoch, {step:.1} ms in the step peer"
+            );
+        }
     })?;
     if crate::bench::said_json(args.json.json, &result)? {
         return Ok(());
     }
+    if let (Some(ratio), Some(agree)) = (result.peer_step_ratio, result.peers_agree) {
+        let verdict = if agree {
+            "agree".to_string()
+        } else {
+            format!(
+                "DISAGREE by more than {:.0} %: `bench step`'s peer is not pytorch at its best here",
+                PEER_TOLERANCE * 100.0
+            )
+        };
+        lorae::note!(
+            "peer check: pytorch's step peer / its steps inside the epoch = {ratio:.2}: {verdict}"
+        );
+    }
     let head = format!(
-        "mnist epoch ({} l={}, batch {}, {} training + {} evaluation images, {} threads)",
+        "{} epoch ({} l={}, batch {}, {} training + {} evaluation images, {} threads)",
+        result.layout,
         result.model,
         result.layers,
         result.batch_size,

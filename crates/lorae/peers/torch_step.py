@@ -4,19 +4,22 @@ Adam) of lorae's networks (SPEC.md), on a fixed random batch, on the CPU.
 Same model and loop as ../shared/reference/torch_step.py for the MNIST layout, plus the shapes
 layout (all-convolutional, d = 32) so that every configuration `lorae bench step` times has a peer.
 
-Usage: python crates/lorae/peers/torch_step.py [--layout mnist|shapes] [--model irmae|lorae|ae] [--batch 32]
-                                  [--steps 40] [--warmup 5] [--threads 2] [--layers 8] [--lam 1e-3]
+Usage: python crates/lorae/peers/torch_step.py [--layout mnist|shapes|celeba] [--model irmae|lorae|ae]
+                                  [--batch 32] [--steps 40] [--warmup 5] [--threads 2] [--layers 8] [--lam 1e-3]
 Prints a human line, then one JSON line: {"torch": version, "median_ms": .., "threads": ..,
 "steps": .., "times_ms": [every timed step]}.
 
-With `--epoch MNIST_DIR [--train-size N] [--test-size M] [--lr 1e-4]` (the peer of `lorae bench epoch`)
-it times one whole epoch instead, as lorae's training loop runs it: the first N training digits
-(IDX files, resized 28 -> 32 bilinearly, pixels in [0, 1]) in a shuffled order at --batch, then the
-evaluation lorae does after every epoch: reconstruction MSE of the first M test digits in batches
-of 250, their codes' covariance and its singular values (the effective rank at --rank-threshold).
-Loading, resizing and the conversion to floats are not timed (lorae converts each batch's bytes as
-it trains, inside its epoch; its resize is the image crate's, of bytes, so the digits differ from
-these by rounding). JSON: {"torch", "threads", "epoch_s", "train_s", "eval_s", "eval_mse", "rank"}.
+With `--epoch DIR [--train-size N] [--test-size M] [--lr 1e-4]` (the peer of `lorae bench epoch`)
+it times one whole epoch instead, as lorae's training loop runs it: the first N training images in a
+shuffled order at --batch, then the evaluation lorae does after every epoch: reconstruction MSE of
+the first M evaluation images in batches of 250, their codes' covariance and its singular values
+(the effective rank at --rank-threshold). DIR is MNIST's folder for `--layout mnist` (IDX files,
+digits resized 28 -> 32 bilinearly) and a folder of images for `--layout celeba` (lorae's folder
+dataset at 64×64: sorted paths, every tenth held out). Pixels are in [0, 1]. Loading, resizing and
+the conversion to floats are not timed (lorae converts each batch's bytes as it trains, inside its
+epoch; its resize is the image crate's, of bytes, so resized images differ from these by rounding).
+JSON: {"torch", "threads", "epoch_s", "train_s", "eval_s", "eval_mse", "rank", "step_median_ms"
+(the median training step inside the epoch), "steps_ms"}.
 """
 import argparse
 import json
@@ -27,7 +30,7 @@ import torch
 import torch.nn as nn
 
 p = argparse.ArgumentParser()
-p.add_argument("--layout", default="mnist", choices=["mnist", "shapes"])
+p.add_argument("--layout", default="mnist", choices=["mnist", "shapes", "celeba"])
 p.add_argument("--model", default="irmae", choices=["ae", "irmae", "lorae"])
 p.add_argument("--batch", type=int, default=32)
 p.add_argument("--steps", type=int, default=40)
@@ -66,8 +69,14 @@ class Mnist(nn.Module):
         s.dec = nn.Sequential(nn.ReLU(), convt(128, 64), nn.ReLU(), convt(64, 32), nn.ReLU(), nn.Conv2d(32, 1, 1), nn.Tanh())
         s.shape = (1, 32, 32)
 
+    def encode(s, x):
+        return s.lin(s.enc(x))
+
+    def decode(s, z):
+        return s.dec(s.fc(z).view(-1, 128, 8, 8))
+
     def forward(s, x):
-        return s.dec(s.fc(s.lin(s.enc(x))).view(-1, 128, 8, 8))
+        return s.decode(s.encode(x))
 
 
 class Shapes(nn.Module):
@@ -83,12 +92,41 @@ class Shapes(nn.Module):
         s.d = d
         s.shape = (3, 32, 32)
 
+    def encode(s, x):
+        return s.lin(s.enc(x))
+
+    def decode(s, z):
+        return s.dec(z.view(-1, s.d, 1, 1))
+
     def forward(s, x):
-        return s.dec(s.lin(s.enc(x)).view(-1, s.d, 1, 1))
+        return s.decode(s.encode(x))
+
+
+class Celeba(nn.Module):
+    """3×64×64, d = 512: conv encoder + FC, FC (no ReLU) + deconv decoder, 1×1 output conv, Tanh."""
+
+    def __init__(s, n_lin, d=512):
+        super().__init__()
+        s.enc = nn.Sequential(conv(3, 128), nn.ReLU(), conv(128, 256), nn.ReLU(), conv(256, 512), nn.ReLU(),
+                              conv(512, 1024), nn.ReLU(), nn.Flatten(), nn.Linear(1024 * 4 * 4, d))
+        s.lin = nn.Sequential(*[nn.Linear(d, d, bias=False) for _ in range(n_lin)])
+        s.fc = nn.Linear(d, 8 * 8 * 1024)
+        s.dec = nn.Sequential(convt(1024, 512), nn.ReLU(), convt(512, 256), nn.ReLU(), convt(256, 128), nn.ReLU(),
+                              nn.Conv2d(128, 3, 1), nn.Tanh())
+        s.shape = (3, 64, 64)
+
+    def encode(s, x):
+        return s.lin(s.enc(x))
+
+    def decode(s, z):
+        return s.dec(s.fc(z).view(-1, 1024, 8, 8))
+
+    def forward(s, x):
+        return s.decode(s.encode(x))
 
 
 n_lin = {"ae": 0, "irmae": a.layers, "lorae": 1}[a.model]
-m = (Mnist if a.layout == "mnist" else Shapes)(n_lin)
+m = {"mnist": Mnist, "shapes": Shapes, "celeba": Celeba}[a.layout](n_lin)
 opt = torch.optim.Adam(m.parameters(), lr=a.lr)
 
 
@@ -118,10 +156,42 @@ def idx_images(path, n):
     return torch.nn.functional.interpolate(x, size=(32, 32), mode="bilinear", align_corners=False)
 
 
+def folder_images(root, side):
+    """lorae's folder dataset: every PNG/JPEG under root in sorted path order, every tenth (positions
+    9, 19, …) held out for evaluation; RGB, centre-cropped to a square and resized to side (bilinear,
+    Pillow's; a no-op for images already side × side). Returns (train, eval) in [0, 1]."""
+    import os
+    import numpy as np
+    from PIL import Image
+    files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs
+                   if f.lower().endswith((".png", ".jpg", ".jpeg")))
+
+    def load(path):
+        img = Image.open(path).convert("RGB")
+        w, h = img.size
+        c = min(w, h)
+        img = img.crop(((w - c) // 2, (h - c) // 2, (w - c) // 2 + c, (h - c) // 2 + c))
+        if img.size != (side, side):
+            img = img.resize((side, side), Image.BILINEAR)
+        return np.asarray(img, np.uint8).transpose(2, 0, 1)
+
+    def stack(paths):
+        return torch.from_numpy(np.stack([load(f) for f in paths]).astype(np.float32) / 255.0)
+
+    evals = [f for i, f in enumerate(files) if i % 10 == 9][:a.test_size]
+    trains = [f for i, f in enumerate(files) if i % 10 != 9][:a.train_size]
+    return stack(trains), stack(evals)
+
+
 if a.epoch:
     import os
-    train = idx_images(os.path.join(a.epoch, "train-images-idx3-ubyte"), a.train_size)
-    test = idx_images(os.path.join(a.epoch, "t10k-images-idx3-ubyte"), a.test_size)
+    if a.layout == "celeba":
+        train, test = folder_images(a.epoch, 64)
+    elif a.layout == "mnist":
+        train = idx_images(os.path.join(a.epoch, "train-images-idx3-ubyte"), a.train_size)
+        test = idx_images(os.path.join(a.epoch, "t10k-images-idx3-ubyte"), a.test_size)
+    else:
+        raise SystemExit("--epoch times the mnist layout (IDX files) or the celeba layout (a folder)")
     t0 = time.perf_counter()
     steps_ms = []
     for idx in torch.randperm(len(train)).split(a.batch):
@@ -132,8 +202,8 @@ if a.epoch:
     with torch.no_grad():
         sq, codes = 0.0, []
         for x in test.split(250):
-            z = m.lin(m.enc(x))
-            sq += ((m.dec(m.fc(z).view(-1, 128, 8, 8)) - x) ** 2).sum().item()
+            z = m.encode(x)
+            sq += ((m.decode(z) - x) ** 2).sum().item()
             codes.append(z.double())
         z = torch.cat(codes)
         z = z - z.mean(0)
@@ -141,7 +211,7 @@ if a.epoch:
         rank = int((s / s[0] > a.rank_threshold).sum())
     t2 = time.perf_counter()
     mse = sq / test.numel()
-    print(f"torch {torch.__version__} mnist {a.model} batch={a.batch} threads={torch.get_num_threads()}: "
+    print(f"torch {torch.__version__} {a.layout} {a.model} batch={a.batch} threads={torch.get_num_threads()}: "
           f"epoch {t2 - t0:.1f} s ({t1 - t0:.1f} training {len(train)} images, {t2 - t1:.1f} evaluating {len(test)}), "
           f"eval mse {mse:.5f}, rank {rank}")
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "epoch_s": t2 - t0,

@@ -577,23 +577,38 @@ fn bench_epoch_times_a_training_epoch_and_reads_the_peer_report() {
         "--rounds",
         "2",
     ];
-    // A stand-in peer: its epoch took 1000 s, so the ratio is lorae's seconds / 1000. It is
-    // handed the benchmark's sizes and the data folder (it fails otherwise).
+    // A stand-in peer: its epoch took 1000 s, so the ratio is lorae's seconds / 1000, with a
+    // median step of 50 ms inside it; as the step peer (no --epoch) it reports 70 ms, which the
+    // peer check finds 1.4 times too slow. It is handed the benchmark's sizes and the data
+    // folder (it fails otherwise).
     let peer = dir.path().join("peer.sh");
     std::fs::write(
         &peer,
         format!(
-            "#!/bin/sh\ncase \"$*\" in *'--epoch {} '*'--batch 8 --train-size 24 --test-size 16 '*'--layers 2'*) ;; *) echo \"bad args: $*\" >&2; exit 3;; esac\necho 'stand-in peer'\necho '{{\"epoch_s\": 1000.0}}'\n",
+            "#!/bin/sh\ncase \"$*\" in\n*'--epoch {} --layout mnist '*'--batch 8 --train-size 24 --test-size 16 '*'--layers 2'*) echo 'stand-in peer'; echo '{{\"epoch_s\": 1000.0, \"step_median_ms\": 50.0}}';;\n*'--layout mnist '*'--batch 8 --steps 3 '*'--layers 2'*) echo '{{\"median_ms\": 70.0}}';;\n*) echo \"bad args: $*\" >&2; exit 3;;\nesac\n",
             data.display()
         ),
     )
     .unwrap();
     std::fs::set_permissions(&peer, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let (ok, stdout, err) =
-        lorae(&[&quick[..], &["--peer", peer.to_str().unwrap(), "--json"]].concat());
+    let (ok, stdout, err) = lorae(
+        &[
+            &quick[..],
+            &[
+                "--check-steps",
+                "3",
+                "--peer",
+                peer.to_str().unwrap(),
+                "--json",
+            ],
+        ]
+        .concat(),
+    );
     assert!(ok, "{err}");
     let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(report["pytorch_s"], 1000.0, "{report}");
+    assert_eq!(report["peer_step_ratio"], 1.4, "{report}");
+    assert_eq!(report["peers_agree"], false, "{report}");
     let (ours, ratio) = (
         report["lorae_s"].as_f64().unwrap(),
         report["ratio"].as_f64().unwrap(),
@@ -601,6 +616,18 @@ fn bench_epoch_times_a_training_epoch_and_reads_the_peer_report() {
     assert!(
         ours > 0.0 && (ratio - ours / 1000.0).abs() < 1e-12,
         "{report}"
+    );
+    let (ok, _, err) = lorae(
+        &[
+            &quick[..],
+            &["--check-steps", "3", "--peer", peer.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("peer check: pytorch's step peer / its steps inside the epoch = 1.40: DISAGREE by more than 10 %"),
+        "{err}"
     );
     let rounds = report["rounds"].as_array().unwrap();
     assert_eq!(rounds.len(), 2, "{report}");
@@ -619,6 +646,56 @@ fn bench_epoch_times_a_training_epoch_and_reads_the_peer_report() {
             && last.ends_with(" s"),
         "{last}"
     );
+    // The CelebA layout on its own synthetic folder: the peer is handed the folder, whose
+    // upscaled images it can read.
+    let celeba_peer = dir.path().join("celeba-peer.sh");
+    std::fs::write(
+        &celeba_peer,
+        "#!/bin/sh\ncase \"$*\" in\n*'--epoch '*' --layout celeba '*'--batch 2 --train-size 18 --test-size 2 '*'--layers 4'*) ls \"$3\"/images/000019.png >/dev/null || exit 4; echo '{\"epoch_s\": 1000.0, \"step_median_ms\": 50.0}';;\n*) echo \"bad args: $*\" >&2; exit 3;;\nesac\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &celeba_peer,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let celeba = [
+        "--threads",
+        "1",
+        "bench",
+        "epoch",
+        "--layout",
+        "celeba",
+        "--batch-size",
+        "2",
+        "--train-size",
+        "18",
+        "--test-size",
+        "2",
+        "--rounds",
+        "1",
+        "--check-steps",
+        "0",
+    ];
+    let (ok, stdout, err) = lorae(
+        &[
+            &celeba[..],
+            &["--peer", celeba_peer.to_str().unwrap(), "--json"],
+        ]
+        .concat(),
+    );
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(report["layout"], "celeba", "{report}");
+    assert_eq!(report["layers"], 4, "{report}");
+    assert!(
+        report["rounds"][0]["lorae_eval_mse"]
+            .as_f64()
+            .unwrap()
+            .is_finite(),
+        "{report}"
+    );
+    assert_eq!(report["peers_agree"], serde_json::Value::Null, "{report}");
     fails_with(
         &[&quick[..], &["--no-peer", "--model", "vae"]].concat(),
         "invalid value for `model`: vae",
