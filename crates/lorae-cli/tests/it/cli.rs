@@ -580,12 +580,12 @@ fn bench_epoch_times_a_training_epoch_and_reads_the_peer_report() {
     // A stand-in peer: its epoch took 1000 s, so the ratio is lorae's seconds / 1000, with a
     // median step of 50 ms inside it; as the step peer (no --epoch) it reports 70 ms, which the
     // peer check finds 1.4 times too slow. It is handed the benchmark's sizes and the data
-    // folder (it fails otherwise).
+    // folder, and glibc's allocator tuned (peer::ALLOCATOR_ENV) (it fails otherwise).
     let peer = dir.path().join("peer.sh");
     std::fs::write(
         &peer,
         format!(
-            "#!/bin/sh\ncase \"$*\" in\n*'--epoch {} --layout mnist '*'--batch 8 --train-size 24 --test-size 16 '*'--layers 2'*) echo 'stand-in peer'; echo '{{\"epoch_s\": 1000.0, \"step_median_ms\": 50.0}}';;\n*'--layout mnist '*'--batch 8 --steps 3 '*'--layers 2'*) echo '{{\"median_ms\": 70.0}}';;\n*) echo \"bad args: $*\" >&2; exit 3;;\nesac\n",
+            "#!/bin/sh\n[ \"$MALLOC_MMAP_THRESHOLD_\" = 33554432 ] || {{ echo 'glibc allocator not tuned' >&2; exit 5; }}\ncase \"$*\" in\n*'--epoch {} --layout mnist '*'--batch 8 --train-size 24 --test-size 16 '*'--layers 2'*) echo 'stand-in peer'; echo '{{\"epoch_s\": 1000.0, \"step_median_ms\": 50.0}}';;\n*'--layout mnist '*'--batch 8 --steps 3 '*'--layers 2'*) echo '{{\"median_ms\": 70.0}}';;\n*) echo \"bad args: $*\" >&2; exit 3;;\nesac\n",
             data.display()
         ),
     )
