@@ -106,7 +106,7 @@ pub fn run(args: BenchEpochArgs) -> Result<()> {
             "agree".to_string()
         } else {
             format!(
-                "DISAGREE by more than {:.0} %: `bench step`'s peer is not pytorch at its best here",
+                "DISAGREE by more than {:.0} %: one of the two is not pytorch at its best here (or the machine drifted: rerun)",
                 PEER_TOLERANCE * 100.0
             )
         };
