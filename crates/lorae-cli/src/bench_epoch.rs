@@ -35,8 +35,8 @@ pub struct BenchEpochArgs {
     /// Batch size (the paper's MNIST batch).
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
-    /// Training images, the first of the training split [default: 10000 for mnist (60000: a
-    /// full epoch), 640 for celeba].
+    /// Training images, the first of the training split (at most those the data has) [default:
+    /// 10000 for mnist (60000: a full epoch), 640 for celeba].
     #[arg(long)]
     train_size: Option<usize>,
     /// Evaluation images, the first of the evaluation split [default: 10000 for mnist (all of
@@ -49,9 +49,10 @@ pub struct BenchEpochArgs {
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// Timed steps of the peer check (the step peer on the same model, batch and threads,
-    /// against the steps inside the peer's epoch); 0: no check.
-    #[arg(long, default_value_t = 20)]
-    check_steps: usize,
+    /// against the steps inside the peer's epoch); 0: no check [default: 20 for mnist, 5 for
+    /// celeba].
+    #[arg(long)]
+    check_steps: Option<usize>,
     /// Rounds, each timing lorae then the peer (a fresh model each round).
     #[arg(long, default_value_t = 2)]
     rounds: usize,
@@ -64,9 +65,9 @@ pub struct BenchEpochArgs {
 }
 
 pub fn run(args: BenchEpochArgs) -> Result<()> {
-    let (layout, train_size, test_size) = match args.layout {
-        EpochLayout::Mnist => (Layout::Mnist, 10_000, 10_000),
-        EpochLayout::Celeba => (Layout::Celeba, 640, 250),
+    let (layout, train_size, test_size, check_steps) = match args.layout {
+        EpochLayout::Mnist => (Layout::Mnist, 10_000, 10_000, 20),
+        EpochLayout::Celeba => (Layout::Celeba, 640, 250, 5),
     };
     let config = EpochBenchConfig {
         model: args.model,
@@ -76,7 +77,7 @@ pub fn run(args: BenchEpochArgs) -> Result<()> {
         train_size: args.train_size.unwrap_or(train_size),
         test_size: args.test_size.unwrap_or(test_size),
         data_dir: args.data_dir.clone(),
-        check_steps: args.check_steps,
+        check_steps: args.check_steps.unwrap_or(check_steps),
         rounds: args.rounds,
         peer: args.peer.python(),
         device: args.device.device,

@@ -88,8 +88,8 @@ enum Command {
     #[command(subcommand)]
     Data(data_info::DataCommand),
     /// Time lorae against its peers on the same work: `step` (a training step, PyTorch), `epoch`
-    /// (a whole MNIST epoch, PyTorch), `gmm` (the GMM fit, scikit-learn), `fid` (FID features,
-    /// pytorch-fid).
+    /// (a whole epoch of MNIST's or CelebA's networks, PyTorch), `gmm` (the GMM fit,
+    /// scikit-learn), `fid` (FID features, pytorch-fid).
     #[command(subcommand)]
     Bench(BenchCommand),
     /// Old spelling of `bench epoch`.
@@ -130,8 +130,9 @@ enum Command {
 enum BenchCommand {
     /// Time a training step against the PyTorch peer on the same model (ratio, PyTorch = 1).
     Step(bench::BenchArgs),
-    /// Time one whole MNIST epoch (training and the per-epoch evaluation) against PyTorch doing
-    /// the same (seconds, ratio).
+    /// Time one whole epoch (training and the per-epoch evaluation) of MNIST's or CelebA's
+    /// networks against PyTorch doing the same (seconds, ratio), and check the step peer against
+    /// PyTorch's own epoch.
     Epoch(bench_epoch::BenchEpochArgs),
     /// Time lorae's GMM fit against scikit-learn's on the same low-rank codes.
     Gmm(bench_gmm::BenchGmmArgs),

@@ -38,7 +38,7 @@ p.add_argument("--warmup", type=int, default=5)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--layers", type=int, default=8)
 p.add_argument("--lam", type=float, default=1e-3)
-p.add_argument("--epoch", metavar="MNIST_DIR", help="time one epoch on MNIST from this folder")
+p.add_argument("--epoch", metavar="DIR", help="time one epoch on MNIST (--layout mnist) or a folder of images (--layout celeba)")
 p.add_argument("--train-size", type=int, default=60000)
 p.add_argument("--test-size", type=int, default=10000)
 p.add_argument("--lr", type=float, default=1e-4)
@@ -159,12 +159,34 @@ def idx_images(path, n):
 def folder_images(root, side):
     """lorae's folder dataset: every PNG/JPEG under root in sorted path order, every tenth (positions
     9, 19, …) held out for evaluation; RGB, centre-cropped to a square and resized to side (bilinear,
-    Pillow's; a no-op for images already side × side). Returns (train, eval) in [0, 1]."""
+    Pillow's; a no-op for images already side × side). Returns (train, eval) in [0, 1]. As lorae:
+    links are followed, a directory or file reached twice is taken once, only regular files count,
+    a name like `.png` has no extension, and paths sort component by component."""
     import os
     import numpy as np
     from PIL import Image
-    files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs
-                   if f.lower().endswith((".png", ".jpg", ".jpeg")))
+
+    def is_image(name):
+        stem, ext = os.path.splitext(name)
+        return stem != "" and ext[1:].lower() in ("png", "jpg", "jpeg")
+
+    files, seen_dirs, seen_files = [], set(), set()
+
+    def collect(d):
+        real = os.path.realpath(d)
+        if real in seen_dirs:
+            return
+        seen_dirs.add(real)
+        for name in sorted(os.listdir(d)):
+            path = os.path.join(d, name)
+            if os.path.isdir(path):
+                collect(path)
+            elif os.path.isfile(path) and is_image(name) and os.path.realpath(path) not in seen_files:
+                seen_files.add(os.path.realpath(path))
+                files.append(path)
+
+    collect(root)
+    files.sort(key=lambda f: os.path.relpath(f, root).split(os.sep))
 
     def load(path):
         img = Image.open(path).convert("RGB")

@@ -140,15 +140,7 @@ pub fn bench_epoch(
             let mut run = RunConfig::for_dataset(kind, DatasetKind::Celeba);
             run.data.dataset = DatasetKind::Folder;
             run.data.image_size = 64;
-            run.data.data_dir = Some(match &config.data_dir {
-                Some(dir) => dir.clone(),
-                None => {
-                    let dir = synthetic_folder(config.train_size, config.test_size)?;
-                    let path = dir.path().to_path_buf();
-                    _synthetic = Some(dir);
-                    path
-                }
-            });
+            run.data.data_dir = config.data_dir.clone();
             run
         }
         other => {
@@ -166,6 +158,15 @@ pub fn bench_epoch(
     run.train.batch_size = config.batch_size;
     run.data.train_size = config.train_size;
     run.data.test_size = config.test_size;
+    if run.data.dataset == DatasetKind::Folder && run.data.data_dir.is_none() {
+        // Validated with a stand-in folder first, so that bad sizes fail before any image is
+        // written; then the synthetic folder, which lives as long as the benchmark.
+        run.data.data_dir = Some(std::env::temp_dir());
+        run.validate()?;
+        let dir = synthetic_folder(config.train_size, config.test_size)?;
+        run.data.data_dir = Some(dir.path().to_path_buf());
+        _synthetic = Some(dir);
+    }
     run.validate()?;
     let data_dir = crate::data::data_dir(&run.data)?;
     let threads = rayon::current_num_threads();
@@ -278,14 +279,30 @@ fn layout_name(layout: Layout) -> &'static str {
     }
 }
 
+/// How many images a folder needs so that lorae's split (every tenth held out) leaves `train`
+/// training and `test` evaluation images, and at least [`crate::data::folder::MIN_IMAGES`].
+fn synthetic_count(train: usize, test: usize) -> Result<usize> {
+    let too_many = || {
+        Error::invalid(
+            "train-size",
+            train,
+            "too many images for a synthetic folder",
+        )
+    };
+    // n - n/10 >= train holds for n = train + ceil(train / 9); n/10 >= test for n = 10 test.
+    let for_train = train.checked_add(train.div_ceil(9)).ok_or_else(too_many)?;
+    let for_test = test.checked_mul(10).ok_or_else(too_many)?;
+    Ok(for_train.max(for_test).max(crate::data::folder::MIN_IMAGES))
+}
+
 /// A temporary folder of PNGs for the CelebA layout: shapes images (seed 0) upscaled to 64×64 by
 /// repeating each pixel 2×2, enough of them that lorae's folder split (every tenth held out) has
 /// `train` training and `test` evaluation images.
 fn synthetic_folder(train: usize, test: usize) -> Result<tempfile::TempDir> {
-    let mut n = (10 * test).max(train + train.div_ceil(9));
-    while n - n / 10 < train || n / 10 < test {
-        n += 1;
-    }
+    let n = synthetic_count(train, test)?;
+    // The 32×32 images, their 64×64 copies and the PNGs' bytes at most.
+    let bytes = crate::limits::product(&[n, 3 * 32 * 32 + 2 * 3 * 64 * 64]);
+    crate::limits::check("train-size", train, bytes)?;
     let (small, _) = crate::data::shapes::generate(n, 0);
     let [c, h, w] = small.shape;
     let mut pixels = Vec::with_capacity(small.pixels.len() * 4);
@@ -309,4 +326,47 @@ fn synthetic_folder(train: usize, test: usize) -> Result<tempfile::TempDir> {
     })?;
     crate::report::grid::save_set(&big, &dir.path().join("images"))?;
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_synthetic_folder_splits_into_the_sizes_asked() {
+        for train in [1, 2, 8, 9, 10, 17, 18, 19, 100, 640, 1001] {
+            for test in [1, 2, 3, 9, 10, 250] {
+                let n = synthetic_count(train, test).unwrap();
+                let held_out = (0..n).filter(|i| i % 10 == 9).count();
+                assert!(
+                    n - held_out >= train,
+                    "n = {n} for train {train}, test {test}"
+                );
+                assert!(held_out >= test, "n = {n} for train {train}, test {test}");
+                assert!(n >= crate::data::folder::MIN_IMAGES);
+            }
+        }
+        assert!(synthetic_count(usize::MAX, 2).is_err());
+        assert!(synthetic_count(2, usize::MAX).is_err());
+    }
+
+    #[test]
+    fn the_synthetic_folder_holds_shapes_upscaled_to_64() {
+        let dir = synthetic_folder(18, 2).unwrap();
+        let files = crate::data::folder::image_files(dir.path()).unwrap();
+        assert_eq!(files.len(), 20);
+        let (small, _) = crate::data::shapes::generate(20, 0);
+        let first = image::open(&files[0]).unwrap().to_rgb8();
+        assert_eq!(first.dimensions(), (64, 64));
+        for (x, y, pixel) in first.enumerate_pixels() {
+            for c in 0..3 {
+                let (sx, sy) = (x as usize / 2, y as usize / 2);
+                assert_eq!(
+                    pixel[c],
+                    small.pixels[c * 32 * 32 + sy * 32 + sx],
+                    "({x}, {y}, {c})"
+                );
+            }
+        }
+    }
 }

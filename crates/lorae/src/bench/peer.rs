@@ -9,10 +9,12 @@
 //! Peers run with glibc's allocator tuned as lorae's own binary tunes mimalloc ([`ALLOCATOR_ENV`]):
 //! by default glibc hands every buffer over 128 KiB to `mmap` and returns it on free, so PyTorch's
 //! activations fault fresh pages in at every step (510 000 page faults in 45 MNIST IRMAE steps at
-//! batch 32). Measured on 2026-12-07 (2 cores, `avx2 avx512f`, PyTorch 2.15): the step peer on its
-//! fixed random batch took 47–52 ms a step against 38–39 ms for the same steps inside the epoch
-//! peer, whose loading of the digits first had raised glibc's dynamic threshold; with the
-//! threshold fixed at 32 MiB both take 38–39 ms, and the epoch's evaluation 3.2 s instead of 4.5.
+//! batch 32). Measured on 2026-12-07 (2 cores, `avx2 avx512f`, PyTorch 2.15, 2 threads): the step
+//! peer on its fixed random batch took 47–54 ms a step against 38–46 ms for the same steps inside
+//! the epoch peer, whose loading of the digits first had raised glibc's dynamic threshold; with
+//! the threshold fixed at 32 MiB both took 38–39 ms, and the epoch's evaluation of 10 000 digits
+//! 3.2 s instead of 4.4–4.6. Buffers of 32 MiB or more (CelebA's layout at batch 64) are still
+//! mapped afresh: glibc has no larger threshold.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -36,11 +36,11 @@ fn rrae_paper_setting(model: &ModelConfig) -> Option<Setting> {
     }
 }
 
-/// The RRAE paper's MNIST numbers as one phrase, read from [`paper::NUMBERS`]: "RRAE k = 3: rank 3,
-/// entropy 0.59 nats; …".
+/// The RRAE paper's MNIST numbers (v1, Table 3) as one phrase, read from [`paper::NUMBERS`]:
+/// "RRAE k = 3 (rank 3, entropy 0.59 nats); …".
 fn rrae_paper_summary() -> String {
     let ranks = paper::NUMBERS.iter().filter(|x| {
-        matches!(x.source, paper::Source::Rrae(_))
+        x.source == paper::Source::Rrae(3)
             && x.dataset == DatasetKind::Mnist
             && x.measure == Measure::Rank
     });
@@ -62,7 +62,7 @@ fn rrae_paper_summary() -> String {
                 Measure::InterpolationEntropy,
             )
             .map_or("none".to_string(), |e| format!("{} nats", e.text()));
-            Some(format!("{model}: rank {}, entropy {entropy}", rank.text()))
+            Some(format!("{model} (rank {}, entropy {entropy})", rank.text()))
         })
         .collect();
     phrases.join("; ")
@@ -184,7 +184,7 @@ impl Ctx<'_> {
         blocks.push(Block::Para(format!(
             "*The RRAE paper's numbers:* its MNIST table (v1, arXiv 2405.13980v1 Table 3) gives the rank of \
              the latent space (dominant singular values) and the mean entropy of a classifier's predictions on \
-             10 000 decoded interpolations between training images: {}. `lorae entropy` measures the same with \
+             10 000 decoded interpolations between training images, for {}. `lorae entropy` measures the same with \
              2 000 pairs × 5 points and 5 sets. The paper trains its own network (convolutions and an MLP to \
              d = 128) with AdaBelief lr 1e-4 for 50 epochs, and picks k = 5 on MNIST, after which the entropy \
              stops falling. The entropy depends on the judge: the paper's is a small CNN trained one epoch on \
@@ -367,11 +367,11 @@ mod tests {
     fn the_rrae_papers_numbers_are_read_from_the_table() {
         let text = rrae_paper_summary();
         for phrase in [
-            "RRAE k = 3: rank 3, entropy 0.59 nats",
-            "RRAE k = 5: rank 5, entropy 0.50 nats",
-            "RRAE k = 8: rank 8, entropy 0.50 nats",
-            "IRMAE l = 2: rank 8, entropy 0.53 nats",
-            "LoRAE λ = 1e-3: rank 20, entropy 0.51 nats",
+            "RRAE k = 3 (rank 3, entropy 0.59 nats)",
+            "RRAE k = 5 (rank 5, entropy 0.50 nats)",
+            "RRAE k = 8 (rank 8, entropy 0.50 nats)",
+            "IRMAE l = 2 (rank 8, entropy 0.53 nats)",
+            "LoRAE λ = 1e-3 (rank 20, entropy 0.51 nats)",
         ] {
             assert!(text.contains(phrase), "{phrase:?} not in {text:?}");
         }
