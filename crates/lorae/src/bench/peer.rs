@@ -13,8 +13,10 @@
 //! peer on its fixed random batch took 47–54 ms a step against 38–46 ms for the same steps inside
 //! the epoch peer, whose loading of the digits first had raised glibc's dynamic threshold; with
 //! the threshold fixed at 32 MiB both took 38–39 ms, and the epoch's evaluation of 10 000 digits
-//! 3.2 s instead of 4.4–4.6. Buffers of 32 MiB or more (CelebA's layout at batch 64) are still
-//! mapped afresh: glibc has no larger threshold.
+//! 3.2 s instead of 4.4–4.6. Buffers of 32 MiB or more (CelebA's layout at batch 64) would still
+//! be mapped afresh, glibc having no larger threshold: 777 000 page faults a CelebA step at batch
+//! 64, against 15 000 with mappings turned off (`MALLOC_MMAP_MAX_=0`; glibc then takes every
+//! buffer from its heap, a thread's arena falling back to the main one for the largest).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,10 +44,12 @@ pub fn check_counts(counts: &[(&'static str, usize)]) -> Result<()> {
     }
 }
 
-/// Environment given to every peer unless lorae's own environment sets the variable: glibc keeps
-/// buffers up to 32 MiB (its largest mmap threshold) on its heap and does not trim it below 1 GiB.
-pub const ALLOCATOR_ENV: [(&str, &str); 2] = [
+/// Environment given to every peer unless lorae's own environment sets the variable: glibc serves
+/// every buffer from its heap, never from a fresh mapping (`MALLOC_MMAP_MAX_=0`; the threshold is
+/// fixed at its largest, 32 MiB, as well), and does not trim the heap below 1 GiB.
+pub const ALLOCATOR_ENV: [(&str, &str); 3] = [
     ("MALLOC_MMAP_THRESHOLD_", "33554432"),
+    ("MALLOC_MMAP_MAX_", "0"),
     ("MALLOC_TRIM_THRESHOLD_", "1073741824"),
 ];
 
