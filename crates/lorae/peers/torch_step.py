@@ -56,7 +56,21 @@ def convt(i, o):
     return nn.ConvTranspose2d(i, o, 4, 2, 1)
 
 
-class Mnist(nn.Module):
+class Net(nn.Module):
+    """encode: the encoder, then the linear chain; decode: the FC layer (if any) reshaped to
+    `start`, then the decoder."""
+
+    def encode(s, x):
+        return s.lin(s.enc(x))
+
+    def decode(s, z):
+        return s.dec(s.fc(z).view(-1, *s.start))
+
+    def forward(s, x):
+        return s.decode(s.encode(x))
+
+
+class Mnist(Net):
     """1×32×32, d = 128: conv encoder + FC, FC + deconv decoder, 1×1 output conv, Tanh."""
 
     def __init__(s, n_lin, d=128):
@@ -67,19 +81,11 @@ class Mnist(nn.Module):
         s.fc = nn.Linear(d, 8 * 8 * 128)
         # ReLU after the FC layer, as the official MNIST_Decoder (and lorae's MNIST decoder).
         s.dec = nn.Sequential(nn.ReLU(), convt(128, 64), nn.ReLU(), convt(64, 32), nn.ReLU(), nn.Conv2d(32, 1, 1), nn.Tanh())
+        s.start = (128, 8, 8)
         s.shape = (1, 32, 32)
 
-    def encode(s, x):
-        return s.lin(s.enc(x))
 
-    def decode(s, z):
-        return s.dec(s.fc(z).view(-1, 128, 8, 8))
-
-    def forward(s, x):
-        return s.decode(s.encode(x))
-
-
-class Shapes(nn.Module):
+class Shapes(Net):
     """3×32×32, d = 32: all-convolutional encoder to 1×1, transposed convolutions back, Tanh."""
 
     def __init__(s, n_lin, d=32):
@@ -87,22 +93,14 @@ class Shapes(nn.Module):
         s.enc = nn.Sequential(conv(3, 32), nn.ReLU(), conv(32, 64), nn.ReLU(), conv(64, 128), nn.ReLU(),
                               conv(128, 256), nn.ReLU(), conv(256, d), nn.Flatten())
         s.lin = nn.Sequential(*[nn.Linear(d, d, bias=False) for _ in range(n_lin)])
+        s.fc = nn.Identity()
         s.dec = nn.Sequential(convt(d, 256), nn.ReLU(), convt(256, 128), nn.ReLU(), convt(128, 64), nn.ReLU(),
                               convt(64, 32), nn.ReLU(), convt(32, 3), nn.Tanh())
-        s.d = d
+        s.start = (d, 1, 1)
         s.shape = (3, 32, 32)
 
-    def encode(s, x):
-        return s.lin(s.enc(x))
 
-    def decode(s, z):
-        return s.dec(z.view(-1, s.d, 1, 1))
-
-    def forward(s, x):
-        return s.decode(s.encode(x))
-
-
-class Celeba(nn.Module):
+class Celeba(Net):
     """3×64×64, d = 512: conv encoder + FC, FC (no ReLU) + deconv decoder, 1×1 output conv, Tanh."""
 
     def __init__(s, n_lin, d=512):
@@ -113,16 +111,8 @@ class Celeba(nn.Module):
         s.fc = nn.Linear(d, 8 * 8 * 1024)
         s.dec = nn.Sequential(convt(1024, 512), nn.ReLU(), convt(512, 256), nn.ReLU(), convt(256, 128), nn.ReLU(),
                               nn.Conv2d(128, 3, 1), nn.Tanh())
+        s.start = (1024, 8, 8)
         s.shape = (3, 64, 64)
-
-    def encode(s, x):
-        return s.lin(s.enc(x))
-
-    def decode(s, z):
-        return s.dec(s.fc(z).view(-1, 1024, 8, 8))
-
-    def forward(s, x):
-        return s.decode(s.encode(x))
 
 
 n_lin = {"ae": 0, "irmae": a.layers, "lorae": 1}[a.model]
